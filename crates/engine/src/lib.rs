@@ -1,0 +1,16 @@
+//! Ferrokey's engine: the keyspace, the value types and every command, as a
+//! state machine with no I/O. The server crate owns sockets, threads and the
+//! clock, and hands each parsed request to [`command::execute`].
+
+pub mod client;
+pub mod cmd;
+pub mod command;
+pub mod config;
+pub mod error;
+pub mod host;
+pub mod keyspace;
+pub mod server;
+pub mod value;
+
+pub use command::execute;
+pub use server::Server;

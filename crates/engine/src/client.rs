@@ -1,0 +1,197 @@
+//! Per-connection state the engine needs, and the registry of connected
+//! clients that CLIENT LIST / KILL and INFO read.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+/// What CLIENT REPLY set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// Every reply is sent.
+    On,
+    /// No reply is sent.
+    Off,
+    /// The reply to the next command is dropped.
+    SkipNext,
+    /// The reply to the current command is dropped (SKIP took effect).
+    Skip,
+}
+
+/// Connection facts that other connections read (CLIENT LIST, KILL, INFO).
+/// Hot fields are atomics; rarely changed ones sit behind a mutex.
+#[derive(Debug)]
+pub struct ClientHandle {
+    /// CLIENT ID.
+    pub id: u64,
+    /// Peer address, `ip:port`.
+    pub addr: String,
+    /// Local address, `ip:port`.
+    pub laddr: String,
+    /// The socket's file descriptor number, as CLIENT LIST shows it.
+    pub fd: i64,
+    /// Creation time, Unix ms.
+    pub created_ms: u64,
+    /// Last command time, Unix ms.
+    pub last_ms: AtomicU64,
+    /// Selected database.
+    pub db: AtomicUsize,
+    /// Protocol version in use.
+    pub resp: AtomicU32,
+    /// Index in the command table of the last command, plus one (0: none).
+    pub last_cmd: AtomicUsize,
+    /// Name, library name and version (CLIENT SETNAME / SETINFO).
+    pub names: Mutex<ClientNames>,
+    /// Set by CLIENT KILL; the connection closes as soon as it sees it.
+    pub killed: AtomicBool,
+    /// CLIENT NO-EVICT.
+    pub no_evict: AtomicBool,
+    /// CLIENT NO-TOUCH.
+    pub no_touch: AtomicBool,
+    /// Bytes waiting in the query buffer, for CLIENT LIST.
+    pub qbuf: AtomicUsize,
+    /// Bytes waiting in the output buffer, for CLIENT LIST.
+    pub omem: AtomicUsize,
+    /// Multi state: -1 outside MULTI, else queued commands.
+    pub multi: AtomicU64,
+    /// Wakes the connection's task (after CLIENT KILL or UNBLOCK).
+    pub waker: Mutex<Option<Waker>>,
+}
+
+/// A callback that wakes a connection's task.
+#[derive(Clone)]
+pub struct Waker(pub Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for Waker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Waker")
+    }
+}
+
+/// The names a client gave itself.
+#[derive(Debug, Default, Clone)]
+pub struct ClientNames {
+    /// CLIENT SETNAME.
+    pub name: String,
+    /// CLIENT SETINFO LIB-NAME.
+    pub lib_name: String,
+    /// CLIENT SETINFO LIB-VER.
+    pub lib_ver: String,
+}
+
+impl ClientHandle {
+    /// Marks the client killed and wakes its connection.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+        self.wake();
+    }
+
+    /// Wakes the connection's task.
+    pub fn wake(&self) {
+        if let Some(w) = self.waker.lock().clone() {
+            (w.0)();
+        }
+    }
+
+    /// Whether CLIENT KILL hit this client.
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+}
+
+/// All connected clients by id.
+#[derive(Debug, Default)]
+pub struct Registry {
+    clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
+    next_id: AtomicU64,
+}
+
+impl Registry {
+    /// Allocates the next client id (ids start at 1 and are never reused).
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Adds a client.
+    pub fn add(&self, h: Arc<ClientHandle>) {
+        self.clients.lock().insert(h.id, h);
+    }
+
+    /// Removes a client.
+    pub fn remove(&self, id: u64) {
+        self.clients.lock().remove(&id);
+    }
+
+    /// Number of connected clients.
+    pub fn len(&self) -> usize {
+        self.clients.lock().len()
+    }
+
+    /// Whether no client is connected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A snapshot of every client, in id order.
+    pub fn all(&self) -> Vec<Arc<ClientHandle>> {
+        self.clients.lock().values().cloned().collect()
+    }
+
+    /// One client by id.
+    pub fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
+        self.clients.lock().get(&id).cloned()
+    }
+}
+
+/// The engine's view of one connection.
+#[derive(Debug)]
+pub struct Client {
+    /// Shared facts about this connection.
+    pub handle: Arc<ClientHandle>,
+    /// Selected database.
+    pub db: usize,
+    /// Protocol version (2 or 3).
+    pub resp: u8,
+    /// Whether AUTH succeeded (or no password is set).
+    pub authenticated: bool,
+    /// CLIENT REPLY state.
+    pub reply_mode: ReplyMode,
+    /// Set by QUIT (and by errors that end the connection): close after
+    /// this reply is written.
+    pub close_after_reply: bool,
+    /// Set by SHUTDOWN: the server should stop.
+    pub shutdown: Option<Shutdown>,
+    /// Seconds to block the whole server (DEBUG SLEEP), applied by the
+    /// connection loop.
+    pub sleep_ms: u64,
+}
+
+/// How SHUTDOWN asked the server to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shutdown {
+    /// SAVE / NOSAVE / default.
+    pub save: Option<bool>,
+}
+
+impl Client {
+    /// A new connection's state.
+    pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> Client {
+        Client {
+            handle,
+            db: 0,
+            resp: 2,
+            authenticated,
+            reply_mode: ReplyMode::On,
+            close_after_reply: false,
+            shutdown: None,
+            sleep_ms: 0,
+        }
+    }
+
+    /// The client id.
+    pub fn id(&self) -> u64 {
+        self.handle.id
+    }
+}

@@ -1,0 +1,1127 @@
+//! Server commands: INFO, CONFIG, COMMAND, DBSIZE, TIME, LASTSAVE, FLUSHDB,
+//! FLUSHALL, SHUTDOWN, MEMORY and DEBUG.
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+
+use ferrokey_resp::Frame;
+
+use super::connection::{FERROKEY_VERSION, REDIS_VERSION};
+use super::keys::container;
+use super::{dirty, is, parse_float, parse_int};
+use crate::client::Shutdown;
+use crate::command::{flags::*, table, CommandSpec, Ctx, Table};
+use crate::config::glob_match;
+use crate::error::{CmdError, CmdResult};
+use crate::keyspace::{shard_of, SHARDS};
+use crate::value::Value;
+
+/// The server family's commands.
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("info", -1, LOADING | STALE, info)
+        .acl(&["@dangerous"])
+        .doc("server", "1.0.0", "Returns information and statistics about the server."),
+    CommandSpec::new("config", -2, 0, container)
+        .doc("server", "2.0.0", "A container for server configuration commands.")
+        .subs(CONFIG_SUBS),
+    CommandSpec::new("command", -1, LOADING | STALE, command)
+        .acl(CONN_ACL)
+        .doc("server", "2.8.13", "Returns detailed information about all commands.")
+        .subs(COMMAND_SUBS),
+    CommandSpec::new("dbsize", 1, READONLY | FAST, dbsize)
+        .acl(&["@keyspace"])
+        .doc("server", "1.0.0", "Returns the number of keys in the database."),
+    CommandSpec::new("time", 1, LOADING | STALE | FAST, time)
+        .doc("server", "2.6.0", "Returns the server time."),
+    CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, lastsave)
+        .acl(&["@admin", "@dangerous"])
+        .doc("server", "1.0.0", "Returns the Unix timestamp of the last successful save to disk."),
+    CommandSpec::new("flushdb", -1, WRITE | EXCLUSIVE, flushdb)
+        .acl(&["@keyspace", "@dangerous"])
+        .doc("server", "1.0.0", "Removes all keys from the current database."),
+    CommandSpec::new("flushall", -1, WRITE | EXCLUSIVE, flushall)
+        .acl(&["@keyspace", "@dangerous"])
+        .doc("server", "1.0.0", "Removes all keys from all databases."),
+    CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, shutdown)
+        .doc("server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
+    CommandSpec::new("memory", -2, 0, container)
+        .doc("server", "4.0.0", "A container for memory diagnostics commands.")
+        .subs(MEMORY_SUBS),
+    CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED, debug)
+        .doc("server", "1.0.0", "A container for debugging commands."),
+];
+
+const CONN_ACL: &[&str] = &["@connection"];
+
+static CONFIG_SUBS: &[CommandSpec] = &[
+    CommandSpec::new("get", -3, ADMIN | NOSCRIPT | LOADING | STALE, config_get)
+        .doc("server", "2.0.0", "Returns the effective values of configuration parameters."),
+    CommandSpec::new("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, config_set)
+        .doc("server", "2.0.0", "Sets configuration parameters in-flight."),
+    CommandSpec::new("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, config_resetstat)
+        .doc("server", "2.0.0", "Resets the server's statistics."),
+    CommandSpec::new("rewrite", 2, ADMIN | NOSCRIPT | LOADING | STALE, config_rewrite)
+        .doc("server", "2.8.0", "Persists the effective configuration to file."),
+    CommandSpec::new("help", 2, LOADING | STALE, config_help)
+        .doc("server", "5.0.0", "Returns helpful text about the different subcommands."),
+];
+
+static COMMAND_SUBS: &[CommandSpec] = &[
+    CommandSpec::new("count", 2, LOADING | STALE, command_count)
+        .acl(CONN_ACL)
+        .doc("server", "2.8.13", "Returns a count of commands."),
+    CommandSpec::new("list", -2, LOADING | STALE, command_list)
+        .acl(CONN_ACL)
+        .doc("server", "7.0.0", "Returns a list of command names."),
+    CommandSpec::new("info", -2, LOADING | STALE, command_info)
+        .acl(CONN_ACL)
+        .doc("server", "2.8.13", "Returns information about one, multiple or all commands."),
+    CommandSpec::new("docs", -2, LOADING | STALE, command_docs)
+        .acl(CONN_ACL)
+        .doc("server", "7.0.0", "Returns documentary information about one, multiple or all commands."),
+    CommandSpec::new("getkeys", -3, LOADING | STALE, command_getkeys)
+        .acl(CONN_ACL)
+        .doc("server", "2.8.13", "Extracts the key names from an arbitrary command."),
+    CommandSpec::new("getkeysandflags", -3, LOADING | STALE, command_getkeysandflags)
+        .acl(CONN_ACL)
+        .doc("server", "7.0.0", "Extracts the key names and access flags for an arbitrary command."),
+    CommandSpec::new("help", 2, LOADING | STALE, command_help)
+        .acl(CONN_ACL)
+        .doc("server", "5.0.0", "Returns helpful text about the different subcommands."),
+];
+
+static MEMORY_SUBS: &[CommandSpec] = &[
+    CommandSpec::new("usage", -3, READONLY, memory_usage)
+        .keys(2, 2, 1)
+        .doc("server", "4.0.0", "Estimates the memory usage of a key."),
+    CommandSpec::new("stats", 2, 0, memory_stats)
+        .doc("server", "4.0.0", "Returns details about memory usage."),
+    CommandSpec::new("doctor", 2, 0, memory_doctor)
+        .doc("server", "4.0.0", "Outputs a memory problems report."),
+    CommandSpec::new("malloc-stats", 2, 0, memory_malloc_stats)
+        .doc("server", "4.0.0", "Returns the allocator statistics."),
+    CommandSpec::new("purge", 2, 0, memory_purge)
+        .doc("server", "4.0.0", "Asks the allocator to release memory."),
+    CommandSpec::new("help", 2, LOADING | STALE, memory_help)
+        .doc("server", "4.0.0", "Returns helpful text about the different subcommands."),
+];
+
+fn help_reply(lines: &[&'static str]) -> CmdResult {
+    Ok(Frame::Array(lines.iter().map(|l| Frame::simple(l)).collect()))
+}
+
+/// Formats bytes as Redis's `bytesToHuman` does.
+pub fn human_bytes(n: u64) -> String {
+    let f = n as f64;
+    const K: f64 = 1024.0;
+    if n < 1024 {
+        format!("{n}B")
+    } else if f < K * K {
+        format!("{:.2}K", f / K)
+    } else if f < K * K * K {
+        format!("{:.2}M", f / (K * K))
+    } else if f < K * K * K * K {
+        format!("{:.2}G", f / (K * K * K))
+    } else if f < K * K * K * K * K {
+        format!("{:.2}T", f / (K * K * K * K))
+    } else {
+        format!("{:.2}P", f / (K * K * K * K * K))
+    }
+}
+
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let mut wanted: Vec<String> = Vec::new();
+    for a in &args[1..] {
+        let s = String::from_utf8_lossy(a).to_ascii_lowercase();
+        match s.as_str() {
+            "default" => wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string())),
+            "all" => {
+                wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+                wanted.push("commandstats".into());
+                wanted.push("latencystats".into());
+            }
+            "everything" => {
+                wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+                wanted.push("commandstats".into());
+                wanted.push("latencystats".into());
+            }
+            _ => wanted.push(s),
+        }
+    }
+    if args.len() == 1 {
+        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+    }
+    let text = info_text(ctx, &wanted);
+    Ok(Frame::Verbatim(text.into_bytes()))
+}
+
+/// The INFO text for the given section names (lower-case).
+pub fn info_text(ctx: &Ctx<'_>, wanted: &[String]) -> String {
+    let order = [
+        "server",
+        "clients",
+        "memory",
+        "persistence",
+        "stats",
+        "replication",
+        "cpu",
+        "modules",
+        "commandstats",
+        "errorstats",
+        "latencystats",
+        "cluster",
+        "keyspace",
+    ];
+    let mut out = String::new();
+    for sec in order {
+        if !wanted.iter().any(|w| w == sec) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        info_section(ctx, sec, &mut out);
+    }
+    out
+}
+
+fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
+    let srv = ctx.server;
+    let st = &srv.stats;
+    let host = srv.host.stats();
+    let cfg = srv.config.read().clone();
+    let up_s = ctx.now_ms.saturating_sub(srv.start_ms) / 1000;
+    macro_rules! kv {
+        ($k:expr, $v:expr) => {
+            let _ = write!(o, "{}:{}\r\n", $k, $v);
+        };
+    }
+    match sec {
+        "server" => {
+            o.push_str("# Server\r\n");
+            kv!("redis_version", REDIS_VERSION);
+            kv!("redis_git_sha1", "00000000");
+            kv!("redis_git_dirty", 0);
+            kv!("redis_build_id", "0");
+            kv!("redis_mode", "standalone");
+            kv!("os", host.os);
+            kv!("arch_bits", 64);
+            kv!("monotonic_clock", "POSIX clock_gettime");
+            kv!("multiplexing_api", "epoll");
+            kv!("atomicvar_api", "c11-builtin");
+            kv!("gcc_version", "0.0.0");
+            kv!("process_id", host.pid);
+            kv!("process_supervised", "no");
+            kv!("run_id", srv.run_id);
+            kv!("tcp_port", srv.port.load(Ordering::Relaxed));
+            kv!("server_time_usec", ctx.now_us);
+            kv!("uptime_in_seconds", up_s);
+            kv!("uptime_in_days", up_s / 86400);
+            kv!("hz", cfg.hz());
+            kv!("configured_hz", cfg.hz());
+            kv!("lru_clock", ctx.lru_s() & ((1 << 24) - 1));
+            kv!("executable", host.executable);
+            kv!(
+                "config_file",
+                srv.config_file.clone().unwrap_or_default()
+            );
+            kv!("io_threads_active", 0);
+            kv!(
+                "listener0",
+                format!(
+                    "name=tcp,bind={},port={}",
+                    cfg.bind().join(","),
+                    srv.port.load(Ordering::Relaxed)
+                )
+            );
+            kv!("ferrokey_version", FERROKEY_VERSION);
+            kv!("ferrokey_threads", srv.threads.load(Ordering::Relaxed));
+        }
+        "clients" => {
+            o.push_str("# Clients\r\n");
+            kv!("connected_clients", srv.clients.len());
+            kv!("cluster_connections", 0);
+            kv!("maxclients", cfg.maxclients());
+            kv!("client_recent_max_input_buffer", 0);
+            kv!("client_recent_max_output_buffer", 0);
+            kv!("blocked_clients", 0);
+            kv!("tracking_clients", 0);
+            kv!("pubsub_clients", 0);
+            kv!("watching_clients", 0);
+            kv!("clients_in_timeout_table", 0);
+            kv!("total_watched_keys", 0);
+            kv!("total_blocking_keys", 0);
+            kv!("total_blocking_keys_on_nokey", 0);
+        }
+        "memory" => {
+            o.push_str("# Memory\r\n");
+            let used = host.allocated;
+            let peak = srv.peak_memory.fetch_max(used, Ordering::Relaxed).max(used);
+            let maxmem = cfg.maxmemory();
+            let clients_mem: u64 = srv
+                .clients
+                .all()
+                .iter()
+                .map(|h| {
+                    (h.qbuf.load(Ordering::Relaxed) + h.omem.load(Ordering::Relaxed) + 16384)
+                        as u64
+                })
+                .sum();
+            let overhead = clients_mem;
+            let dataset = used.saturating_sub(overhead);
+            kv!("used_memory", used);
+            kv!("used_memory_human", human_bytes(used));
+            kv!("used_memory_rss", host.rss);
+            kv!("used_memory_rss_human", human_bytes(host.rss));
+            kv!("used_memory_peak", peak);
+            kv!("used_memory_peak_human", human_bytes(peak));
+            kv!(
+                "used_memory_peak_perc",
+                format!("{:.2}%", if peak == 0 { 100.0 } else { used as f64 * 100.0 / peak as f64 })
+            );
+            kv!("used_memory_overhead", overhead);
+            kv!("used_memory_startup", 0);
+            kv!("used_memory_dataset", dataset);
+            kv!(
+                "used_memory_dataset_perc",
+                format!("{:.2}%", if used == 0 { 0.0 } else { dataset as f64 * 100.0 / used as f64 })
+            );
+            kv!("allocator_allocated", host.allocated);
+            kv!("allocator_active", host.active);
+            kv!("allocator_resident", host.resident);
+            kv!("total_system_memory", host.total_system_memory);
+            kv!("total_system_memory_human", human_bytes(host.total_system_memory));
+            kv!("used_memory_lua", 31744);
+            kv!("used_memory_vm_eval", 31744);
+            kv!("used_memory_lua_human", "31.00K");
+            kv!("used_memory_scripts_eval", 0);
+            kv!("number_of_cached_scripts", 0);
+            kv!("number_of_functions", 0);
+            kv!("number_of_libraries", 0);
+            kv!("used_memory_vm_functions", 32768);
+            kv!("used_memory_vm_total", 64512);
+            kv!("used_memory_vm_total_human", "63.00K");
+            kv!("used_memory_functions", 0);
+            kv!("used_memory_scripts", 0);
+            kv!("used_memory_scripts_human", "0B");
+            kv!("maxmemory", maxmem);
+            kv!("maxmemory_human", human_bytes(maxmem));
+            kv!("maxmemory_policy", cfg.maxmemory_policy());
+            let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+            kv!("allocator_frag_ratio", format!("{:.2}", ratio(host.active, host.allocated)));
+            kv!("allocator_frag_bytes", host.active.saturating_sub(host.allocated));
+            kv!("allocator_rss_ratio", format!("{:.2}", ratio(host.resident, host.active)));
+            kv!("allocator_rss_bytes", host.resident.saturating_sub(host.active));
+            kv!("rss_overhead_ratio", format!("{:.2}", ratio(host.rss, host.resident)));
+            kv!("rss_overhead_bytes", host.rss as i64 - host.resident as i64);
+            kv!("mem_fragmentation_ratio", format!("{:.2}", ratio(host.rss, used)));
+            kv!("mem_fragmentation_bytes", host.rss as i64 - used as i64);
+            kv!("mem_not_counted_for_evict", 0);
+            kv!("mem_replication_backlog", 0);
+            kv!("mem_total_replication_buffers", 0);
+            kv!("mem_clients_slaves", 0);
+            kv!("mem_clients_normal", clients_mem);
+            kv!("mem_cluster_links", 0);
+            kv!("mem_aof_buffer", 0);
+            kv!("mem_allocator", host.allocator);
+            kv!("active_defrag_running", 0);
+            kv!("lazyfree_pending_objects", 0);
+            kv!("lazyfreed_objects", 0);
+        }
+        "persistence" => {
+            o.push_str("# Persistence\r\n");
+            kv!("loading", 0);
+            kv!("async_loading", 0);
+            kv!("current_cow_peak", 0);
+            kv!("current_cow_size", 0);
+            kv!("current_cow_size_age", 0);
+            kv!("current_fork_perc", "0.00");
+            kv!("current_save_keys_processed", 0);
+            kv!("current_save_keys_total", 0);
+            kv!("rdb_changes_since_last_save", st.dirty.load(Ordering::Relaxed));
+            kv!("rdb_bgsave_in_progress", 0);
+            kv!("rdb_last_save_time", st.lastsave_ms.load(Ordering::Relaxed) / 1000);
+            kv!("rdb_last_bgsave_status", "ok");
+            kv!("rdb_last_bgsave_time_sec", -1);
+            kv!("rdb_current_bgsave_time_sec", -1);
+            kv!("rdb_saves", 0);
+            kv!("rdb_last_cow_size", 0);
+            kv!("rdb_last_load_keys_expired", 0);
+            kv!("rdb_last_load_keys_loaded", 0);
+            kv!("aof_enabled", 0);
+            kv!("aof_rewrite_in_progress", 0);
+            kv!("aof_rewrite_scheduled", 0);
+            kv!("aof_last_rewrite_time_sec", -1);
+            kv!("aof_current_rewrite_time_sec", -1);
+            kv!("aof_last_bgrewrite_status", "ok");
+            kv!("aof_rewrites", 0);
+            kv!("aof_rewrites_consecutive_failures", 0);
+            kv!("aof_last_write_status", "ok");
+            kv!("aof_last_cow_size", 0);
+            kv!("module_fork_in_progress", 0);
+            kv!("module_fork_last_cow_size", 0);
+        }
+        "stats" => {
+            o.push_str("# Stats\r\n");
+            let g = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+            kv!("total_connections_received", g(&st.total_connections_received));
+            kv!("total_commands_processed", g(&st.total_commands_processed));
+            kv!("instantaneous_ops_per_sec", st.ops_samples.lock().per_sec());
+            kv!("total_net_input_bytes", g(&st.net_input_bytes));
+            kv!("total_net_output_bytes", g(&st.net_output_bytes));
+            kv!("total_net_repl_input_bytes", 0);
+            kv!("total_net_repl_output_bytes", 0);
+            kv!("instantaneous_input_kbps", "0.00");
+            kv!("instantaneous_output_kbps", "0.00");
+            kv!("instantaneous_input_repl_kbps", "0.00");
+            kv!("instantaneous_output_repl_kbps", "0.00");
+            kv!("rejected_connections", g(&st.rejected_connections));
+            kv!("sync_full", 0);
+            kv!("sync_partial_ok", 0);
+            kv!("sync_partial_err", 0);
+            kv!("expired_keys", g(&st.expired_keys));
+            kv!("expired_stale_perc", "0.00");
+            kv!("expired_time_cap_reached_count", 0);
+            kv!("expire_cycle_cpu_milliseconds", 0);
+            kv!("evicted_keys", 0);
+            kv!("evicted_clients", 0);
+            kv!("total_eviction_exceeded_time", 0);
+            kv!("current_eviction_exceeded_time", 0);
+            kv!("keyspace_hits", g(&st.keyspace_hits));
+            kv!("keyspace_misses", g(&st.keyspace_misses));
+            kv!("pubsub_channels", 0);
+            kv!("pubsub_patterns", 0);
+            kv!("pubsubshard_channels", 0);
+            kv!("latest_fork_usec", 0);
+            kv!("total_forks", 0);
+            kv!("migrate_cached_sockets", 0);
+            kv!("slave_expires_tracked_keys", 0);
+            kv!("active_defrag_hits", 0);
+            kv!("active_defrag_misses", 0);
+            kv!("active_defrag_key_hits", 0);
+            kv!("active_defrag_key_misses", 0);
+            kv!("total_active_defrag_time", 0);
+            kv!("current_active_defrag_time", 0);
+            kv!("tracking_total_keys", 0);
+            kv!("tracking_total_items", 0);
+            kv!("tracking_total_prefixes", 0);
+            kv!("unexpected_error_replies", 0);
+            kv!("total_error_replies", g(&st.total_error_replies));
+            kv!("dump_payload_sanitizations", 0);
+            kv!("total_reads_processed", g(&st.total_commands_processed));
+            kv!("total_writes_processed", g(&st.total_commands_processed));
+            kv!("io_threaded_reads_processed", 0);
+            kv!("io_threaded_writes_processed", 0);
+            kv!("reply_buffer_shrinks", 0);
+            kv!("reply_buffer_expands", 0);
+            kv!("acl_access_denied_auth", 0);
+            kv!("acl_access_denied_cmd", 0);
+            kv!("acl_access_denied_key", 0);
+            kv!("acl_access_denied_channel", 0);
+        }
+        "replication" => {
+            o.push_str("# Replication\r\n");
+            kv!("role", "master");
+            kv!("connected_slaves", 0);
+            kv!("master_failover_state", "no-failover");
+            kv!("master_replid", srv.run_id);
+            kv!("master_replid2", "0000000000000000000000000000000000000000");
+            kv!("master_repl_offset", 0);
+            kv!("second_repl_offset", -1);
+            kv!("repl_backlog_active", 0);
+            kv!("repl_backlog_size", 1048576);
+            kv!("repl_backlog_first_byte_offset", 0);
+            kv!("repl_backlog_histlen", 0);
+        }
+        "cpu" => {
+            o.push_str("# CPU\r\n");
+            kv!("used_cpu_sys", format!("{:.6}", host.cpu_sys));
+            kv!("used_cpu_user", format!("{:.6}", host.cpu_user));
+            kv!("used_cpu_sys_children", "0.000000");
+            kv!("used_cpu_user_children", "0.000000");
+            kv!("used_cpu_sys_main_thread", format!("{:.6}", host.cpu_sys));
+            kv!("used_cpu_user_main_thread", format!("{:.6}", host.cpu_user));
+        }
+        "modules" => o.push_str("# Modules\r\n"),
+        "commandstats" => {
+            o.push_str("# Commandstats\r\n");
+            let t = table();
+            for (i, e) in t.entries.iter().enumerate() {
+                let c = &srv.counters[i];
+                let calls = c.calls.load(Ordering::Relaxed);
+                let rejected = c.rejected.load(Ordering::Relaxed);
+                let failed = c.failed.load(Ordering::Relaxed);
+                if calls == 0 && rejected == 0 && failed == 0 {
+                    continue;
+                }
+                let usec = c.usec.load(Ordering::Relaxed);
+                let per = if calls == 0 { 0.0 } else { usec as f64 / calls as f64 };
+                let _ = write!(
+                    o,
+                    "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
+                    e.full_name, calls, usec, per, rejected, failed
+                );
+            }
+        }
+        "errorstats" => {
+            o.push_str("# Errorstats\r\n");
+            let errs = st.errors.lock();
+            let mut v: Vec<_> = errs.iter().collect();
+            v.sort();
+            for (code, n) in v {
+                let _ = write!(o, "errorstat_{code}:count={n}\r\n");
+            }
+        }
+        "latencystats" => o.push_str("# Latencystats\r\n"),
+        "cluster" => {
+            o.push_str("# Cluster\r\n");
+            kv!("cluster_enabled", 0);
+        }
+        "keyspace" => {
+            o.push_str("# Keyspace\r\n");
+            for (i, db) in srv.dbs.iter().enumerate() {
+                let (mut keys, mut sum, mut vol) = (0usize, 0u128, 0usize);
+                for s in 0..SHARDS {
+                    let g = db.lock(s);
+                    keys += g.len();
+                    let (ts, n) = g.ttl_sum(ctx.now_ms);
+                    sum += ts;
+                    vol += n;
+                }
+                if keys == 0 {
+                    continue;
+                }
+                let avg = if vol == 0 { 0 } else { (sum / vol as u128) as u64 };
+                let _ = write!(o, "db{i}:keys={keys},expires={vol},avg_ttl={avg}\r\n");
+            }
+        }
+        _ => {}
+    }
+}
+
+fn config_get(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let pairs = ctx.server.config.read().get(&args[2..]);
+    Ok(Frame::Map(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (Frame::Bulk(k.into_bytes()), Frame::Bulk(v.into_bytes())))
+            .collect(),
+    ))
+}
+
+fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    if args.len() % 2 != 0 {
+        return Err(ctx.arity_error());
+    }
+    let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|c| (c[0], c[1])).collect();
+    let mut cfg = ctx.server.config.write();
+    cfg.set(&pairs)?;
+    ctx.server.tunables.refresh(&cfg);
+    Ok(Frame::ok())
+}
+
+fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let st = &ctx.server.stats;
+    for a in [
+        &st.total_connections_received,
+        &st.total_commands_processed,
+        &st.rejected_connections,
+        &st.expired_keys,
+        &st.keyspace_hits,
+        &st.keyspace_misses,
+        &st.net_input_bytes,
+        &st.net_output_bytes,
+        &st.total_error_replies,
+        &st.rejected_calls,
+    ] {
+        a.store(0, Ordering::Relaxed);
+    }
+    st.errors.lock().clear();
+    for c in ctx.server.counters.iter() {
+        c.calls.store(0, Ordering::Relaxed);
+        c.usec.store(0, Ordering::Relaxed);
+        c.rejected.store(0, Ordering::Relaxed);
+        c.failed.store(0, Ordering::Relaxed);
+    }
+    ctx.server.peak_memory.store(0, Ordering::Relaxed);
+    Ok(Frame::ok())
+}
+
+fn config_rewrite(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let Some(path) = ctx.server.config_file.clone() else {
+        return Err(CmdError::msg("ERR The server is running without a config file"));
+    };
+    let original = ctx.server.host.read_file(&path).ok();
+    let text = ctx.server.config.read().rewrite(original.as_deref());
+    ctx.server
+        .host
+        .write_file(&path, &text)
+        .map_err(|e| CmdError::owned(format!("ERR Rewriting config file: {e}")))?;
+    Ok(Frame::ok())
+}
+
+fn config_help(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    help_reply(&[
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+        "HELP",
+        "    Print this help.",
+    ])
+}
+
+fn dbsize(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    Ok(Frame::Integer(ctx.db().len() as i64))
+}
+
+fn time(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    Ok(Frame::Array(vec![
+        Frame::Bulk((ctx.now_us / 1_000_000).to_string().into_bytes()),
+        Frame::Bulk((ctx.now_us % 1_000_000).to_string().into_bytes()),
+    ]))
+}
+
+fn lastsave(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    Ok(Frame::Integer(
+        (ctx.server.stats.lastsave_ms.load(Ordering::Relaxed) / 1000) as i64,
+    ))
+}
+
+fn flush_mode(args: &[&[u8]]) -> Result<(), CmdError> {
+    match args.len() {
+        1 => Ok(()),
+        2 if is(args[1], "async") || is(args[1], "sync") => Ok(()),
+        _ => Err(CmdError::Syntax),
+    }
+}
+
+fn flushdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    flush_mode(args)?;
+    let n = ctx.db().clear();
+    dirty(ctx, n as u64);
+    Ok(Frame::ok())
+}
+
+fn flushall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    flush_mode(args)?;
+    let n: usize = ctx.server.dbs.iter().map(|db| db.clear()).sum();
+    dirty(ctx, n as u64 + 1);
+    Ok(Frame::ok())
+}
+
+fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let mut save = None;
+    let mut abort = false;
+    for a in &args[1..] {
+        if is(a, "nosave") && save.is_none() {
+            save = Some(false);
+        } else if is(a, "save") && save.is_none() {
+            save = Some(true);
+        } else if is(a, "now") || is(a, "force") {
+        } else if is(a, "abort") {
+            abort = true;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if abort {
+        if args.len() > 2 {
+            return Err(CmdError::Syntax);
+        }
+        return Err(CmdError::msg("ERR No shutdown in progress."));
+    }
+    ctx.client.shutdown = Some(Shutdown { save });
+    ctx.client.close_after_reply = true;
+    Ok(Frame::ok())
+}
+
+/// Estimated bytes a key and its value occupy.
+pub fn key_mem_bytes(key_len: usize, value: &Value, has_ttl: bool) -> usize {
+    let entry = std::mem::size_of::<crate::keyspace::Entry>();
+    let ttl = if has_ttl { 16 + key_len + 8 } else { 0 };
+    entry + key_len + value.mem_bytes() - std::mem::size_of::<Value>() + ttl
+}
+
+fn memory_usage(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    if args.len() > 3 {
+        if args.len() != 5 || !is(args[3], "samples") {
+            return Err(CmdError::Syntax);
+        }
+        parse_int(args[4])?;
+    }
+    let key = args[2];
+    let h = ctx.hash(key);
+    let mut shard = ctx.db().lock(shard_of(h));
+    let (l, e) = shard.lookup(h, key, ctx.now_ms);
+    super::note_lookup(ctx, l);
+    Ok(match e {
+        None => Frame::Null,
+        Some(e) => Frame::Integer(key_mem_bytes(key.len(), &e.value, e.expire_ms().is_some()) as i64),
+    })
+}
+
+fn memory_stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let host = ctx.server.host.stats();
+    let peak = ctx.server.peak_memory.load(Ordering::Relaxed).max(host.allocated);
+    let keys: usize = ctx.server.dbs.iter().map(|d| d.len()).sum();
+    let b = |s: &str| Frame::bulk(s);
+    let i = |v: u64| Frame::Integer(v as i64);
+    let mut m = vec![
+        (b("peak.allocated"), i(peak)),
+        (b("total.allocated"), i(host.allocated)),
+        (b("startup.allocated"), i(0)),
+        (b("replication.backlog"), i(0)),
+        (b("clients.slaves"), i(0)),
+        (b("clients.normal"), i(ctx.server.clients.len() as u64 * 16384)),
+        (b("cluster.links"), i(0)),
+        (b("aof.buffer"), i(0)),
+        (b("lua.caches"), i(0)),
+        (b("functions.caches"), i(0)),
+        (b("overhead.total"), i(0)),
+        (b("keys.count"), i(keys as u64)),
+        (
+            b("keys.bytes-per-key"),
+            i(if keys == 0 { 0 } else { host.allocated / keys as u64 }),
+        ),
+        (b("dataset.bytes"), i(host.allocated)),
+        (b("dataset.percentage"), Frame::Double(100.0)),
+        (
+            b("peak.percentage"),
+            Frame::Double(if peak == 0 { 100.0 } else { host.allocated as f64 * 100.0 / peak as f64 }),
+        ),
+        (b("allocator.allocated"), i(host.allocated)),
+        (b("allocator.active"), i(host.active)),
+        (b("allocator.resident"), i(host.resident)),
+    ];
+    for (idx, db) in ctx.server.dbs.iter().enumerate() {
+        let n = db.len();
+        if n == 0 {
+            continue;
+        }
+        m.push((
+            Frame::Bulk(format!("db.{idx}").into_bytes()),
+            Frame::Map(vec![
+                (b("overhead.hashtable.main"), i(n as u64 * 16)),
+                (b("overhead.hashtable.expires"), i(db.volatile_len() as u64 * 32)),
+            ]),
+        ));
+    }
+    m.push((
+        b("fragmentation"),
+        Frame::Double(if host.allocated == 0 { 0.0 } else { host.rss as f64 / host.allocated as f64 }),
+    ));
+    m.push((b("fragmentation.bytes"), Frame::Integer(host.rss as i64 - host.allocated as i64)));
+    Ok(Frame::Map(m))
+}
+
+fn memory_doctor(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let used = ctx.server.host.stats().allocated;
+    let text = if used < 5 * 1024 * 1024 {
+        "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting."
+    } else {
+        "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."
+    };
+    Ok(Frame::Verbatim(text.as_bytes().to_vec()))
+}
+
+fn memory_malloc_stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let h = ctx.server.host.stats();
+    Ok(Frame::Verbatim(
+        format!(
+            "{}: allocated={} active={} resident={}\n",
+            h.allocator, h.allocated, h.active, h.resident
+        )
+        .into_bytes(),
+    ))
+}
+
+fn memory_purge(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    Ok(Frame::ok())
+}
+
+fn memory_help(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    help_reply(&[
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DOCTOR",
+        "    Return memory problems reports.",
+        "MALLOC-STATS",
+        "    Return internal statistics report from the memory allocator.",
+        "PURGE",
+        "    Attempt to purge dirty pages for reclamation by the allocator.",
+        "STATS",
+        "    Return information about the memory usage of the server.",
+        "USAGE <key> [SAMPLES <count>]",
+        "    Return memory in bytes used by <key> and its value. Nested values are",
+        "    sampled up to <count> times (default: 5, 0 means sample all).",
+        "HELP",
+        "    Print this help.",
+    ])
+}
+
+fn debug_allowed(ctx: &Ctx<'_>) -> bool {
+    let mode = ctx.server.config.read().enable_debug_command();
+    match mode.as_str() {
+        "yes" => true,
+        "local" => {
+            let a = &ctx.client.handle.addr;
+            a.starts_with("127.") || a.starts_with("[::1]") || a.starts_with("::1")
+        }
+        _ => false,
+    }
+}
+
+fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    if !debug_allowed(ctx) {
+        return Err(CmdError::msg("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."));
+    }
+    let sub = args[1];
+    if is(sub, "sleep") && args.len() == 3 {
+        let secs = parse_float(args[2]).ok_or(CmdError::NotFloat)?;
+        ctx.client.sleep_ms = (secs.max(0.0) * 1000.0) as u64;
+        return Ok(Frame::ok());
+    }
+    if is(sub, "set-active-expire") && args.len() == 3 {
+        let v = parse_int(args[2])?;
+        ctx.server.active_expire.store(v != 0, Ordering::Relaxed);
+        return Ok(Frame::ok());
+    }
+    if is(sub, "object") && args.len() == 3 {
+        let key = args[2];
+        let h = ctx.hash(key);
+        let mut shard = ctx.db().lock(shard_of(h));
+        let Some(e) = shard.lookup(h, key, ctx.now_ms).1 else {
+            return Err(CmdError::NoSuchKey);
+        };
+        let ser = match &e.value {
+            Value::Str(s) => s.len(),
+        };
+        let idle = ctx.lru_s().saturating_sub(e.lru_s);
+        return Ok(Frame::Simple(
+            format!(
+                "Value at:0x{:x} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                e as *const _ as usize,
+                e.value.encoding(),
+                ser + 1,
+                e.lru_s & ((1 << 24) - 1),
+                idle
+            )
+            .into(),
+        ));
+    }
+    if is(sub, "log") && args.len() == 3 {
+        ctx.server
+            .host
+            .log("warning", &format!("DEBUG LOG: {}", String::from_utf8_lossy(args[2])));
+        return Ok(Frame::ok());
+    }
+    if is(sub, "protocol") && args.len() == 3 {
+        return debug_protocol(args[2]);
+    }
+    if is(sub, "change-repl-id") && args.len() == 2 {
+        return Ok(Frame::ok());
+    }
+    if is(sub, "stringmatch-len") && args.len() == 2 {
+        return Ok(Frame::ok());
+    }
+    if is(sub, "help") {
+        return help_reply(&[
+            "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "LOG <message>",
+            "    Write <message> to the server log.",
+            "OBJECT <key>",
+            "    Show low level info about the <key> and associated value.",
+            "PROTOCOL <type>",
+            "    Reply with a test value of the specified type.",
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Setting it to 0 disables expiring keys in background when they are not",
+            "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+            "    default.",
+            "SLEEP <seconds>",
+            "    Stop the server for <seconds>. Decimals allowed.",
+            "HELP",
+            "    Print this help.",
+        ]);
+    }
+    Err(CmdError::owned(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+        String::from_utf8_lossy(sub)
+    )))
+}
+
+fn debug_protocol(t: &[u8]) -> CmdResult {
+    let name = String::from_utf8_lossy(t).to_ascii_lowercase();
+    Ok(match name.as_str() {
+        "string" => Frame::bulk("Hello World"),
+        "integer" => Frame::Integer(12345),
+        "double" => Frame::Double(3.141),
+        "bignum" => Frame::BigNumber("1234567999999999999999999999999999999".into()),
+        "null" => Frame::Null,
+        "array" => Frame::Array((0..3).map(Frame::Integer).collect()),
+        "set" => Frame::Set((0..3).map(Frame::Integer).collect()),
+        "map" => Frame::Map(
+            (0..3)
+                .map(|i| (Frame::Integer(i), Frame::Boolean(i == 1)))
+                .collect(),
+        ),
+        "true" => Frame::Boolean(true),
+        "false" => Frame::Boolean(false),
+        "verbatim" => Frame::Verbatim(b"This is a verbatim\nstring".to_vec()),
+        _ => {
+            return Err(CmdError::msg(
+                "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+            ))
+        }
+    })
+}
+
+fn command_reply(t: &Table, id: usize) -> Frame {
+    let e = &t.entries[id];
+    let s = e.spec;
+    let flag_names: Vec<Frame> = NAMES
+        .iter()
+        .filter(|(f, _)| s.has(*f))
+        .map(|(_, n)| Frame::simple(n))
+        .collect();
+    let mut key_specs = Vec::new();
+    if s.first_key > 0 {
+        let last_rel = if s.last_key < 0 {
+            s.last_key
+        } else {
+            s.last_key - s.first_key
+        };
+        let access: &[&'static str] = if s.has(WRITE) {
+            &["RW", "UPDATE"]
+        } else {
+            &["RO", "ACCESS"]
+        };
+        key_specs.push(Frame::Map(vec![
+            (
+                Frame::bulk("flags"),
+                Frame::Set(access.iter().map(|f| Frame::simple(f)).collect()),
+            ),
+            (
+                Frame::bulk("begin_search"),
+                Frame::Map(vec![
+                    (Frame::bulk("type"), Frame::bulk("index")),
+                    (
+                        Frame::bulk("spec"),
+                        Frame::Map(vec![(Frame::bulk("index"), Frame::Integer(i64::from(s.first_key)))]),
+                    ),
+                ]),
+            ),
+            (
+                Frame::bulk("find_keys"),
+                Frame::Map(vec![
+                    (Frame::bulk("type"), Frame::bulk("range")),
+                    (
+                        Frame::bulk("spec"),
+                        Frame::Map(vec![
+                            (Frame::bulk("lastkey"), Frame::Integer(i64::from(last_rel))),
+                            (Frame::bulk("keystep"), Frame::Integer(i64::from(s.step))),
+                            (Frame::bulk("limit"), Frame::Integer(0)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ]));
+    }
+    let subs: Vec<Frame> = t.children(id).map(|(sid, _)| command_reply(t, sid)).collect();
+    Frame::Array(vec![
+        Frame::Bulk(e.full_name.clone().into_bytes()),
+        Frame::Integer(i64::from(s.arity)),
+        Frame::Set(flag_names),
+        Frame::Integer(i64::from(s.first_key)),
+        Frame::Integer(i64::from(s.last_key)),
+        Frame::Integer(i64::from(s.step)),
+        Frame::Set(s.acl_categories().into_iter().map(Frame::simple).collect()),
+        Frame::Set(Vec::new()),
+        Frame::Array(key_specs),
+        Frame::Set(subs),
+    ])
+}
+
+fn command(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let _ = (ctx, args);
+    let t = table();
+    Ok(Frame::Array(t.top_level().map(|(id, _)| command_reply(t, id)).collect()))
+}
+
+fn command_count(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    Ok(Frame::Integer(table().top_level().count() as i64))
+}
+
+fn command_list(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let t = table();
+    let mut filter: Option<(Vec<u8>, Vec<u8>)> = None;
+    if args.len() > 2 {
+        if args.len() != 5 || !is(args[2], "filterby") {
+            return Err(CmdError::Syntax);
+        }
+        let kind = args[3].to_ascii_lowercase();
+        if !matches!(kind.as_slice(), b"module" | b"aclcat" | b"pattern") {
+            return Err(CmdError::Syntax);
+        }
+        filter = Some((kind, args[4].to_vec()));
+    }
+    let mut out = Vec::new();
+    for e in &t.entries {
+        let keep = match &filter {
+            None => true,
+            Some((k, v)) => match k.as_slice() {
+                b"module" => false,
+                b"aclcat" => {
+                    let cat = format!("@{}", String::from_utf8_lossy(v).to_ascii_lowercase());
+                    e.spec.acl_categories().contains(&cat.as_str())
+                }
+                _ => glob_match(v, e.full_name.as_bytes(), true),
+            },
+        };
+        if keep && (e.parent.is_none() || filter.is_some()) {
+            out.push(Frame::Bulk(e.full_name.clone().into_bytes()));
+        }
+    }
+    Ok(Frame::Array(out))
+}
+
+/// Finds a command or `container|sub` by the names COMMAND INFO/DOCS take.
+fn find_named(t: &Table, name: &[u8]) -> Option<usize> {
+    match name.iter().position(|&c| c == b'|') {
+        None => t.lookup(name),
+        Some(p) => t.lookup_sub(t.lookup(&name[..p])?, &name[p + 1..]),
+    }
+}
+
+fn command_info(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let t = table();
+    if args.len() == 2 {
+        return Ok(Frame::Array(t.top_level().map(|(id, _)| command_reply(t, id)).collect()));
+    }
+    Ok(Frame::Array(
+        args[2..]
+            .iter()
+            .map(|n| find_named(t, n).map_or(Frame::NullArray, |id| command_reply(t, id)))
+            .collect(),
+    ))
+}
+
+fn doc_reply(t: &Table, id: usize) -> Frame {
+    let s = t.entries[id].spec;
+    let mut m = vec![
+        (Frame::bulk("summary"), Frame::bulk(s.summary)),
+        (Frame::bulk("since"), Frame::bulk(s.since)),
+        (Frame::bulk("group"), Frame::bulk(s.group)),
+    ];
+    let subs: Vec<(Frame, Frame)> = t
+        .children(id)
+        .map(|(sid, e)| (Frame::Bulk(e.full_name.clone().into_bytes()), doc_reply(t, sid)))
+        .collect();
+    if !subs.is_empty() {
+        m.push((Frame::bulk("subcommands"), Frame::Map(subs)));
+    }
+    Frame::Map(m)
+}
+
+fn command_docs(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let t = table();
+    let ids: Vec<usize> = if args.len() == 2 {
+        t.top_level().map(|(id, _)| id).collect()
+    } else {
+        args[2..].iter().filter_map(|n| find_named(t, n)).collect()
+    };
+    Ok(Frame::Map(
+        ids.into_iter()
+            .map(|id| (Frame::Bulk(t.entries[id].full_name.clone().into_bytes()), doc_reply(t, id)))
+            .collect(),
+    ))
+}
+
+fn getkeys_generic(args: &[&[u8]], with_flags: bool) -> CmdResult {
+    let t = table();
+    let inner = &args[2..];
+    let Some(top) = t.lookup(inner[0]) else {
+        return Err(CmdError::msg("ERR Invalid command specified"));
+    };
+    let id = if t.entries[top].spec.subcommands.is_empty() {
+        top
+    } else {
+        inner
+            .get(1)
+            .and_then(|s| t.lookup_sub(top, s))
+            .ok_or(CmdError::msg("ERR Invalid command specified"))?
+    };
+    let spec = t.entries[id].spec;
+    if !spec.arity_ok(inner.len()) {
+        return Err(CmdError::msg("ERR Invalid number of arguments specified for command"));
+    }
+    let pos = spec.key_positions(inner.len());
+    if pos.is_empty() {
+        return Err(CmdError::msg("ERR The command has no key arguments"));
+    }
+    Ok(Frame::Array(
+        pos.into_iter()
+            .map(|p| {
+                let k = Frame::bulk(inner[p]);
+                if with_flags {
+                    let f: &[&'static str] = if spec.has(WRITE) { &["RW", "UPDATE"] } else { &["RO", "ACCESS"] };
+                    Frame::Array(vec![k, Frame::Set(f.iter().map(|x| Frame::simple(x)).collect())])
+                } else {
+                    k
+                }
+            })
+            .collect(),
+    ))
+}
+
+fn command_getkeys(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    getkeys_generic(args, false)
+}
+
+fn command_getkeysandflags(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    getkeys_generic(args, true)
+}
+
+fn command_help(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    help_reply(&[
+        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "(no subcommand)",
+        "    Return details about all Redis commands.",
+        "COUNT",
+        "    Return the total number of commands in this Redis server.",
+        "LIST",
+        "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "GETKEYS <full-command>",
+        "    Return the keys from a full Redis command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full Redis command.",
+        "HELP",
+        "    Print this help.",
+    ])
+}

@@ -1,0 +1,689 @@
+//! Connection commands: PING, ECHO, QUIT, RESET, SELECT, SWAPDB, HELLO,
+//! AUTH and CLIENT.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use ferrokey_resp::Frame;
+
+use super::keys::container;
+use super::{is, parse_db, parse_int};
+use crate::client::{ClientHandle, ReplyMode};
+use crate::command::{flags::*, table, CommandSpec, Ctx};
+use crate::error::{CmdError, CmdResult};
+use crate::keyspace::SHARDS;
+
+/// The version Ferrokey reports as `redis_version`; clients gate features
+/// on it.
+pub const REDIS_VERSION: &str = "7.2.6";
+/// Ferrokey's own version.
+pub const FERROKEY_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const CONN: &[&str] = &["@connection"];
+
+/// The connection family's commands.
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("ping", -1, FAST, ping)
+        .acl(CONN)
+        .doc("connection", "1.0.0", "Returns the server's liveliness response."),
+    CommandSpec::new("echo", 2, FAST, echo)
+        .acl(CONN)
+        .doc("connection", "1.0.0", "Returns the given string."),
+    CommandSpec::new("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, quit)
+        .acl(CONN)
+        .doc("connection", "1.0.0", "Closes the connection."),
+    CommandSpec::new("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, reset)
+        .acl(CONN)
+        .doc("connection", "6.2.0", "Resets the connection."),
+    CommandSpec::new("select", 2, LOADING | STALE | FAST, select)
+        .acl(CONN)
+        .doc("connection", "1.0.0", "Changes the selected database."),
+    CommandSpec::new("swapdb", 3, WRITE | FAST | EXCLUSIVE, swapdb)
+        .acl(&["@keyspace", "@dangerous"])
+        .doc("server", "4.0.0", "Swaps two Redis databases."),
+    CommandSpec::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, hello)
+        .acl(CONN)
+        .doc("connection", "6.0.0", "Handshakes with the Redis server."),
+    CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, auth)
+        .acl(CONN)
+        .doc("connection", "1.0.0", "Authenticates the connection."),
+    CommandSpec::new("client", -2, 0, container)
+        .acl(CONN)
+        .doc("connection", "2.4.0", "A container for client connection commands.")
+        .subs(CLIENT_SUBS),
+];
+
+const CLIENT_FLAGS: u32 = NOSCRIPT | LOADING | STALE;
+
+static CLIENT_SUBS: &[CommandSpec] = &[
+    CommandSpec::new("id", 2, CLIENT_FLAGS, client_id)
+        .acl(CONN)
+        .doc("connection", "5.0.0", "Returns the unique client ID of the connection."),
+    CommandSpec::new("setname", 3, CLIENT_FLAGS, client_setname)
+        .acl(CONN)
+        .doc("connection", "2.6.9", "Sets the connection name."),
+    CommandSpec::new("getname", 2, CLIENT_FLAGS, client_getname)
+        .acl(CONN)
+        .doc("connection", "2.6.9", "Returns the name of the connection."),
+    CommandSpec::new("list", -2, ADMIN | CLIENT_FLAGS, client_list)
+        .acl(CONN)
+        .doc("connection", "2.4.0", "Lists open connections."),
+    CommandSpec::new("info", 2, CLIENT_FLAGS, client_info)
+        .acl(CONN)
+        .doc("connection", "6.2.0", "Returns information about the connection."),
+    CommandSpec::new("kill", -3, ADMIN | CLIENT_FLAGS, client_kill)
+        .acl(CONN)
+        .doc("connection", "2.4.0", "Terminates open connections."),
+    CommandSpec::new("setinfo", 4, CLIENT_FLAGS, client_setinfo)
+        .acl(CONN)
+        .doc("connection", "7.2.0", "Sets information specific to the client or connection."),
+    CommandSpec::new("no-evict", 3, ADMIN | CLIENT_FLAGS, client_no_evict)
+        .acl(CONN)
+        .doc("connection", "7.0.0", "Sets the client eviction mode of the connection."),
+    CommandSpec::new("no-touch", 3, CLIENT_FLAGS, client_no_touch)
+        .acl(CONN)
+        .doc("connection", "7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys."),
+    CommandSpec::new("reply", 3, CLIENT_FLAGS, client_reply)
+        .acl(CONN)
+        .doc("connection", "3.2.0", "Instructs the server whether to reply to commands."),
+    CommandSpec::new("pause", -3, ADMIN | CLIENT_FLAGS, client_pause)
+        .acl(CONN)
+        .doc("connection", "3.0.0", "Suspends commands processing."),
+    CommandSpec::new("unpause", 2, ADMIN | CLIENT_FLAGS, client_unpause)
+        .acl(CONN)
+        .doc("connection", "6.2.0", "Resumes processing commands from paused clients."),
+    CommandSpec::new("unblock", -3, ADMIN | CLIENT_FLAGS, client_unblock)
+        .acl(CONN)
+        .doc("connection", "5.0.0", "Unblocks a client blocked by a blocking command from a different connection."),
+    CommandSpec::new("help", 2, LOADING | STALE, client_help)
+        .acl(CONN)
+        .doc("connection", "5.0.0", "Returns helpful text about the different subcommands."),
+];
+
+fn ping(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    match args.len() {
+        1 => Ok(Frame::simple("PONG")),
+        2 => Ok(Frame::bulk(args[1])),
+        _ => Err(ctx.arity_error()),
+    }
+}
+
+fn echo(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    Ok(Frame::bulk(args[1]))
+}
+
+fn quit(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    ctx.client.close_after_reply = true;
+    Ok(Frame::ok())
+}
+
+fn default_authenticated(ctx: &Ctx<'_>) -> bool {
+    !ctx.server.tunables.auth_required.load(Ordering::Relaxed)
+}
+
+fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let authenticated = default_authenticated(ctx);
+    let c = &mut *ctx.client;
+    c.db = 0;
+    c.handle.db.store(0, Ordering::Relaxed);
+    c.resp = 2;
+    c.handle.resp.store(2, Ordering::Relaxed);
+    c.reply_mode = ReplyMode::On;
+    c.handle.names.lock().name.clear();
+    c.handle.no_evict.store(false, Ordering::Relaxed);
+    c.handle.no_touch.store(false, Ordering::Relaxed);
+    c.authenticated = authenticated;
+    Ok(Frame::simple("RESET"))
+}
+
+fn select(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let db = parse_db(ctx, args[1])?;
+    ctx.client.db = db;
+    ctx.client.handle.db.store(db, Ordering::Relaxed);
+    Ok(Frame::ok())
+}
+
+fn swapdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let a = parse_int(args[1]).map_err(|_| CmdError::msg("ERR invalid first DB index"))?;
+    let b = parse_int(args[2]).map_err(|_| CmdError::msg("ERR invalid second DB index"))?;
+    let n = ctx.server.dbs.len() as i64;
+    if a < 0 || a >= n || b < 0 || b >= n {
+        return Err(CmdError::DbIndex);
+    }
+    if a != b {
+        // The gate is held exclusively (EXCLUSIVE), so no other command
+        // runs; lock in order anyway to keep the invariant simple.
+        let (da, db) = (&ctx.server.dbs[a as usize], &ctx.server.dbs[b as usize]);
+        for i in 0..SHARDS {
+            let mut ga = da.lock(i);
+            let mut gb = db.lock(i);
+            std::mem::swap(&mut *ga, &mut *gb);
+        }
+        super::dirty(ctx, 1);
+    }
+    Ok(Frame::ok())
+}
+
+fn check_password(ctx: &Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
+    if user != b"default" {
+        return false;
+    }
+    match ctx.server.config.read().requirepass() {
+        None => true,
+        Some(p) => p == pass,
+    }
+}
+
+const WRONGPASS: CmdError =
+    CmdError::msg("WRONGPASS invalid username-password pair or user is disabled.");
+
+fn auth(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    if args.len() > 3 {
+        return Err(CmdError::Syntax);
+    }
+    let (user, pass): (&[u8], &[u8]) = if args.len() == 2 {
+        if default_authenticated(ctx) {
+            return Err(CmdError::msg("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"));
+        }
+        (b"default", args[1])
+    } else {
+        (args[1], args[2])
+    };
+    if check_password(ctx, user, pass) {
+        ctx.client.authenticated = true;
+        Ok(Frame::ok())
+    } else {
+        Err(WRONGPASS)
+    }
+}
+
+/// Whether a client name or library field is acceptable: printable ASCII
+/// without spaces.
+fn valid_name(b: &[u8]) -> bool {
+    b.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let mut ver = None;
+    let mut i = 1;
+    if args.len() >= 2 {
+        let v = parse_int(args[1])
+            .map_err(|_| CmdError::msg("ERR Protocol version is not an integer or out of range"))?;
+        if !(2..=3).contains(&v) {
+            return Err(CmdError::msg("NOPROTO unsupported protocol version"));
+        }
+        ver = Some(v as u8);
+        i = 2;
+    }
+    let mut creds = None;
+    let mut name = None;
+    while i < args.len() {
+        let left = args.len() - i - 1;
+        if is(args[i], "auth") && left >= 2 {
+            creds = Some((args[i + 1], args[i + 2]));
+            i += 3;
+        } else if is(args[i], "setname") && left >= 1 {
+            name = Some(args[i + 1]);
+            i += 2;
+        } else {
+            return Err(CmdError::owned(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(args[i])
+            )));
+        }
+    }
+    if let Some((u, p)) = creds {
+        if !check_password(ctx, u, p) {
+            return Err(WRONGPASS);
+        }
+        ctx.client.authenticated = true;
+    }
+    if !ctx.client.authenticated && !default_authenticated(ctx) {
+        return Err(CmdError::msg("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
+    }
+    if let Some(n) = name {
+        if !valid_name(n) {
+            return Err(CmdError::msg(
+                "ERR Client names cannot contain spaces, newlines or special characters.",
+            ));
+        }
+        ctx.client.handle.names.lock().name = String::from_utf8_lossy(n).into_owned();
+    }
+    if let Some(v) = ver {
+        ctx.client.resp = v;
+        ctx.client.handle.resp.store(u32::from(v), Ordering::Relaxed);
+    }
+    Ok(Frame::Map(vec![
+        (Frame::bulk("server"), Frame::bulk("redis")),
+        (Frame::bulk("version"), Frame::bulk(REDIS_VERSION)),
+        (Frame::bulk("proto"), Frame::Integer(i64::from(ctx.client.resp))),
+        (Frame::bulk("id"), Frame::Integer(ctx.client.id() as i64)),
+        (Frame::bulk("mode"), Frame::bulk("standalone")),
+        (Frame::bulk("role"), Frame::bulk("master")),
+        (Frame::bulk("modules"), Frame::Array(Vec::new())),
+    ]))
+}
+
+fn client_id(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    Ok(Frame::Integer(ctx.client.id() as i64))
+}
+
+fn client_setname(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    if !valid_name(args[2]) {
+        return Err(CmdError::msg(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
+    }
+    ctx.client.handle.names.lock().name = String::from_utf8_lossy(args[2]).into_owned();
+    Ok(Frame::ok())
+}
+
+fn client_getname(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let n = ctx.client.handle.names.lock().name.clone();
+    Ok(if n.is_empty() {
+        Frame::Null
+    } else {
+        Frame::Bulk(n.into_bytes())
+    })
+}
+
+/// One CLIENT LIST line (without the trailing newline).
+pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
+    let names = h.names.lock().clone();
+    let age = now_ms.saturating_sub(h.created_ms) / 1000;
+    let idle = now_ms.saturating_sub(h.last_ms.load(Ordering::Relaxed)) / 1000;
+    let multi = h.multi.load(Ordering::Relaxed);
+    let multi = if multi == u64::MAX { -1 } else { multi as i64 };
+    let qbuf = h.qbuf.load(Ordering::Relaxed);
+    let omem = h.omem.load(Ordering::Relaxed);
+    format!(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        h.id,
+        h.addr,
+        h.laddr,
+        h.fd,
+        names.name,
+        age,
+        idle,
+        h.db.load(Ordering::Relaxed),
+        multi,
+        qbuf,
+        16384usize.saturating_sub(qbuf),
+        16384,
+        omem,
+        qbuf + omem + 16384,
+        match h.last_cmd.load(Ordering::Relaxed) {
+            0 => "NULL",
+            id => table().entries[id - 1].full_name.as_str(),
+        },
+        h.resp.load(Ordering::Relaxed),
+        names.lib_name,
+        names.lib_ver,
+    )
+}
+
+fn client_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let mut ids: Option<Vec<u64>> = None;
+    let mut i = 2;
+    while i < args.len() {
+        if is(args[i], "type") && i + 1 < args.len() {
+            let t = args[i + 1];
+            if !["normal", "master", "replica", "slave", "pubsub"]
+                .iter()
+                .any(|n| is(t, n))
+            {
+                return Err(CmdError::owned(format!(
+                    "ERR Unknown client type '{}'",
+                    String::from_utf8_lossy(t)
+                )));
+            }
+            // Every Ferrokey client is a normal client for now.
+            if !is(t, "normal") {
+                ids = Some(Vec::new());
+            }
+            i += 2;
+        } else if is(args[i], "id") && i + 1 < args.len() {
+            let mut v = ids.take().unwrap_or_default();
+            for a in &args[i + 1..] {
+                match parse_int(a) {
+                    Ok(n) if n > 0 => v.push(n as u64),
+                    _ => return Err(CmdError::msg("ERR Invalid client ID")),
+                }
+            }
+            ids = Some(v);
+            i = args.len();
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let mut out = String::new();
+    for h in ctx.server.clients.all() {
+        if ids.as_ref().is_some_and(|v| !v.contains(&h.id)) {
+            continue;
+        }
+        out.push_str(&client_line(&h, ctx.now_ms));
+        out.push('\n');
+    }
+    Ok(Frame::Verbatim(out.into_bytes()))
+}
+
+fn client_info(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let mut s = client_line(&ctx.client.handle, ctx.now_ms);
+    s.push('\n');
+    Ok(Frame::Verbatim(s.into_bytes()))
+}
+
+fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let me = ctx.client.id();
+    if args.len() == 3 {
+        // Old form: CLIENT KILL addr:port.
+        let addr = String::from_utf8_lossy(args[2]);
+        let Some(h) = ctx.server.clients.all().into_iter().find(|h| h.addr == addr) else {
+            return Err(CmdError::msg("ERR No such client"));
+        };
+        if h.id == me {
+            ctx.client.close_after_reply = true;
+        } else {
+            h.kill();
+        }
+        return Ok(Frame::ok());
+    }
+    let mut id = None;
+    let mut addr = None;
+    let mut laddr = None;
+    let mut user = None;
+    let mut typ = None;
+    let mut skipme = true;
+    let mut maxage = None;
+    let mut i = 2;
+    while i < args.len() {
+        let Some(&v) = args.get(i + 1) else {
+            return Err(CmdError::Syntax);
+        };
+        let o = args[i];
+        if is(o, "id") {
+            match parse_int(v) {
+                Ok(n) if n > 0 => id = Some(n as u64),
+                _ => return Err(CmdError::msg("ERR client-id should be greater than 0")),
+            }
+        } else if is(o, "type") {
+            if !["normal", "master", "replica", "slave", "pubsub"]
+                .iter()
+                .any(|n| is(v, n))
+            {
+                return Err(CmdError::owned(format!(
+                    "ERR Unknown client type '{}'",
+                    String::from_utf8_lossy(v)
+                )));
+            }
+            typ = Some(v.to_ascii_lowercase());
+        } else if is(o, "addr") {
+            addr = Some(String::from_utf8_lossy(v).into_owned());
+        } else if is(o, "laddr") {
+            laddr = Some(String::from_utf8_lossy(v).into_owned());
+        } else if is(o, "user") {
+            user = Some(v.to_vec());
+        } else if is(o, "skipme") {
+            if is(v, "yes") {
+                skipme = true;
+            } else if is(v, "no") {
+                skipme = false;
+            } else {
+                return Err(CmdError::Syntax);
+            }
+        } else if is(o, "maxage") {
+            maxage = Some(parse_int(v).map_err(|_| CmdError::Syntax)?);
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 2;
+    }
+    let mut killed = 0;
+    for h in ctx.server.clients.all() {
+        if id.is_some_and(|x| x != h.id)
+            || addr.as_ref().is_some_and(|a| *a != h.addr)
+            || laddr.as_ref().is_some_and(|a| *a != h.laddr)
+            || user.as_ref().is_some_and(|u| u.as_slice() != b"default")
+            || typ.as_ref().is_some_and(|t| t.as_slice() != b"normal")
+            || maxage.is_some_and(|m| {
+                (ctx.now_ms.saturating_sub(h.created_ms) / 1000) as i64 <= m
+            })
+        {
+            continue;
+        }
+        if h.id == me {
+            if skipme {
+                continue;
+            }
+            ctx.client.close_after_reply = true;
+        } else {
+            h.kill();
+        }
+        killed += 1;
+    }
+    Ok(Frame::Integer(killed))
+}
+
+fn client_setinfo(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let (attr, val) = (args[2], args[3]);
+    let which = if is(attr, "lib-name") {
+        "lib-name"
+    } else if is(attr, "lib-ver") {
+        "lib-ver"
+    } else {
+        return Err(CmdError::owned(format!(
+            "ERR Unrecognized option '{}'",
+            String::from_utf8_lossy(attr)
+        )));
+    };
+    if !valid_name(val) {
+        return Err(CmdError::owned(format!(
+            "ERR {which} cannot contain spaces, newlines or special characters."
+        )));
+    }
+    let v = String::from_utf8_lossy(val).into_owned();
+    let mut n = ctx.client.handle.names.lock();
+    if which == "lib-name" {
+        n.lib_name = v;
+    } else {
+        n.lib_ver = v;
+    }
+    Ok(Frame::ok())
+}
+
+fn on_off(arg: &[u8]) -> Result<bool, CmdError> {
+    if is(arg, "on") {
+        Ok(true)
+    } else if is(arg, "off") {
+        Ok(false)
+    } else {
+        Err(CmdError::Syntax)
+    }
+}
+
+fn client_no_evict(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let v = on_off(args[2])?;
+    ctx.client.handle.no_evict.store(v, Ordering::Relaxed);
+    Ok(Frame::ok())
+}
+
+fn client_no_touch(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let v = on_off(args[2])?;
+    ctx.client.handle.no_touch.store(v, Ordering::Relaxed);
+    Ok(Frame::ok())
+}
+
+fn client_reply(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let a = args[2];
+    if is(a, "on") {
+        ctx.client.reply_mode = ReplyMode::On;
+        Ok(Frame::ok())
+    } else if is(a, "off") {
+        ctx.client.reply_mode = ReplyMode::Off;
+        Ok(Frame::ok())
+    } else if is(a, "skip") {
+        if ctx.client.reply_mode != ReplyMode::Off {
+            ctx.client.reply_mode = ReplyMode::SkipNext;
+        }
+        Ok(Frame::ok())
+    } else {
+        Err(CmdError::Syntax)
+    }
+}
+
+fn client_pause(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let ms = parse_int(args[2])
+        .ok()
+        .filter(|v| *v >= 0)
+        .ok_or(CmdError::msg("ERR timeout is not an integer or out of range"))?;
+    let writes_only = match args.get(3) {
+        None => false,
+        Some(a) if is(a, "write") => true,
+        Some(a) if is(a, "all") => false,
+        Some(_) => return Err(CmdError::Syntax),
+    };
+    if args.len() > 4 {
+        return Err(CmdError::Syntax);
+    }
+    let until = ctx.now_ms.saturating_add(ms as u64);
+    let mut p = ctx.server.pause.lock();
+    // A new pause never shortens a running one, and ALL wins over WRITE.
+    *p = Some(match *p {
+        Some((u, w)) if u > ctx.now_ms => (u.max(until), w && writes_only),
+        _ => (until, writes_only),
+    });
+    Ok(Frame::ok())
+}
+
+fn client_unpause(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    *ctx.server.pause.lock() = None;
+    for h in ctx.server.clients.all() {
+        h.wake();
+    }
+    Ok(Frame::ok())
+}
+
+fn client_unblock(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let _id = parse_int(args[2])?;
+    match args.get(3) {
+        None => {}
+        Some(a) if is(a, "timeout") || is(a, "error") => {}
+        Some(_) => {
+            return Err(CmdError::msg(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    }
+    // No command blocks yet (blocking commands arrive with the collections
+    // family), so no client can be unblocked.
+    let _ = ctx;
+    Ok(Frame::Integer(0))
+}
+
+fn client_help(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let lines = [
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
+        "    * ID <client-id>",
+        "      Kill connections by client id.",
+        "    * MAXAGE <maxage>",
+        "      Kill connections older than the specified age.",
+        "LIST [options ...]",
+        "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Return clients of specified type.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "SETINFO <option> <value>",
+        "    Set client meta attr. Options are:",
+        "    * LIB-NAME: the client lib name.",
+        "    * LIB-VER: the client lib version.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect current client connection from eviction.",
+        "NO-TOUCH (ON|OFF)",
+        "    Will not touch LRU/LFU stats when this mode is on.",
+        "HELP",
+        "    Print this help.",
+    ];
+    Ok(Frame::Array(lines.iter().map(|l| Frame::simple(l)).collect()))
+}
+
+/// How long a command must wait because of CLIENT PAUSE: the Unix ms the
+/// pause ends, if this command is paused at `now_ms`.
+pub fn paused_until(server: &crate::Server, args: &[&[u8]], now_ms: u64) -> Option<u64> {
+    let (until, writes_only) = (*server.pause.lock())?;
+    if until <= now_ms {
+        return None;
+    }
+    let t = table();
+    let id = crate::command::resolve(args).ok()?;
+    let spec = t.entries[id].spec;
+    if writes_only && !spec.has(WRITE | MAY_REPLICATE) {
+        return None;
+    }
+    // Connection housekeeping is never paused.
+    if ["client|unpause", "ping", "quit", "reset", "hello", "auth"]
+        .contains(&t.entries[id].full_name.as_str())
+    {
+        return None;
+    }
+    Some(until)
+}
+
+/// Registers a new client handle.
+pub fn new_handle(
+    server: &crate::Server,
+    addr: String,
+    laddr: String,
+    fd: i64,
+    now_ms: u64,
+) -> Arc<ClientHandle> {
+    let h = Arc::new(ClientHandle {
+        id: server.clients.next_id(),
+        addr,
+        laddr,
+        fd,
+        created_ms: now_ms,
+        last_ms: now_ms.into(),
+        db: 0.into(),
+        resp: 2.into(),
+        last_cmd: 0.into(),
+        names: Default::default(),
+        killed: false.into(),
+        no_evict: false.into(),
+        no_touch: false.into(),
+        qbuf: 0.into(),
+        omem: 0.into(),
+        multi: u64::MAX.into(),
+        waker: parking_lot::Mutex::new(None),
+    });
+    server.clients.add(h.clone());
+    h
+}

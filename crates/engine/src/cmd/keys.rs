@@ -1,0 +1,685 @@
+//! Generic key commands: existence, deletion, renaming, copying, iteration,
+//! introspection and expiry.
+
+use ferrokey_resp::Frame;
+use rand::Rng;
+
+use super::{dirty, is, lookup_read, lookup_write, parse_db, parse_int};
+use crate::command::{flags::*, CommandSpec, Ctx};
+use crate::config::glob_match;
+use crate::error::{unknown_subcommand, CmdError, CmdResult};
+use crate::keyspace::{shard_of, Entry, Locked, Shard, SHARDS, SHARD_BITS};
+use parking_lot::MutexGuard;
+use crate::value::Str;
+
+const KS: &[&str] = &["@keyspace"];
+
+/// The generic family's commands.
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("del", -2, WRITE, del)
+        .keys(1, -1, 1)
+        .acl(KS)
+        .doc("generic", "1.0.0", "Deletes one or more keys."),
+    CommandSpec::new("unlink", -2, WRITE | FAST, del)
+        .keys(1, -1, 1)
+        .acl(KS)
+        .doc("generic", "4.0.0", "Asynchronously deletes one or more keys."),
+    CommandSpec::new("exists", -2, READONLY | FAST, exists)
+        .keys(1, -1, 1)
+        .acl(KS)
+        .doc("generic", "1.0.0", "Determines whether one or more keys exist."),
+    CommandSpec::new("touch", -2, READONLY | FAST, touch)
+        .keys(1, -1, 1)
+        .acl(KS)
+        .doc("generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
+    CommandSpec::new("type", 2, READONLY | FAST, type_cmd)
+        .keys(1, 1, 1)
+        .acl(KS)
+        .doc("generic", "1.0.0", "Determines the type of value stored at a key."),
+    CommandSpec::new("rename", 3, WRITE, rename)
+        .keys(1, 2, 1)
+        .acl(KS)
+        .doc("generic", "1.0.0", "Renames a key and overwrites the destination."),
+    CommandSpec::new("renamenx", 3, WRITE | FAST, renamenx)
+        .keys(1, 2, 1)
+        .acl(KS)
+        .doc("generic", "1.0.0", "Renames a key only when the target key name doesn't exist."),
+    CommandSpec::new("copy", -3, WRITE | DENYOOM, copy)
+        .keys(1, 2, 1)
+        .acl(KS)
+        .doc("generic", "6.2.0", "Copies the value of a key to a new key."),
+    CommandSpec::new("move", 3, WRITE | FAST, move_cmd)
+        .keys(1, 1, 1)
+        .acl(KS)
+        .doc("generic", "1.0.0", "Moves a key to another database."),
+    CommandSpec::new("randomkey", 1, READONLY, randomkey)
+        .acl(KS)
+        .doc("generic", "1.0.0", "Returns a random key name from the database."),
+    CommandSpec::new("keys", 2, READONLY, keys)
+        .acl(&["@keyspace", "@dangerous"])
+        .doc("generic", "1.0.0", "Returns all key names that match a pattern."),
+    CommandSpec::new("scan", -2, READONLY, scan)
+        .acl(KS)
+        .doc("generic", "2.8.0", "Iterates over the key names in the database."),
+    CommandSpec::new("object", -2, READONLY, container)
+        .acl(KS)
+        .doc("generic", "2.2.3", "A container for object introspection commands.")
+        .subs(OBJECT_SUBS),
+    CommandSpec::new("expire", -3, WRITE | FAST, expire)
+        .keys(1, 1, 1)
+        .acl(KS)
+        .doc("generic", "1.0.0", "Sets the expiration time of a key in seconds."),
+    CommandSpec::new("pexpire", -3, WRITE | FAST, pexpire)
+        .keys(1, 1, 1)
+        .acl(KS)
+        .doc("generic", "2.6.0", "Sets the expiration time of a key in milliseconds."),
+    CommandSpec::new("expireat", -3, WRITE | FAST, expireat)
+        .keys(1, 1, 1)
+        .acl(KS)
+        .doc("generic", "1.2.0", "Sets the expiration time of a key to a Unix timestamp."),
+    CommandSpec::new("pexpireat", -3, WRITE | FAST, pexpireat)
+        .keys(1, 1, 1)
+        .acl(KS)
+        .doc("generic", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp."),
+    CommandSpec::new("ttl", 2, READONLY | FAST, ttl)
+        .keys(1, 1, 1)
+        .acl(KS)
+        .doc("generic", "1.0.0", "Returns the expiration time in seconds of a key."),
+    CommandSpec::new("pttl", 2, READONLY | FAST, pttl)
+        .keys(1, 1, 1)
+        .acl(KS)
+        .doc("generic", "2.6.0", "Returns the expiration time in milliseconds of a key."),
+    CommandSpec::new("expiretime", 2, READONLY | FAST, expiretime)
+        .keys(1, 1, 1)
+        .acl(KS)
+        .doc("generic", "7.0.0", "Returns the expiration time of a key as a Unix timestamp."),
+    CommandSpec::new("pexpiretime", 2, READONLY | FAST, pexpiretime)
+        .keys(1, 1, 1)
+        .acl(KS)
+        .doc("generic", "7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp."),
+    CommandSpec::new("persist", 2, WRITE | FAST, persist)
+        .keys(1, 1, 1)
+        .acl(KS)
+        .doc("generic", "2.2.0", "Removes the expiration time of a key."),
+];
+
+static OBJECT_SUBS: &[CommandSpec] = &[
+    CommandSpec::new("encoding", 3, READONLY, object_encoding)
+        .keys(2, 2, 1)
+        .acl(KS)
+        .doc("generic", "2.2.3", "Returns the internal encoding of a Redis object."),
+    CommandSpec::new("freq", 3, READONLY, object_freq)
+        .keys(2, 2, 1)
+        .acl(KS)
+        .doc("generic", "4.0.0", "Returns the logarithmic access frequency counter of a Redis object."),
+    CommandSpec::new("idletime", 3, READONLY, object_idletime)
+        .keys(2, 2, 1)
+        .acl(KS)
+        .doc("generic", "2.2.3", "Returns the time since the last access to a Redis object."),
+    CommandSpec::new("refcount", 3, READONLY, object_refcount)
+        .keys(2, 2, 1)
+        .acl(KS)
+        .doc("generic", "2.2.3", "Returns the reference count of a value of a key."),
+    CommandSpec::new("help", 2, LOADING | STALE, object_help)
+        .acl(KS)
+        .doc("generic", "6.2.0", "Returns helpful text about the different subcommands."),
+];
+
+/// The handler of a container command; never reached, because the
+/// dispatcher resolves subcommands first.
+pub fn container(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    Err(unknown_subcommand(
+        &String::from_utf8_lossy(args[0]),
+        args.get(1).copied().unwrap_or_default(),
+    ))
+}
+
+fn hashes(ctx: &Ctx<'_>, keys: &[&[u8]]) -> Vec<u64> {
+    keys.iter().map(|k| ctx.hash(k)).collect()
+}
+
+fn del(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let keys = &args[1..];
+    let hs = hashes(ctx, keys);
+    let mut locked = Locked::new(ctx.db(), hs.iter().copied());
+    let mut n = 0;
+    for (k, &h) in keys.iter().zip(&hs) {
+        let shard = locked.shard(h);
+        if lookup_write(ctx, shard, h, k).is_some() {
+            shard.remove(h, k);
+            n += 1;
+        }
+    }
+    dirty(ctx, n);
+    Ok(Frame::Integer(n as i64))
+}
+
+fn exists(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let keys = &args[1..];
+    let hs = hashes(ctx, keys);
+    let mut locked = Locked::new(ctx.db(), hs.iter().copied());
+    let mut n = 0;
+    for (k, &h) in keys.iter().zip(&hs) {
+        if lookup_read(ctx, locked.shard(h), h, k).is_some() {
+            n += 1;
+        }
+    }
+    Ok(Frame::Integer(n))
+}
+
+fn touch(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    exists(ctx, args)
+}
+
+fn type_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let h = ctx.hash(args[1]);
+    let mut shard = ctx.db().lock(shard_of(h));
+    let t = match lookup_read(ctx, &mut shard, h, args[1]) {
+        None => "none",
+        Some(e) => e.value.type_name(),
+    };
+    Ok(Frame::simple(t))
+}
+
+fn rename_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], nx: bool) -> CmdResult {
+    let (src, dst) = (args[1], args[2]);
+    let (hs, hd) = (ctx.hash(src), ctx.hash(dst));
+    let mut locked = Locked::new(ctx.db(), [hs, hd].into_iter());
+    if lookup_write(ctx, locked.shard(hs), hs, src).is_none() {
+        return Err(CmdError::NoSuchKey);
+    }
+    if src == dst {
+        return Ok(if nx { Frame::Integer(0) } else { Frame::ok() });
+    }
+    if lookup_write(ctx, locked.shard(hd), hd, dst).is_some() {
+        if nx {
+            return Ok(Frame::Integer(0));
+        }
+        locked.shard(hd).remove(hd, dst);
+    }
+    let Some(e) = locked.shard(hs).remove(hs, src) else {
+        return Err(CmdError::NoSuchKey);
+    };
+    let expire = e.expire_ms().unwrap_or(0);
+    locked
+        .shard(hd)
+        .insert(&ctx.server.hasher, hd, dst, e.value, expire, e.lru_s);
+    dirty(ctx, 1);
+    Ok(if nx { Frame::Integer(1) } else { Frame::ok() })
+}
+
+fn rename(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    rename_generic(ctx, args, false)
+}
+
+fn renamenx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    rename_generic(ctx, args, true)
+}
+
+/// The shards holding a source key and a destination key, possibly in
+/// different databases, possibly the same shard.
+struct Pair<'a> {
+    src: MutexGuard<'a, Shard>,
+    dst: Option<MutexGuard<'a, Shard>>,
+}
+
+impl Pair<'_> {
+    fn src(&mut self) -> &mut Shard {
+        &mut self.src
+    }
+
+    fn dst(&mut self) -> &mut Shard {
+        match &mut self.dst {
+            Some(d) => d,
+            None => &mut self.src,
+        }
+    }
+}
+
+/// Locks the shard of `hs` in `db_a` and of `hd` in `db_b`, in the global
+/// lock order (database, then shard).
+fn lock_pair<'a>(ctx: &Ctx<'a>, (db_a, hs): (usize, u64), (db_b, hd): (usize, u64)) -> Pair<'a> {
+    let (sa, sb) = (shard_of(hs), shard_of(hd));
+    let dbs = &ctx.server.dbs;
+    if (db_a, sa) == (db_b, sb) {
+        return Pair {
+            src: dbs[db_a].lock(sa),
+            dst: None,
+        };
+    }
+    if (db_a, sa) < (db_b, sb) {
+        let src = dbs[db_a].lock(sa);
+        let dst = dbs[db_b].lock(sb);
+        Pair { src, dst: Some(dst) }
+    } else {
+        let dst = dbs[db_b].lock(sb);
+        let src = dbs[db_a].lock(sa);
+        Pair { src, dst: Some(dst) }
+    }
+}
+
+fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let (src, dst) = (args[1], args[2]);
+    let mut db_b = ctx.client.db;
+    let mut replace = false;
+    let mut i = 3;
+    while i < args.len() {
+        if is(args[i], "replace") {
+            replace = true;
+        } else if is(args[i], "db") && i + 1 < args.len() {
+            db_b = parse_db(ctx, args[i + 1])?;
+            i += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 1;
+    }
+    let db_a = ctx.client.db;
+    if db_a == db_b && src == dst {
+        return Err(CmdError::msg("ERR source and destination objects are the same"));
+    }
+    let (hs, hd) = (ctx.hash(src), ctx.hash(dst));
+    let now = ctx.now_ms;
+    let mut pair = lock_pair(ctx, (db_a, hs), (db_b, hd));
+    let Some(e) = pair.src().peek(hs, src, now) else {
+        return Ok(Frame::Integer(0));
+    };
+    let (value, exp) = (e.value.clone(), e.expire_ms().unwrap_or(0));
+    if pair.dst().peek(hd, dst, now).is_some() && !replace {
+        return Ok(Frame::Integer(0));
+    }
+    pair.dst()
+        .insert(&ctx.server.hasher, hd, dst, value, exp, ctx.lru_s());
+    drop(pair);
+    dirty(ctx, 1);
+    Ok(Frame::Integer(1))
+}
+
+fn move_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let key = args[1];
+    let db_b = parse_db(ctx, args[2])?;
+    let db_a = ctx.client.db;
+    if db_a == db_b {
+        return Err(CmdError::msg("ERR source and destination objects are the same"));
+    }
+    let h = ctx.hash(key);
+    let now = ctx.now_ms;
+    let mut pair = lock_pair(ctx, (db_a, h), (db_b, h));
+    if pair.src().peek(h, key, now).is_none() || pair.dst().peek(h, key, now).is_some() {
+        return Ok(Frame::Integer(0));
+    }
+    let Some(e) = pair.src().remove(h, key) else {
+        return Ok(Frame::Integer(0));
+    };
+    let exp = e.expire_ms().unwrap_or(0);
+    // insert() replaces a stale expired copy in the target, if any.
+    pair.dst()
+        .insert(&ctx.server.hasher, h, key, e.value, exp, e.lru_s);
+    drop(pair);
+    dirty(ctx, 1);
+    Ok(Frame::Integer(1))
+}
+
+fn randomkey(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let db = ctx.db();
+    let mut rng = rand::thread_rng();
+    // Try a bounded number of random picks weighted by shard size; expired
+    // keys met on the way are removed.
+    for _ in 0..100 {
+        let sizes: Vec<usize> = (0..SHARDS).map(|i| db.lock(i).len()).collect();
+        let total: usize = sizes.iter().sum();
+        if total == 0 {
+            return Ok(Frame::Null);
+        }
+        let mut pick = rng.gen_range(0..total);
+        let mut shard_idx = 0;
+        for (i, &n) in sizes.iter().enumerate() {
+            if pick < n {
+                shard_idx = i;
+                break;
+            }
+            pick -= n;
+        }
+        let mut s = db.lock(shard_idx);
+        let Some(e) = s.nth(pick.min(s.len().saturating_sub(1))) else {
+            continue;
+        };
+        let key = e.key.clone();
+        if e.expire_ms().is_some_and(|t| t <= ctx.now_ms) {
+            let h = ctx.hash(&key);
+            let (l, _) = s.lookup(h, &key, ctx.now_ms);
+            super::note_lookup(ctx, l);
+            continue;
+        }
+        return Ok(Frame::Bulk(key.to_vec()));
+    }
+    Ok(Frame::Null)
+}
+
+fn keys(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let pat = args[1];
+    let all = pat == b"*";
+    let mut out = Vec::new();
+    let db = ctx.db();
+    for i in 0..SHARDS {
+        let s = db.lock(i);
+        for e in s.iter() {
+            if e.expire_ms().is_some_and(|t| t <= ctx.now_ms) {
+                continue;
+            }
+            if all || glob_match(pat, &e.key, false) {
+                out.push(Frame::Bulk(e.key.to_vec()));
+            }
+        }
+    }
+    Ok(Frame::Array(out))
+}
+
+/// Parses a SCAN cursor as Redis does (an unsigned 64-bit decimal).
+pub fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
+    std::str::from_utf8(arg)
+        .ok()
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or(CmdError::msg("ERR invalid cursor"))
+}
+
+fn scan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let cursor = parse_cursor(args[1])?;
+    let mut count: usize = 10;
+    let mut pattern: Option<&[u8]> = None;
+    let mut typ: Option<&[u8]> = None;
+    let mut i = 2;
+    while i < args.len() {
+        let a = args[i];
+        let Some(&v) = args.get(i + 1) else {
+            return Err(CmdError::Syntax);
+        };
+        if is(a, "count") {
+            let n = parse_int(v)?;
+            if n < 1 {
+                return Err(CmdError::Syntax);
+            }
+            count = n as usize;
+        } else if is(a, "match") {
+            pattern = Some(v);
+        } else if is(a, "type") {
+            typ = Some(v);
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 2;
+    }
+    let (next, keys) = scan_keys(ctx, cursor, count, |e| {
+        pattern.is_none_or(|p| p == b"*" || glob_match(p, &e.key, false))
+            && typ.is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes()))
+    });
+    Ok(Frame::Array(vec![
+        Frame::Bulk(next.to_string().into_bytes()),
+        Frame::Array(keys.into_iter().map(Frame::Bulk).collect()),
+    ]))
+}
+
+/// Walks the database in hash order from `cursor`, examining about `count`
+/// keys; returns the next cursor (0 at the end) and the keys `keep` accepts.
+/// Every key present for the whole iteration is returned at least once,
+/// because the order depends only on each key's hash.
+pub fn scan_keys(
+    ctx: &Ctx<'_>,
+    cursor: u64,
+    count: usize,
+    keep: impl Fn(&Entry) -> bool,
+) -> (u64, Vec<Vec<u8>>) {
+    let db = ctx.db();
+    let mut out = Vec::new();
+    let mut examined = 0usize;
+    let mut from = cursor;
+    let mut shard = shard_of(cursor);
+    while shard < SHARDS {
+        let s = db.lock(shard);
+        let mut cands: Vec<(u64, &Entry)> = s
+            .iter()
+            .map(|e| (ctx.hash(&e.key), e))
+            .filter(|(h, _)| *h >= from)
+            .collect();
+        let want = count - examined;
+        if cands.len() > want {
+            cands.select_nth_unstable_by_key(want - 1, |c| c.0);
+            let limit = cands[want - 1].0;
+            // Keep every key sharing the cut-off hash, so none is skipped.
+            cands.retain(|c| c.0 <= limit);
+            for (_, e) in &cands {
+                if !e.expire_ms().is_some_and(|t| t <= ctx.now_ms) && keep(e) {
+                    out.push(e.key.to_vec());
+                }
+            }
+            return (limit.wrapping_add(1), out);
+        }
+        examined += cands.len();
+        for (_, e) in &cands {
+            if !e.expire_ms().is_some_and(|t| t <= ctx.now_ms) && keep(e) {
+                out.push(e.key.to_vec());
+            }
+        }
+        shard += 1;
+        if shard == SHARDS {
+            return (0, out);
+        }
+        from = (shard as u64) << (64 - SHARD_BITS);
+        if examined >= count {
+            return (from, out);
+        }
+    }
+    (0, out)
+}
+
+fn with_entry<R>(ctx: &Ctx<'_>, key: &[u8], f: impl FnOnce(&Entry) -> R) -> Option<R> {
+    let h = ctx.hash(key);
+    let mut shard = ctx.db().lock(shard_of(h));
+    let (l, e) = shard.lookup(h, key, ctx.now_ms);
+    super::note_lookup(ctx, l);
+    e.map(|e| f(e))
+}
+
+fn object_encoding(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    Ok(with_entry(ctx, args[2], |e| Frame::bulk(e.value.encoding())).unwrap_or(Frame::Null))
+}
+
+fn lfu_policy(ctx: &Ctx<'_>) -> bool {
+    ctx.server.config.read().maxmemory_policy().contains("lfu")
+}
+
+fn object_freq(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    if !lfu_policy(ctx) {
+        return Err(CmdError::msg("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
+    }
+    Ok(with_entry(ctx, args[2], |_| Frame::Integer(0)).unwrap_or(Frame::Null))
+}
+
+fn object_idletime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    if lfu_policy(ctx) {
+        return Err(CmdError::msg("ERR An LRU maxmemory policy is selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
+    }
+    let now = ctx.lru_s();
+    Ok(
+        with_entry(ctx, args[2], |e| Frame::Integer(i64::from(now.saturating_sub(e.lru_s))))
+            .unwrap_or(Frame::Null),
+    )
+}
+
+fn object_refcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    Ok(with_entry(ctx, args[2], |e| {
+        let shared = matches!(e.value, crate::value::Value::Str(Str::Int(i)) if (0..10000).contains(&i));
+        Frame::Integer(if shared { i64::from(i32::MAX) } else { 1 })
+    })
+    .unwrap_or(Frame::Null))
+}
+
+fn object_help(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let lines = [
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+        "HELP",
+        "    Print this help.",
+    ];
+    Ok(Frame::Array(lines.iter().map(|l| Frame::simple(l)).collect()))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cond {
+    Always,
+    Nx,
+    Gt,
+    Lt,
+}
+
+fn expire_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], seconds: bool, relative: bool) -> CmdResult {
+    let mut cond = Cond::Always;
+    let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
+    for a in &args[3..] {
+        if is(a, "nx") {
+            nx = true;
+        } else if is(a, "xx") {
+            xx = true;
+        } else if is(a, "gt") {
+            gt = true;
+        } else if is(a, "lt") {
+            lt = true;
+        } else {
+            return Err(CmdError::owned(format!(
+                "ERR Unsupported option {}",
+                String::from_utf8_lossy(a)
+            )));
+        }
+    }
+    if nx && (xx || gt || lt) {
+        return Err(CmdError::msg(
+            "ERR NX and XX, GT or LT options at the same time are not compatible",
+        ));
+    }
+    if gt && lt {
+        return Err(CmdError::msg(
+            "ERR GT and LT options at the same time are not compatible",
+        ));
+    }
+    if nx {
+        cond = Cond::Nx;
+    } else if gt {
+        cond = Cond::Gt;
+    } else if lt {
+        cond = Cond::Lt;
+    }
+    // XX combines with GT/LT: both must hold.
+    let mut when = parse_int(args[2])?;
+    let bad = || CmdError::InvalidExpire(ctx.full_name.to_string());
+    if seconds {
+        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+            return Err(bad());
+        }
+        when *= 1000;
+    }
+    if relative {
+        when = when.checked_add(ctx.now_ms as i64).ok_or_else(bad)?;
+    }
+    let key = args[1];
+    let h = ctx.hash(key);
+    let mut shard = ctx.db().lock(shard_of(h));
+    let Some(e) = lookup_write(ctx, &mut shard, h, key) else {
+        return Ok(Frame::Integer(0));
+    };
+    let current = e.expire_ms().map(|t| t as i64);
+    if xx && current.is_none() {
+        return Ok(Frame::Integer(0));
+    }
+    let ok = match cond {
+        Cond::Always => true,
+        Cond::Nx => current.is_none(),
+        Cond::Gt => current.is_some_and(|c| when > c),
+        Cond::Lt => current.is_none_or(|c| when < c),
+    };
+    if !ok {
+        return Ok(Frame::Integer(0));
+    }
+    if when <= ctx.now_ms as i64 {
+        shard.remove(h, key);
+    } else {
+        shard.set_expire(h, key, when as u64);
+    }
+    dirty(ctx, 1);
+    Ok(Frame::Integer(1))
+}
+
+fn expire(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    expire_generic(ctx, args, true, true)
+}
+
+fn pexpire(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    expire_generic(ctx, args, false, true)
+}
+
+fn expireat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    expire_generic(ctx, args, true, false)
+}
+
+fn pexpireat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    expire_generic(ctx, args, false, false)
+}
+
+fn ttl_generic(ctx: &mut Ctx<'_>, key: &[u8], ms: bool, absolute: bool) -> CmdResult {
+    let h = ctx.hash(key);
+    let mut shard = ctx.db().lock(shard_of(h));
+    let Some(e) = lookup_read(ctx, &mut shard, h, key) else {
+        return Ok(Frame::Integer(-2));
+    };
+    let Some(t) = e.expire_ms() else {
+        return Ok(Frame::Integer(-1));
+    };
+    let v = if absolute {
+        t as i64
+    } else {
+        (t as i64 - ctx.now_ms as i64).max(0)
+    };
+    Ok(Frame::Integer(if ms { v } else { (v + 500) / 1000 }))
+}
+
+fn ttl(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    ttl_generic(ctx, args[1], false, false)
+}
+
+fn pttl(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    ttl_generic(ctx, args[1], true, false)
+}
+
+fn expiretime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    ttl_generic(ctx, args[1], false, true)
+}
+
+fn pexpiretime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    ttl_generic(ctx, args[1], true, true)
+}
+
+fn persist(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let key = args[1];
+    let h = ctx.hash(key);
+    let mut shard = ctx.db().lock(shard_of(h));
+    let has_ttl = match lookup_write(ctx, &mut shard, h, key) {
+        None => false,
+        Some(e) => e.expire_ms().is_some(),
+    };
+    if has_ttl {
+        shard.set_expire(h, key, 0);
+        dirty(ctx, 1);
+    }
+    Ok(Frame::Integer(i64::from(has_ttl)))
+}

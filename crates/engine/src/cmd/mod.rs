@@ -1,0 +1,128 @@
+//! Command families and the argument helpers they share.
+
+pub mod admin;
+pub mod connection;
+pub mod keys;
+pub mod string;
+
+use std::sync::atomic::Ordering;
+
+use crate::command::Ctx;
+use crate::error::CmdError;
+use crate::keyspace::{Entry, Lookup, Shard};
+use crate::value::{Str, Value};
+
+/// Case-insensitive comparison of an argument with an option name.
+#[inline]
+pub fn is(arg: &[u8], name: &str) -> bool {
+    arg.eq_ignore_ascii_case(name.as_bytes())
+}
+
+/// Parses an integer argument as Redis's `getLongLongFromObject` does.
+pub fn parse_int(arg: &[u8]) -> Result<i64, CmdError> {
+    ferrokey_resp::parse_i64(arg).ok_or(CmdError::NotInteger)
+}
+
+/// Parses a non-negative integer that must fit in `i64`, for counts and
+/// indexes where Redis says "value is out of range, must be positive".
+pub fn parse_positive(arg: &[u8]) -> Result<i64, CmdError> {
+    match parse_int(arg)? {
+        n if n < 0 => Err(CmdError::msg("ERR value is out of range, must be positive")),
+        n => Ok(n),
+    }
+}
+
+/// Parses a float as Redis's `string2ld`/`string2d`: no leading space, the
+/// whole argument consumed, NaN refused.
+pub fn parse_float(arg: &[u8]) -> Option<f64> {
+    if arg.is_empty() || arg[0].is_ascii_whitespace() || arg.len() > 5120 {
+        return None;
+    }
+    let s = std::str::from_utf8(arg).ok()?;
+    let v: f64 = match s.to_ascii_lowercase().as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        lower => {
+            // Rust accepts "nan"/"inf" spellings C also accepts; anything
+            // with trailing garbage or space fails as strtold's end check.
+            if lower.contains("nan") {
+                return None;
+            }
+            lower.parse().ok()?
+        }
+    };
+    Some(v)
+}
+
+/// Parses a database index for SELECT, MOVE, COPY DB, SWAPDB.
+pub fn parse_db(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, CmdError> {
+    let n = parse_int(arg).map_err(|_| CmdError::msg("ERR value is not an integer or out of range"))?;
+    if n < 0 || n as usize >= ctx.server.dbs.len() {
+        return Err(CmdError::DbIndex);
+    }
+    Ok(n as usize)
+}
+
+/// Counts a lazy expiry in the statistics.
+pub fn note_lookup(ctx: &Ctx<'_>, l: Lookup) {
+    if l == Lookup::Expired {
+        ctx.server.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Looks a key up for a read command: expires it if due and counts a
+/// keyspace hit or miss.
+pub fn lookup_read<'s>(
+    ctx: &Ctx<'_>,
+    shard: &'s mut Shard,
+    h: u64,
+    key: &[u8],
+) -> Option<&'s mut Entry> {
+    let (l, e) = shard.lookup(h, key, ctx.now_ms);
+    note_lookup(ctx, l);
+    let stats = &ctx.server.stats;
+    match e {
+        Some(e) => {
+            stats.keyspace_hits.fetch_add(1, Ordering::Relaxed);
+            if !ctx.client.handle.no_touch.load(Ordering::Relaxed) {
+                e.lru_s = ctx.lru_s();
+            }
+            Some(e)
+        }
+        None => {
+            stats.keyspace_misses.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+    }
+}
+
+/// Looks a key up for a write command: expires it if due; no hit/miss.
+pub fn lookup_write<'s>(
+    ctx: &Ctx<'_>,
+    shard: &'s mut Shard,
+    h: u64,
+    key: &[u8],
+) -> Option<&'s mut Entry> {
+    let (l, e) = shard.lookup(h, key, ctx.now_ms);
+    note_lookup(ctx, l);
+    e
+}
+
+/// The string in an entry, or WRONGTYPE.
+pub fn as_str(e: &Entry) -> Result<&Str, CmdError> {
+    match &e.value {
+        Value::Str(s) => Ok(s),
+    }
+}
+
+/// The string in an entry, mutable, or WRONGTYPE.
+pub fn as_str_mut(e: &mut Entry) -> Result<&mut Str, CmdError> {
+    match &mut e.value {
+        Value::Str(s) => Ok(s),
+    }
+}
+
+/// Records `n` changes to the dataset (for save points and INFO).
+pub fn dirty(ctx: &Ctx<'_>, n: u64) {
+    ctx.server.stats.dirty.fetch_add(n, Ordering::Relaxed);
+}

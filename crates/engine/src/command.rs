@@ -1,0 +1,554 @@
+//! The command table and the one dispatcher every command goes through.
+//!
+//! Each family declares its commands as `CommandSpec` constants next to
+//! their handlers; [`table`] collects them once. [`execute`] does what
+//! Redis's `processCommand` does before a handler runs (lookup, arity, auth)
+//! and keeps the per-command statistics.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use ferrokey_resp::Frame;
+
+use crate::client::Client;
+use crate::error::{error_code, unknown_command, unknown_subcommand, CmdError, CmdResult};
+use crate::keyspace::Db;
+use crate::server::Server;
+
+/// Command flags, as COMMAND INFO names them.
+pub mod flags {
+    /// May modify the keyspace.
+    pub const WRITE: u32 = 1 << 0;
+    /// Only reads.
+    pub const READONLY: u32 = 1 << 1;
+    /// May grow memory: refused under OOM.
+    pub const DENYOOM: u32 = 1 << 2;
+    /// Administrative.
+    pub const ADMIN: u32 = 1 << 3;
+    /// Pub/Sub related.
+    pub const PUBSUB: u32 = 1 << 4;
+    /// Not allowed in scripts.
+    pub const NOSCRIPT: u32 = 1 << 5;
+    /// May block the client.
+    pub const BLOCKING: u32 = 1 << 6;
+    /// Allowed while loading.
+    pub const LOADING: u32 = 1 << 7;
+    /// Allowed on a stale replica.
+    pub const STALE: u32 = 1 << 8;
+    /// Not shown to MONITOR.
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    /// Not logged to SLOWLOG.
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    /// O(1) or O(log n).
+    pub const FAST: u32 = 1 << 11;
+    /// Allowed before authentication.
+    pub const NO_AUTH: u32 = 1 << 12;
+    /// May replicate even when read-only.
+    pub const MAY_REPLICATE: u32 = 1 << 13;
+    /// Keys are optional.
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 14;
+    /// Not allowed inside MULTI.
+    pub const NO_MULTI: u32 = 1 << 15;
+    /// Key positions depend on arguments.
+    pub const MOVABLEKEYS: u32 = 1 << 16;
+    /// Allowed while a script is busy.
+    pub const ALLOW_BUSY: u32 = 1 << 17;
+    /// Protected (enable-debug-command etc.).
+    pub const PROTECTED: u32 = 1 << 18;
+    /// Ferrokey: runs with the gate held exclusively (whole-keyspace work).
+    pub const EXCLUSIVE: u32 = 1 << 24;
+
+    /// Names in COMMAND INFO order.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (PROTECTED, "protected"),
+        (NO_MULTI, "no_multi"),
+        (MOVABLEKEYS, "movablekeys"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// A handler: `args[0]` is the command name as sent.
+pub type Handler = fn(&mut Ctx<'_>, &[&[u8]]) -> CmdResult;
+
+/// One command (or subcommand) of the table.
+#[derive(Debug)]
+pub struct CommandSpec {
+    /// Lower-case name (`get`; `get` for `config|get` under its container).
+    pub name: &'static str,
+    /// Redis arity: exact count when positive, minimum when negative; the
+    /// count includes the command name (and the subcommand name).
+    pub arity: i32,
+    /// See [`flags`].
+    pub flags: u32,
+    /// ACL categories beyond those the flags imply (`@string`, `@keyspace`).
+    pub acl: &'static [&'static str],
+    /// First key position (0: no keys).
+    pub first_key: i32,
+    /// Last key position (negative counts from the end).
+    pub last_key: i32,
+    /// Step between keys.
+    pub step: i32,
+    /// The handler (containers dispatch to subcommands before it is used).
+    pub handler: Handler,
+    /// Subcommands, for containers like CONFIG.
+    pub subcommands: &'static [CommandSpec],
+    /// COMMAND DOCS group (`string`, `generic`, `connection`, `server`).
+    pub group: &'static str,
+    /// COMMAND DOCS since.
+    pub since: &'static str,
+    /// COMMAND DOCS summary.
+    pub summary: &'static str,
+}
+
+impl CommandSpec {
+    /// A spec with defaults for everything but name, arity, flags and
+    /// handler; use struct update syntax for the rest.
+    pub const fn new(name: &'static str, arity: i32, flags: u32, handler: Handler) -> Self {
+        CommandSpec {
+            name,
+            arity,
+            flags,
+            acl: &[],
+            first_key: 0,
+            last_key: 0,
+            step: 0,
+            handler,
+            subcommands: &[],
+            group: "generic",
+            since: "1.0.0",
+            summary: "",
+        }
+    }
+
+    /// Sets the key positions.
+    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Self {
+        self.first_key = first;
+        self.last_key = last;
+        self.step = step;
+        self
+    }
+
+    /// Sets the ACL categories.
+    pub const fn acl(mut self, acl: &'static [&'static str]) -> Self {
+        self.acl = acl;
+        self
+    }
+
+    /// Sets the documentation fields.
+    pub const fn doc(mut self, group: &'static str, since: &'static str, summary: &'static str) -> Self {
+        self.group = group;
+        self.since = since;
+        self.summary = summary;
+        self
+    }
+
+    /// Sets the subcommands.
+    pub const fn subs(mut self, subs: &'static [CommandSpec]) -> Self {
+        self.subcommands = subs;
+        self
+    }
+
+    /// Whether the flag is set.
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// ACL categories, the implied ones first, as Redis lists them.
+    pub fn acl_categories(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.has(flags::WRITE) {
+            v.push("@write");
+        }
+        if self.has(flags::READONLY) {
+            v.push("@read");
+        }
+        if self.has(flags::ADMIN) {
+            v.push("@admin");
+            v.push("@dangerous");
+        }
+        if self.has(flags::PUBSUB) {
+            v.push("@pubsub");
+        }
+        if self.has(flags::FAST) {
+            v.push("@fast");
+        } else {
+            v.push("@slow");
+        }
+        if self.has(flags::BLOCKING) {
+            v.push("@blocking");
+        }
+        for c in self.acl {
+            if !v.contains(c) {
+                v.push(c);
+            }
+        }
+        v
+    }
+
+    /// Whether the argument count satisfies the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a > 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
+    }
+
+    /// The positions of the keys in `args`, per first/last/step.
+    pub fn key_positions(&self, argc: usize) -> Vec<usize> {
+        if self.first_key <= 0 || self.step <= 0 {
+            return Vec::new();
+        }
+        let first = self.first_key as usize;
+        let last = if self.last_key < 0 {
+            let l = argc as i64 + i64::from(self.last_key);
+            if l < 0 {
+                return Vec::new();
+            }
+            l as usize
+        } else {
+            self.last_key as usize
+        };
+        (first..=last.min(argc.saturating_sub(1)))
+            .step_by(self.step as usize)
+            .collect()
+    }
+}
+
+/// What a handler sees: the server, its client and the time.
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    /// The shared server.
+    pub server: &'a Server,
+    /// The calling connection.
+    pub client: &'a mut Client,
+    /// Unix ms, fixed for the duration of the command (as Redis caches the
+    /// time per command, so one command sees one instant).
+    pub now_ms: u64,
+    /// The same instant in Unix µs.
+    pub now_us: u64,
+    /// The full name of the running command (`config|get`).
+    pub full_name: &'a str,
+}
+
+impl<'a> Ctx<'a> {
+    /// The selected database.
+    #[inline]
+    pub fn db(&self) -> &'a Db {
+        &self.server.dbs[self.client.db]
+    }
+
+    /// A key's hash.
+    #[inline]
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        self.server.hasher.hash(key)
+    }
+
+    /// The LRU clock in seconds.
+    #[inline]
+    pub fn lru_s(&self) -> u32 {
+        (self.now_ms / 1000) as u32
+    }
+
+    /// The arity error for the running command.
+    pub fn arity_error(&self) -> CmdError {
+        CmdError::Arity(self.full_name.to_string())
+    }
+}
+
+/// One table entry with its resolved full name.
+#[derive(Debug)]
+pub struct Entry {
+    /// The spec.
+    pub spec: &'static CommandSpec,
+    /// `get`, or `config|get` for a subcommand.
+    pub full_name: String,
+    /// Index of the container, for subcommands.
+    pub parent: Option<usize>,
+}
+
+/// The command table, built once.
+#[derive(Debug)]
+pub struct Table {
+    /// Every command and subcommand; the index is the command's id.
+    pub entries: Vec<Entry>,
+    by_name: HashMap<&'static [u8], usize>,
+    subs: HashMap<(usize, &'static [u8]), usize>,
+}
+
+/// Every command family's specs.
+fn families() -> Vec<&'static [CommandSpec]> {
+    vec![
+        crate::cmd::string::COMMANDS,
+        crate::cmd::keys::COMMANDS,
+        crate::cmd::connection::COMMANDS,
+        crate::cmd::admin::COMMANDS,
+    ]
+}
+
+impl Table {
+    fn build() -> Table {
+        let mut t = Table {
+            entries: Vec::new(),
+            by_name: HashMap::new(),
+            subs: HashMap::new(),
+        };
+        for fam in families() {
+            for spec in fam {
+                let id = t.entries.len();
+                t.entries.push(Entry {
+                    spec,
+                    full_name: spec.name.to_string(),
+                    parent: None,
+                });
+                let prev = t.by_name.insert(spec.name.as_bytes(), id);
+                assert!(prev.is_none(), "command {} declared twice", spec.name);
+                for sub in spec.subcommands {
+                    let sid = t.entries.len();
+                    t.entries.push(Entry {
+                        spec: sub,
+                        full_name: format!("{}|{}", spec.name, sub.name),
+                        parent: Some(id),
+                    });
+                    t.subs.insert((id, sub.name.as_bytes()), sid);
+                }
+            }
+        }
+        t
+    }
+
+    /// Finds a top-level command by name, ignoring case.
+    pub fn lookup(&self, name: &[u8]) -> Option<usize> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        for (d, s) in buf.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        self.by_name.get(&buf[..name.len()]).copied()
+    }
+
+    /// Finds a subcommand of container `parent`, ignoring case.
+    pub fn lookup_sub(&self, parent: usize, name: &[u8]) -> Option<usize> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        for (d, s) in buf.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        self.subs.get(&(parent, &buf[..name.len()])).copied()
+    }
+
+    /// Top-level commands in table order.
+    pub fn top_level(&self) -> impl Iterator<Item = (usize, &Entry)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.parent.is_none())
+    }
+
+    /// Subcommands of `parent`.
+    pub fn children(&self, parent: usize) -> impl Iterator<Item = (usize, &Entry)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| e.parent == Some(parent))
+    }
+}
+
+/// The command table.
+pub fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(Table::build)
+}
+
+/// Per-command counters, indexed like [`Table::entries`].
+#[derive(Debug)]
+pub struct Counters {
+    /// Completed calls.
+    pub calls: AtomicU64,
+    /// Microseconds spent.
+    pub usec: AtomicU64,
+    /// Refused before running.
+    pub rejected: AtomicU64,
+    /// Ran and failed.
+    pub failed: AtomicU64,
+}
+
+/// Counters for every table entry.
+pub fn new_counters() -> Box<[Counters]> {
+    (0..table().entries.len())
+        .map(|_| Counters {
+            calls: AtomicU64::new(0),
+            usec: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+        })
+        .collect()
+}
+
+/// Resolves `args` to a table entry, or the error Redis gives.
+pub fn resolve(args: &[&[u8]]) -> Result<usize, CmdError> {
+    let t = table();
+    let Some(id) = t.lookup(args[0]) else {
+        return Err(unknown_command(args[0], &args[1..]));
+    };
+    let spec = t.entries[id].spec;
+    if spec.subcommands.is_empty() {
+        if !spec.arity_ok(args.len()) {
+            return Err(CmdError::Arity(t.entries[id].full_name.clone()));
+        }
+        return Ok(id);
+    }
+    if args.len() < 2 {
+        // A container may run alone (COMMAND); otherwise it needs a
+        // subcommand.
+        if spec.arity_ok(1) {
+            return Ok(id);
+        }
+        return Err(CmdError::Arity(t.entries[id].full_name.clone()));
+    }
+    let Some(sid) = t.lookup_sub(id, args[1]) else {
+        return Err(unknown_subcommand(
+            &String::from_utf8_lossy(args[0]),
+            args[1],
+        ));
+    };
+    if !t.entries[sid].spec.arity_ok(args.len()) {
+        return Err(CmdError::Arity(t.entries[sid].full_name.clone()));
+    }
+    Ok(sid)
+}
+
+fn count_error(server: &Server, reply: &Frame) {
+    if let Frame::Error(text) = reply {
+        server
+            .stats
+            .total_error_replies
+            .fetch_add(1, Ordering::Relaxed);
+        *server
+            .stats
+            .errors
+            .lock()
+            .entry(error_code(text).to_string())
+            .or_insert(0) += 1;
+    }
+}
+
+/// Runs one command for `client` and returns its reply.
+pub fn execute(server: &Server, client: &mut Client, args: &[&[u8]], now_us: u64) -> Frame {
+    let now_ms = now_us / 1000;
+    let t = table();
+    let id = match resolve(args) {
+        Ok(id) => id,
+        Err(e) => {
+            if let Some(id) = t.lookup(args[0]) {
+                server.counters[id].rejected.fetch_add(1, Ordering::Relaxed);
+            }
+            server.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+            let f = e.to_frame();
+            count_error(server, &f);
+            return f;
+        }
+    };
+    let entry = &t.entries[id];
+    let spec = entry.spec;
+    client.handle.last_cmd.store(id + 1, Ordering::Relaxed);
+    client.handle.last_ms.store(now_ms, Ordering::Relaxed);
+    if !client.authenticated
+        && !spec.has(flags::NO_AUTH)
+        && server.tunables.auth_required.load(Ordering::Relaxed)
+    {
+        server.counters[id].rejected.fetch_add(1, Ordering::Relaxed);
+        server.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+        let f = CmdError::NoAuth.to_frame();
+        count_error(server, &f);
+        return f;
+    }
+    let start = Instant::now();
+    let reply = {
+        let mut ctx = Ctx {
+            server,
+            client,
+            now_ms,
+            now_us,
+            full_name: &entry.full_name,
+        };
+        let result = if spec.has(flags::EXCLUSIVE) {
+            let _gate = server.gate.write();
+            (spec.handler)(&mut ctx, args)
+        } else {
+            let _gate = server.gate.read();
+            (spec.handler)(&mut ctx, args)
+        };
+        result.unwrap_or_else(|e| e.to_frame())
+    };
+    let c = &server.counters[id];
+    c.calls.fetch_add(1, Ordering::Relaxed);
+    c.usec
+        .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+    if reply.is_error() {
+        c.failed.fetch_add(1, Ordering::Relaxed);
+        count_error(server, &reply);
+    }
+    server
+        .stats
+        .total_commands_processed
+        .fetch_add(1, Ordering::Relaxed);
+    reply
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_tidy() {
+        let t = table();
+        for e in &t.entries {
+            let s = e.spec;
+            assert_eq!(s.name, s.name.to_ascii_lowercase(), "{}", s.name);
+            assert!(s.arity != 0, "{} has arity 0", e.full_name);
+            if s.has(flags::WRITE) {
+                assert!(
+                    s.first_key > 0 || s.has(flags::EXCLUSIVE) || s.has(flags::NO_MANDATORY_KEYS),
+                    "write command {} declares no keys",
+                    e.full_name
+                );
+            }
+            if s.first_key > 0 && s.arity > 0 {
+                assert!(s.first_key < s.arity, "{} key beyond arity", e.full_name);
+            }
+            assert!(
+                !(s.has(flags::WRITE) && s.has(flags::READONLY)),
+                "{} both write and readonly",
+                e.full_name
+            );
+        }
+    }
+
+    #[test]
+    fn key_positions_follow_first_last_step() {
+        let t = table();
+        let mset = t.entries[t.lookup(b"MSET").unwrap()].spec;
+        assert_eq!(mset.key_positions(5), vec![1, 3]);
+        let get = t.entries[t.lookup(b"get").unwrap()].spec;
+        assert_eq!(get.key_positions(2), vec![1]);
+    }
+}

@@ -1,0 +1,65 @@
+//! What the engine needs from the process around it, without doing I/O
+//! itself: memory and CPU figures, and writing the config file. The server
+//! crate provides the real implementation; tests provide a fake.
+
+use std::fmt::Debug;
+
+/// Process-level figures for INFO and MEMORY.
+#[derive(Debug, Clone, Default)]
+pub struct HostStats {
+    /// Bytes allocated by the program (the allocator's count).
+    pub allocated: u64,
+    /// Bytes in active allocator pages.
+    pub active: u64,
+    /// Bytes the allocator holds from the OS.
+    pub resident: u64,
+    /// Resident set size of the process.
+    pub rss: u64,
+    /// Total memory of the machine.
+    pub total_system_memory: u64,
+    /// System CPU seconds.
+    pub cpu_sys: f64,
+    /// User CPU seconds.
+    pub cpu_user: f64,
+    /// The process id.
+    pub pid: u32,
+    /// Path of the executable.
+    pub executable: String,
+    /// Name of the allocator (`jemalloc-5.3.0`, `libc`).
+    pub allocator: String,
+    /// Operating system description for INFO (`Linux 6.1.0 x86_64`).
+    pub os: String,
+}
+
+/// Services the process provides to the engine.
+pub trait Host: Send + Sync + Debug {
+    /// Current process figures.
+    fn stats(&self) -> HostStats;
+    /// Replaces the file at `path` with `text` (CONFIG REWRITE).
+    fn write_file(&self, path: &str, text: &str) -> Result<(), String>;
+    /// Reads the file at `path`.
+    fn read_file(&self, path: &str) -> Result<String, String>;
+    /// Writes a line to the server log at `level` (`debug`, `verbose`,
+    /// `notice`, `warning`).
+    fn log(&self, level: &str, msg: &str);
+}
+
+/// A host with no process behind it, for tests.
+#[derive(Debug, Default)]
+pub struct NullHost;
+
+impl Host for NullHost {
+    fn stats(&self) -> HostStats {
+        HostStats::default()
+    }
+
+    fn write_file(&self, _path: &str, _text: &str) -> Result<(), String> {
+        Err("no file system".into())
+    }
+
+    fn read_file(&self, _path: &str) -> Result<String, String> {
+        Err("no file system".into())
+    }
+
+    fn log(&self, _level: &str, _msg: &str) {}
+}

@@ -1,0 +1,366 @@
+//! The sharded keyspace: databases split into shards, each behind its own
+//! lock, with per-key expiry.
+//!
+//! A key's 64-bit hash chooses its shard (the top bits) and orders SCAN (the
+//! whole hash is the cursor), so a cursor stays meaningful however shards
+//! grow, shrink or rehash.
+
+use std::collections::BTreeSet;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use parking_lot::{Mutex, MutexGuard};
+
+use crate::value::Value;
+
+/// Shards per database, a power of two well above any thread count.
+pub const SHARD_BITS: u32 = 8;
+/// See [`SHARD_BITS`].
+pub const SHARDS: usize = 1 << SHARD_BITS;
+
+/// A stored key with its value and metadata.
+#[derive(Debug)]
+pub struct Entry {
+    /// The key's bytes.
+    pub key: Box<[u8]>,
+    /// The value.
+    pub value: Value,
+    /// Absolute expiry in Unix milliseconds; 0 when the key does not expire.
+    expire_ms: u64,
+    /// Last access, in seconds of the server's LRU clock.
+    pub lru_s: u32,
+}
+
+impl Entry {
+    /// Absolute expiry in Unix milliseconds, if any.
+    pub fn expire_ms(&self) -> Option<u64> {
+        (self.expire_ms != 0).then_some(self.expire_ms)
+    }
+}
+
+/// The hasher shared by every shard, seeded once per process.
+#[derive(Debug, Clone)]
+pub struct KeyHasher(foldhash::quality::FixedState);
+
+impl KeyHasher {
+    /// Creates a hasher with a random seed.
+    pub fn new() -> Self {
+        KeyHasher(foldhash::quality::FixedState::with_seed(rand::random()))
+    }
+
+    /// Hashes a key.
+    #[inline]
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        self.0.hash_one(key)
+    }
+}
+
+impl Default for KeyHasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The shard a hash belongs to.
+#[inline]
+pub fn shard_of(hash: u64) -> usize {
+    (hash >> (64 - SHARD_BITS)) as usize
+}
+
+/// One shard: a hash table of entries plus an index of deadlines.
+#[derive(Debug, Default)]
+pub struct Shard {
+    table: HashTable<Entry>,
+    /// (deadline, key) for every key with a TTL, so that the active expiry
+    /// cycle finds due keys without scanning.
+    expires: BTreeSet<(u64, Box<[u8]>)>,
+}
+
+/// What happened to a key on access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// Not there.
+    Missing,
+    /// It was there but had expired; it is gone now.
+    Expired,
+    /// Present.
+    Found,
+}
+
+impl Shard {
+    /// Number of keys, including expired keys not yet removed.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Whether the shard holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Number of keys with a TTL.
+    pub fn volatile_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    fn find_mut(&mut self, h: u64, key: &[u8]) -> Option<&mut Entry> {
+        self.table.find_mut(h, |e| &*e.key == key)
+    }
+
+    /// Looks a key up, removing it first if it has expired at `now_ms`.
+    pub fn lookup(&mut self, h: u64, key: &[u8], now_ms: u64) -> (Lookup, Option<&mut Entry>) {
+        let expired = match self.table.find(h, |e| &*e.key == key) {
+            None => return (Lookup::Missing, None),
+            Some(e) => e.expire_ms != 0 && e.expire_ms <= now_ms,
+        };
+        if expired {
+            self.remove(h, key);
+            return (Lookup::Expired, None);
+        }
+        (Lookup::Found, self.find_mut(h, key))
+    }
+
+    /// Looks a key up without removing it even if it is expired; expired
+    /// keys read as absent.
+    pub fn peek(&self, h: u64, key: &[u8], now_ms: u64) -> Option<&Entry> {
+        self.table
+            .find(h, |e| &*e.key == key)
+            .filter(|e| e.expire_ms == 0 || e.expire_ms > now_ms)
+    }
+
+    /// Stores `value` under `key`, replacing any old value; the TTL becomes
+    /// `expire_ms` (0: none). Returns the old entry.
+    pub fn insert(
+        &mut self,
+        hasher: &KeyHasher,
+        h: u64,
+        key: &[u8],
+        value: Value,
+        expire_ms: u64,
+        lru_s: u32,
+    ) -> Option<Entry> {
+        let old = self.remove(h, key);
+        if expire_ms != 0 {
+            self.expires.insert((expire_ms, key.into()));
+        }
+        self.table.insert_unique(
+            h,
+            Entry {
+                key: key.into(),
+                value,
+                expire_ms,
+                lru_s,
+            },
+            |e| hasher.hash(&e.key),
+        );
+        old
+    }
+
+    /// Replaces the value of an existing live key, keeping its TTL unless
+    /// `expire_ms` says otherwise. Returns false when the key is missing.
+    pub fn replace_value(&mut self, h: u64, key: &[u8], value: Value) -> bool {
+        match self.find_mut(h, key) {
+            Some(e) => {
+                e.value = value;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes a key, returning its entry.
+    pub fn remove(&mut self, h: u64, key: &[u8]) -> Option<Entry> {
+        let entry = self
+            .table
+            .find_entry(h, |e| &*e.key == key)
+            .ok()?
+            .remove()
+            .0;
+        if entry.expire_ms != 0 {
+            self.expires.remove(&(entry.expire_ms, entry.key.clone()));
+        }
+        Some(entry)
+    }
+
+    /// Sets or clears (0) the TTL of an existing key. Returns false when the
+    /// key is missing.
+    pub fn set_expire(&mut self, h: u64, key: &[u8], expire_ms: u64) -> bool {
+        let Some(e) = self.table.find_mut(h, |e| &*e.key == key) else {
+            return false;
+        };
+        let old = std::mem::replace(&mut e.expire_ms, expire_ms);
+        if old != 0 {
+            self.expires.remove(&(old, key.into()));
+        }
+        if expire_ms != 0 {
+            self.expires.insert((expire_ms, key.into()));
+        }
+        true
+    }
+
+    /// Removes up to `budget` keys whose deadline is at or before `now_ms`;
+    /// returns how many were removed.
+    pub fn expire_due(&mut self, hasher: &KeyHasher, now_ms: u64, budget: usize) -> usize {
+        let mut n = 0;
+        while n < budget {
+            let Some((deadline, key)) = self.expires.first().cloned() else {
+                break;
+            };
+            if deadline > now_ms {
+                break;
+            }
+            let h = hasher.hash(&key);
+            self.remove(h, &key);
+            n += 1;
+        }
+        n
+    }
+
+    /// Iterates over live and expired entries alike.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.table.iter()
+    }
+
+    /// Removes every key.
+    pub fn clear(&mut self) {
+        self.table.clear();
+        self.expires.clear();
+    }
+
+    /// Sum of the TTLs left on volatile keys and their count, for INFO's
+    /// avg_ttl.
+    pub fn ttl_sum(&self, now_ms: u64) -> (u128, usize) {
+        let mut sum = 0u128;
+        for (d, _) in &self.expires {
+            sum += u128::from(d.saturating_sub(now_ms));
+        }
+        (sum, self.expires.len())
+    }
+
+    /// Moves everything out, leaving the shard empty.
+    pub fn take(&mut self) -> Shard {
+        std::mem::take(self)
+    }
+
+    /// Picks the `n`-th entry in table order.
+    pub fn nth(&self, n: usize) -> Option<&Entry> {
+        self.table.iter().nth(n)
+    }
+}
+
+/// One logical database (`SELECT n`).
+#[derive(Debug)]
+pub struct Db {
+    shards: Box<[Mutex<Shard>]>,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Db {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+        }
+    }
+}
+
+impl Db {
+    /// Locks shard `i`.
+    #[inline]
+    pub fn lock(&self, i: usize) -> MutexGuard<'_, Shard> {
+        self.shards[i].lock()
+    }
+
+    /// Number of keys, counting expired keys not yet removed.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().len()).sum()
+    }
+
+    /// Whether the database holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of keys with a TTL.
+    pub fn volatile_len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().volatile_len()).sum()
+    }
+
+    /// Removes every key; returns how many there were.
+    pub fn clear(&self) -> usize {
+        let mut n = 0;
+        for s in self.shards.iter() {
+            let mut g = s.lock();
+            n += g.len();
+            g.clear();
+        }
+        n
+    }
+}
+
+/// A database plus the locks a command holds on it.
+#[derive(Debug)]
+pub struct Locked<'a> {
+    guards: Vec<(usize, MutexGuard<'a, Shard>)>,
+}
+
+impl<'a> Locked<'a> {
+    /// Locks the shards of `hashes` in ascending shard order, each once.
+    pub fn new(db: &'a Db, hashes: impl Iterator<Item = u64>) -> Self {
+        let mut idx: Vec<usize> = hashes.map(shard_of).collect();
+        idx.sort_unstable();
+        idx.dedup();
+        Locked {
+            guards: idx.into_iter().map(|i| (i, db.lock(i))).collect(),
+        }
+    }
+
+    /// The locked shard holding the key with hash `h`.
+    ///
+    /// # Panics
+    /// If the shard was not locked: a programming error in the caller.
+    pub fn shard(&mut self, h: u64) -> &mut Shard {
+        let i = shard_of(h);
+        let pos = self
+            .guards
+            .binary_search_by_key(&i, |(j, _)| *j)
+            .unwrap_or_else(|_| panic!("shard {i} used without being locked"));
+        &mut self.guards[pos].1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Str;
+
+    fn v(s: &str) -> Value {
+        Value::Str(Str::from_bytes(s.as_bytes()))
+    }
+
+    #[test]
+    fn expiry_is_lazy_and_active() {
+        let hs = KeyHasher::new();
+        let mut s = Shard::default();
+        let (a, b) = (hs.hash(b"a"), hs.hash(b"b"));
+        s.insert(&hs, a, b"a", v("1"), 100, 0);
+        s.insert(&hs, b, b"b", v("2"), 200, 0);
+        assert_eq!(s.lookup(a, b"a", 99).0, Lookup::Found);
+        assert_eq!(s.lookup(a, b"a", 100).0, Lookup::Expired);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.expire_due(&hs, 250, 10), 1);
+        assert!(s.is_empty());
+        assert_eq!(s.volatile_len(), 0);
+    }
+
+    #[test]
+    fn overwrite_clears_old_ttl() {
+        let hs = KeyHasher::new();
+        let mut s = Shard::default();
+        let a = hs.hash(b"a");
+        s.insert(&hs, a, b"a", v("1"), 100, 0);
+        s.insert(&hs, a, b"a", v("2"), 0, 0);
+        assert_eq!(s.volatile_len(), 0);
+        assert!(s.set_expire(a, b"a", 50));
+        assert!(s.set_expire(a, b"a", 0));
+        assert_eq!(s.volatile_len(), 0);
+    }
+}

@@ -1,0 +1,214 @@
+//! The shared state of one server: keyspace, configuration, statistics and
+//! the client registry. Everything here is reached through `&Server` from any
+//! worker thread.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::client::Registry;
+use crate::config::Config;
+use crate::keyspace::{Db, KeyHasher};
+
+/// Server-wide counters reported by INFO.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Connections accepted.
+    pub total_connections_received: AtomicU64,
+    /// Commands executed.
+    pub total_commands_processed: AtomicU64,
+    /// Connections refused because of maxclients.
+    pub rejected_connections: AtomicU64,
+    /// Keys removed because their TTL passed.
+    pub expired_keys: AtomicU64,
+    /// Lookups that found their key.
+    pub keyspace_hits: AtomicU64,
+    /// Lookups that did not.
+    pub keyspace_misses: AtomicU64,
+    /// Bytes read from clients.
+    pub net_input_bytes: AtomicU64,
+    /// Bytes written to clients.
+    pub net_output_bytes: AtomicU64,
+    /// Error replies sent.
+    pub total_error_replies: AtomicU64,
+    /// Commands that failed before running (unknown, arity, auth...).
+    pub rejected_calls: AtomicU64,
+    /// Writes since the last save.
+    pub dirty: AtomicU64,
+    /// Error replies by their code (`ERR`, `WRONGTYPE`...).
+    pub errors: Mutex<HashMap<String, u64>>,
+    /// Unix ms of the last successful save (start time until one happens).
+    pub lastsave_ms: AtomicU64,
+    /// Samples of (ms, commands) for instantaneous_ops_per_sec.
+    pub ops_samples: Mutex<OpsSampler>,
+}
+
+/// A ring of recent (time, count) samples, as Redis's trackInstantaneousMetric.
+#[derive(Debug, Default)]
+pub struct OpsSampler {
+    samples: [u64; 16],
+    idx: usize,
+    last_ms: u64,
+    last_count: u64,
+}
+
+impl OpsSampler {
+    /// Records the counter at `now_ms`.
+    pub fn sample(&mut self, now_ms: u64, count: u64) {
+        if self.last_ms != 0 && now_ms > self.last_ms {
+            let dt = now_ms - self.last_ms;
+            let ops = (count - self.last_count.min(count)) * 1000 / dt;
+            self.samples[self.idx] = ops;
+            self.idx = (self.idx + 1) % self.samples.len();
+        }
+        self.last_ms = now_ms;
+        self.last_count = count;
+    }
+
+    /// The mean of the samples.
+    pub fn per_sec(&self) -> u64 {
+        self.samples.iter().sum::<u64>() / self.samples.len() as u64
+    }
+}
+
+/// Everything the commands share.
+#[derive(Debug)]
+pub struct Server {
+    /// Databases, fixed in number at startup.
+    pub dbs: Box<[Db]>,
+    /// The key hasher all shards use.
+    pub hasher: KeyHasher,
+    /// Atomic blocks (MULTI/EXEC, scripts, whole-keyspace commands) hold it
+    /// exclusively; every other command holds it shared. See ARCHITECTURE.md.
+    pub gate: RwLock<()>,
+    /// Current configuration.
+    pub config: RwLock<Config>,
+    /// Path of the config file, for CONFIG REWRITE.
+    pub config_file: Option<String>,
+    /// Copies of hot settings, so the request path reads no lock.
+    pub tunables: Tunables,
+    /// Counters.
+    pub stats: Stats,
+    /// Per-command counters, indexed like the command table.
+    pub counters: Box<[crate::command::Counters]>,
+    /// Connected clients.
+    pub clients: Registry,
+    /// Process start, Unix ms.
+    pub start_ms: u64,
+    /// Random 40-hex-digit run id.
+    pub run_id: String,
+    /// TCP port actually bound.
+    pub port: AtomicU64,
+    /// Active expiry enabled (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: AtomicBool,
+    /// Worker threads running.
+    pub threads: AtomicUsize,
+    /// CLIENT PAUSE: until (Unix ms) and whether only writes pause.
+    pub pause: Mutex<Option<(u64, bool)>>,
+    /// Peak of the allocated-bytes counter.
+    pub peak_memory: AtomicU64,
+    /// Set when shutdown starts.
+    pub shutting_down: AtomicBool,
+    /// The process around the engine.
+    pub host: Box<dyn crate::host::Host>,
+}
+
+/// Settings read on every request, mirrored from [`Config`].
+#[derive(Debug, Default)]
+pub struct Tunables {
+    /// `proto-max-bulk-len`.
+    pub proto_max_bulk_len: AtomicI64,
+    /// `client-query-buffer-limit`.
+    pub query_buffer_limit: AtomicU64,
+    /// Whether `requirepass` is set.
+    pub auth_required: AtomicBool,
+    /// `maxclients`.
+    pub maxclients: AtomicU64,
+    /// `timeout` in seconds.
+    pub timeout_s: AtomicU64,
+    /// `hz`.
+    pub hz: AtomicU64,
+}
+
+impl Tunables {
+    /// Copies the hot settings out of `c`.
+    pub fn refresh(&self, c: &Config) {
+        self.proto_max_bulk_len
+            .store(c.proto_max_bulk_len(), Ordering::Relaxed);
+        self.query_buffer_limit
+            .store(c.client_query_buffer_limit(), Ordering::Relaxed);
+        self.auth_required
+            .store(c.requirepass().is_some(), Ordering::Relaxed);
+        self.maxclients.store(c.maxclients(), Ordering::Relaxed);
+        self.timeout_s.store(c.timeout_s(), Ordering::Relaxed);
+        self.hz.store(u64::from(c.hz()), Ordering::Relaxed);
+    }
+}
+
+impl Server {
+    /// Builds a server from its configuration; `now_ms` is the start time.
+    pub fn new(
+        config: Config,
+        config_file: Option<String>,
+        host: Box<dyn crate::host::Host>,
+        now_ms: u64,
+    ) -> Server {
+        let tunables = Tunables::default();
+        tunables.refresh(&config);
+        let run_id: String = (0..40)
+            .map(|_| char::from(b"0123456789abcdef"[rand::random::<usize>() % 16]))
+            .collect();
+        let stats = Stats::default();
+        stats.lastsave_ms.store(now_ms, Ordering::Relaxed);
+        Server {
+            dbs: (0..config.databases()).map(|_| Db::default()).collect(),
+            hasher: KeyHasher::new(),
+            gate: RwLock::new(()),
+            port: AtomicU64::new(u64::from(config.port())),
+            config: RwLock::new(config),
+            config_file,
+            tunables,
+            stats,
+            counters: crate::command::new_counters(),
+            clients: Registry::default(),
+            start_ms: now_ms,
+            run_id,
+            active_expire: AtomicBool::new(true),
+            threads: AtomicUsize::new(1),
+            pause: Mutex::new(None),
+            peak_memory: AtomicU64::new(0),
+            shutting_down: AtomicBool::new(false),
+            host,
+        }
+    }
+
+    /// One step of the active expiry cycle over every database, removing at
+    /// most `budget` due keys; returns how many were removed. The caller
+    /// runs it `hz` times a second and again at once while it used the whole
+    /// budget.
+    pub fn active_expire_cycle(&self, now_ms: u64, budget: usize) -> usize {
+        if !self.active_expire.load(Ordering::Relaxed) {
+            return 0;
+        }
+        let _gate = self.gate.read();
+        let mut removed = 0;
+        let per_shard = (budget / crate::keyspace::SHARDS).max(1);
+        for db in self.dbs.iter() {
+            for i in 0..crate::keyspace::SHARDS {
+                if removed >= budget {
+                    break;
+                }
+                let mut s = db.lock(i);
+                if s.volatile_len() == 0 {
+                    continue;
+                }
+                removed += s.expire_due(&self.hasher, now_ms, per_shard.min(budget - removed));
+            }
+        }
+        self.stats
+            .expired_keys
+            .fetch_add(removed as u64, Ordering::Relaxed);
+        removed
+    }
+}

@@ -1,0 +1,245 @@
+//! One client connection: read, decode, execute, reply.
+//!
+//! Requests are decoded from the read buffer in place and executed in
+//! order; the replies to everything decoded from one read are written with
+//! one write, which is what makes pipelining cheap.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use ferrokey_engine::client::{Client, ClientHandle, ReplyMode, Waker};
+use ferrokey_engine::cmd::connection::paused_until;
+use ferrokey_engine::Server;
+use ferrokey_resp::{encode, Limits, Request, RequestDecoder};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+
+use crate::clock::now_us;
+
+/// Bytes read per syscall at least.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Redis's text for a client refused by protected mode.
+const DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Why a connection ended; only for the log.
+#[derive(Debug)]
+enum End {
+    Closed,
+    Protocol,
+    Killed,
+    Timeout,
+    QueryBufferLimit,
+    Io,
+    Quit,
+}
+
+/// Serves one accepted connection until it closes.
+pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Arc<Notify>) {
+    let _ = stream.set_nodelay(true);
+    let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let local = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let peer_is_local = stream.peer_addr().is_ok_and(|a| a.ip().is_loopback());
+    server
+        .stats
+        .total_connections_received
+        .fetch_add(1, Ordering::Relaxed);
+    let maxclients = server.tunables.maxclients.load(Ordering::Relaxed);
+    if server.clients.len() as u64 >= maxclients {
+        server
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = stream
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
+        return;
+    }
+    {
+        let cfg = server.config.read();
+        if cfg.protected_mode() && cfg.requirepass().is_none() && !peer_is_local {
+            drop(cfg);
+            let _ = stream.write_all(DENIED.as_bytes()).await;
+            return;
+        }
+    }
+    let fd = raw_fd(&stream);
+    let handle = ferrokey_engine::cmd::connection::new_handle(
+        &server,
+        peer.clone(),
+        local,
+        fd,
+        now_us() / 1000,
+    );
+    let notify = Arc::new(Notify::new());
+    {
+        let n = notify.clone();
+        *handle.waker.lock() = Some(Waker(Arc::new(move || n.notify_one())));
+    }
+    let auth_required = server.tunables.auth_required.load(Ordering::Relaxed);
+    let mut client = Client::new(handle.clone(), !auth_required);
+    let end = run(&server, &mut stream, &mut client, &handle, &notify, &shutdown).await;
+    crate::verbose!("Client id={} addr={} closed ({:?})", handle.id, peer, end);
+    *handle.waker.lock() = None;
+    server.clients.remove(handle.id);
+}
+
+#[cfg(unix)]
+fn raw_fd(s: &TcpStream) -> i64 {
+    use std::os::fd::AsRawFd;
+    i64::from(s.as_raw_fd())
+}
+
+#[cfg(not(unix))]
+fn raw_fd(_s: &TcpStream) -> i64 {
+    -1
+}
+
+async fn run(
+    server: &Arc<Server>,
+    stream: &mut TcpStream,
+    client: &mut Client,
+    handle: &Arc<ClientHandle>,
+    notify: &Notify,
+    shutdown: &Notify,
+) -> End {
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut decoder = RequestDecoder::new();
+    loop {
+        if handle.is_killed() {
+            return End::Killed;
+        }
+        // Make room for the next read: a pending big bulk gets its whole
+        // size at once rather than many small grows.
+        let want = match decoder.pending_bulk() {
+            Some((at, len)) => (at + len).saturating_sub(buf.len()).max(READ_CHUNK),
+            None => READ_CHUNK,
+        };
+        buf.reserve(want);
+        let timeout_s = server.tunables.timeout_s.load(Ordering::Relaxed);
+        let read = async {
+            if timeout_s == 0 {
+                Some(stream.read_buf(&mut buf).await)
+            } else {
+                tokio::time::timeout(Duration::from_secs(timeout_s), stream.read_buf(&mut buf))
+                    .await
+                    .ok()
+            }
+        };
+        let n = tokio::select! {
+            r = read => match r {
+                None => return End::Timeout,
+                Some(Ok(0)) => return End::Closed,
+                Some(Ok(n)) => n,
+                Some(Err(_)) => return End::Io,
+            },
+            _ = notify.notified() => continue,
+            _ = shutdown.notified() => return End::Closed,
+        };
+        server
+            .stats
+            .net_input_bytes
+            .fetch_add(n as u64, Ordering::Relaxed);
+        let limits = Limits {
+            bulk_len_max: server.tunables.proto_max_bulk_len.load(Ordering::Relaxed),
+            unauthenticated: !client.authenticated,
+        };
+        let mut end = None;
+        loop {
+            let req = match decoder.decode(&buf, &limits) {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(e) => {
+                    out.extend_from_slice(format!("-ERR {e}\r\n").as_bytes());
+                    crate::verbose!("Protocol error ({}) from client id={}", e, handle.id);
+                    end = Some(End::Protocol);
+                    break;
+                }
+            };
+            let consumed = req.consumed();
+            match &req {
+                Request::Empty { .. } => {}
+                Request::Args { args, .. } => {
+                    let argv: Vec<&[u8]> = args.iter().map(|r| &buf[r.clone()]).collect();
+                    run_command(server, client, &argv, &mut out).await;
+                }
+                Request::Inline { args, .. } => {
+                    let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+                    run_command(server, client, &argv, &mut out).await;
+                }
+            }
+            buf.advance(consumed);
+            if client.close_after_reply || client.shutdown.is_some() {
+                end = Some(End::Quit);
+                break;
+            }
+        }
+        handle.qbuf.store(buf.len(), Ordering::Relaxed);
+        let limit = server.tunables.query_buffer_limit.load(Ordering::Relaxed);
+        if end.is_none() && buf.len() as u64 > limit {
+            crate::warning!(
+                "Closing client that reached max query buffer length: id={} addr={}",
+                handle.id,
+                handle.addr
+            );
+            return End::QueryBufferLimit;
+        }
+        if !out.is_empty() {
+            server
+                .stats
+                .net_output_bytes
+                .fetch_add(out.len() as u64, Ordering::Relaxed);
+            if stream.write_all(&out).await.is_err() {
+                return End::Io;
+            }
+            out.clear();
+            if out.capacity() > 1024 * 1024 {
+                out.shrink_to(READ_CHUNK);
+            }
+        }
+        if let Some(s) = client.shutdown {
+            crate::shutdown::request(server, s);
+        }
+        if let Some(e) = end {
+            return e;
+        }
+    }
+}
+
+/// Executes one command, waiting out CLIENT PAUSE first, and appends the
+/// reply unless CLIENT REPLY says otherwise.
+async fn run_command(server: &Arc<Server>, client: &mut Client, argv: &[&[u8]], out: &mut Vec<u8>) {
+    while let Some(until) = paused_until(server, argv, now_us() / 1000) {
+        let wait = until.saturating_sub(now_us() / 1000).max(1);
+        tokio::time::sleep(Duration::from_millis(wait.min(100))).await;
+    }
+    let before = client.reply_mode;
+    let reply = ferrokey_engine::execute(server, client, argv, now_us());
+    if client.sleep_ms > 0 {
+        // DEBUG SLEEP stops the whole server, as in Redis: hold the gate
+        // exclusively while this thread sleeps.
+        let _gate = server.gate.write();
+        std::thread::sleep(Duration::from_millis(client.sleep_ms));
+        client.sleep_ms = 0;
+    }
+    let send = match (before, client.reply_mode) {
+        (_, ReplyMode::Off) => false,
+        (_, ReplyMode::SkipNext) => {
+            client.reply_mode = ReplyMode::Skip;
+            false
+        }
+        (ReplyMode::Skip, _) => {
+            client.reply_mode = ReplyMode::On;
+            false
+        }
+        _ => true,
+    };
+    // A successful SHUTDOWN closes the connection without a reply.
+    if send && client.shutdown.is_none() {
+        encode(&reply, client.resp, out);
+    }
+}

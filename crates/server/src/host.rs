@@ -1,0 +1,88 @@
+//! The engine's view of this process: jemalloc statistics, /proc figures,
+//! files and the log.
+
+use ferrokey_engine::host::{Host, HostStats};
+use tikv_jemalloc_ctl::{epoch, stats};
+
+use crate::log::{self, Level};
+
+/// The real host.
+#[derive(Debug, Default)]
+pub struct ProcessHost;
+
+fn read_proc(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+fn page_rss() -> u64 {
+    // Second field of statm is resident pages; pages are 4 KiB on the
+    // platforms we run on.
+    read_proc("/proc/self/statm")
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(0, |p| p * 4096)
+}
+
+fn cpu_times() -> (f64, f64) {
+    // Fields 14 and 15 of /proc/self/stat are utime and stime in clock
+    // ticks (USER_HZ, 100 on Linux). The command name (field 2) may hold
+    // spaces, so count from the closing parenthesis.
+    let s = read_proc("/proc/self/stat");
+    let rest = s.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 100.0;
+    (tick(12), tick(11))
+}
+
+fn total_memory() -> u64 {
+    read_proc("/proc/meminfo")
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+impl Host for ProcessHost {
+    fn stats(&self) -> HostStats {
+        let _ = epoch::advance();
+        let (cpu_sys, cpu_user) = cpu_times();
+        HostStats {
+            allocated: stats::allocated::read().unwrap_or(0) as u64,
+            active: stats::active::read().unwrap_or(0) as u64,
+            resident: stats::resident::read().unwrap_or(0) as u64,
+            rss: page_rss(),
+            total_system_memory: total_memory(),
+            cpu_sys,
+            cpu_user,
+            pid: std::process::id(),
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            allocator: "jemalloc-5.3.0".into(),
+            os: format!(
+                "{} {} {}",
+                read_proc("/proc/sys/kernel/ostype").trim(),
+                read_proc("/proc/sys/kernel/osrelease").trim(),
+                std::env::consts::ARCH
+            ),
+        }
+    }
+
+    fn write_file(&self, path: &str, text: &str) -> Result<(), String> {
+        // Write a sibling temp file and rename it over the old one, so a
+        // crash never leaves a half-written config.
+        let tmp = format!("{path}.tmp-{}", std::process::id());
+        std::fs::write(&tmp, text).map_err(|e| e.to_string())?;
+        std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+    }
+
+    fn read_file(&self, path: &str) -> Result<String, String> {
+        std::fs::read_to_string(path).map_err(|e| e.to_string())
+    }
+
+    fn log(&self, level: &str, msg: &str) {
+        log::log(Level::parse(level), msg);
+    }
+}
