@@ -294,6 +294,10 @@ pub struct Table {
 fn families() -> Vec<&'static [CommandSpec]> {
     vec![
         crate::cmd::string::COMMANDS,
+        crate::cmd::list::COMMANDS,
+        crate::cmd::hash::COMMANDS,
+        crate::cmd::set::COMMANDS,
+        crate::cmd::zset::COMMANDS,
         crate::cmd::keys::COMMANDS,
         crate::cmd::connection::COMMANDS,
         crate::cmd::admin::COMMANDS,

@@ -10,6 +10,7 @@ pub mod error;
 pub mod host;
 pub mod keyspace;
 pub mod server;
+pub mod types;
 pub mod value;
 
 pub use command::execute;

@@ -142,6 +142,14 @@ impl Str {
 pub enum Value {
     /// A string (also counters, bitmaps and HyperLogLogs).
     Str(Str),
+    /// A list.
+    List(Box<crate::types::list::List>),
+    /// A hash.
+    Hash(Box<crate::types::hash::Hash>),
+    /// A set.
+    Set(Box<crate::types::set::Set>),
+    /// A sorted set.
+    ZSet(Box<crate::types::zset::ZSet>),
 }
 
 impl Value {
@@ -149,6 +157,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -156,14 +168,23 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(v) => v.encoding(),
+            Value::Hash(v) => v.encoding(),
+            Value::Set(v) => v.encoding(),
+            Value::ZSet(v) => v.encoding(),
         }
     }
 
     /// Approximate bytes the value occupies, for MEMORY USAGE and accounting.
     pub fn mem_bytes(&self) -> usize {
-        match self {
-            Value::Str(s) => std::mem::size_of::<Value>() + s.heap_bytes(),
-        }
+        std::mem::size_of::<Value>()
+            + match self {
+                Value::Str(s) => s.heap_bytes(),
+                Value::List(v) => std::mem::size_of_val(&**v) + v.heap_bytes(),
+                Value::Hash(v) => std::mem::size_of_val(&**v) + v.heap_bytes(),
+                Value::Set(v) => std::mem::size_of_val(&**v) + v.heap_bytes(),
+                Value::ZSet(v) => std::mem::size_of_val(&**v) + v.heap_bytes(),
+            }
     }
 }
 

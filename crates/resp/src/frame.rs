@@ -43,6 +43,12 @@ pub enum Frame {
     Verbatim(Vec<u8>),
     /// `>N` in RESP3; an array in RESP2 (pub/sub messages).
     Push(Vec<Frame>),
+    /// `|N` attributes followed by the reply they describe; RESP2 clients
+    /// see only the reply.
+    Attribute(Vec<(Frame, Frame)>, Box<Frame>),
+    /// Several replies written back to back, for commands that answer more
+    /// than once (SUBSCRIBE to several channels). Not a wire type.
+    Many(Vec<Frame>),
 }
 
 impl Frame {
@@ -66,9 +72,14 @@ impl Frame {
         Frame::Error(Cow::Borrowed(s))
     }
 
-    /// Whether this is an error reply.
+    /// Whether this is an error reply (or ends with one).
     pub fn is_error(&self) -> bool {
-        matches!(self, Frame::Error(_))
+        match self {
+            Frame::Error(_) => true,
+            Frame::Attribute(_, r) => r.is_error(),
+            Frame::Many(v) => v.last().is_some_and(Frame::is_error),
+            _ => false,
+        }
     }
 }
 
@@ -249,6 +260,21 @@ pub fn encode(frame: &Frame, resp: u8, out: &mut Vec<u8>) {
                 write_bulk(out, n.as_bytes());
             }
         }
+        Frame::Attribute(attrs, reply) => {
+            if v3 {
+                write_len(out, b'|', attrs.len());
+                for (k, v) in attrs {
+                    encode(k, resp, out);
+                    encode(v, resp, out);
+                }
+            }
+            encode(reply, resp, out);
+        }
+        Frame::Many(frames) => {
+            for f in frames {
+                encode(f, resp, out);
+            }
+        }
         Frame::Verbatim(text) => {
             if v3 {
                 write_len(out, b'=', text.len() + 4);
@@ -343,6 +369,19 @@ fn decode_at(buf: &[u8], pos: usize, depth: usize) -> Result<(Frame, usize), Dec
                 return Ok((Frame::Verbatim(payload[4..].to_vec()), end + 2));
             }
             Ok((Frame::Bulk(payload), end + 2))
+        }
+        b'|' => {
+            let n = usize::try_from(int_of(l)?).map_err(|_| DecodeError::Invalid("bad length"))?;
+            let mut attrs = Vec::with_capacity(n.min(buf.len() / 6 + 1));
+            let mut at = next;
+            for _ in 0..n {
+                let (k, after) = decode_at(buf, at, depth + 1)?;
+                let (v, after) = decode_at(buf, after, depth + 1)?;
+                attrs.push((k, v));
+                at = after;
+            }
+            let (reply, after) = decode_at(buf, at, depth + 1)?;
+            Ok((Frame::Attribute(attrs, Box::new(reply)), after))
         }
         b'*' | b'~' | b'>' | b'%' => {
             let n = int_of(l)?;

@@ -862,6 +862,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         };
         let ser = match &e.value {
             Value::Str(s) => s.len(),
+            other => other.mem_bytes(),
         };
         let idle = ctx.lru_s().saturating_sub(e.lru_s);
         return Ok(Frame::Simple(
@@ -883,7 +884,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(Frame::ok());
     }
     if is(sub, "protocol") && args.len() == 3 {
-        return debug_protocol(args[2]);
+        return debug_protocol(ctx, args[2]);
     }
     if is(sub, "change-repl-id") && args.len() == 2 {
         return Ok(Frame::ok());
@@ -916,7 +917,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     )))
 }
 
-fn debug_protocol(t: &[u8]) -> CmdResult {
+fn debug_protocol(ctx: &Ctx<'_>, t: &[u8]) -> CmdResult {
     let name = String::from_utf8_lossy(t).to_ascii_lowercase();
     Ok(match name.as_str() {
         "string" => Frame::bulk("Hello World"),
@@ -934,6 +935,22 @@ fn debug_protocol(t: &[u8]) -> CmdResult {
         "true" => Frame::Boolean(true),
         "false" => Frame::Boolean(false),
         "verbatim" => Frame::Verbatim(b"This is a verbatim\nstring".to_vec()),
+        "attrib" => Frame::Attribute(
+            vec![(
+                Frame::bulk("key-popularity"),
+                Frame::Array(vec![Frame::bulk("key:123"), Frame::Integer(90)]),
+            )],
+            Box::new(Frame::bulk("Some real reply following the attribute")),
+        ),
+        "push" => {
+            if ctx.client.resp < 3 {
+                return Err(CmdError::msg("ERR RESP2 is not supported by this command"));
+            }
+            Frame::Many(vec![
+                Frame::Push(vec![Frame::bulk("server-cpu-usage"), Frame::Integer(42)]),
+                Frame::bulk("Some real reply following the push reply"),
+            ])
+        }
         _ => {
             return Err(CmdError::msg(
                 "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",

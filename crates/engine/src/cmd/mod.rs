@@ -2,8 +2,12 @@
 
 pub mod admin;
 pub mod connection;
+pub mod hash;
 pub mod keys;
+pub mod list;
+pub mod set;
 pub mod string;
+pub mod zset;
 
 use std::sync::atomic::Ordering;
 
@@ -112,6 +116,7 @@ pub fn lookup_write<'s>(
 pub fn as_str(e: &Entry) -> Result<&Str, CmdError> {
     match &e.value {
         Value::Str(s) => Ok(s),
+        _ => Err(CmdError::WrongType),
     }
 }
 
@@ -119,6 +124,7 @@ pub fn as_str(e: &Entry) -> Result<&Str, CmdError> {
 pub fn as_str_mut(e: &mut Entry) -> Result<&mut Str, CmdError> {
     match &mut e.value {
         Value::Str(s) => Ok(s),
+        _ => Err(CmdError::WrongType),
     }
 }
 

@@ -1,0 +1,6 @@
+//! Collection value types.
+
+pub mod hash;
+pub mod list;
+pub mod set;
+pub mod zset;
