@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod host;
 pub mod keyspace;
+pub mod longdouble;
 pub mod server;
 pub mod types;
 pub mod value;

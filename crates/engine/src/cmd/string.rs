@@ -2,7 +2,8 @@
 
 use ferrokey_resp::Frame;
 
-use super::{as_str, as_str_mut, dirty, is, lookup_read, lookup_write, parse_float, parse_int};
+use super::{as_str, as_str_mut, dirty, is, lookup_read, lookup_write, parse_int};
+use crate::longdouble::LongDouble;
 use crate::command::{flags::*, CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::{shard_of, Locked};
@@ -529,41 +530,23 @@ fn decrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     incr_generic(ctx, args[1], -by)
 }
 
-/// Formats an INCRBYFLOAT result like Redis's human-friendly long double
-/// output: plain decimal notation, no exponent, no trailing zeros.
-pub fn format_human_float(v: f64) -> Vec<u8> {
-    if v == 0.0 {
-        return b"0".to_vec();
-    }
-    let mut s = format!("{v}");
-    if s.contains('.') {
-        while s.ends_with('0') {
-            s.pop();
-        }
-        if s.ends_with('.') {
-            s.pop();
-        }
-    }
-    s.into_bytes()
-}
-
 fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let by = parse_float(args[2]).ok_or(CmdError::NotFloat)?;
+    let by = LongDouble::parse(args[2]).ok_or(CmdError::NotFloat)?;
     let key = args[1];
     let h = ctx.hash(key);
     let mut shard = ctx.db().lock(shard_of(h));
     let cur = match lookup_write(ctx, &mut shard, h, key) {
-        None => 0.0,
-        Some(e) => {
-            let v = as_str(e)?.to_vec();
-            parse_float(&v).ok_or(CmdError::NotFloat)?
-        }
+        None => LongDouble::from_i64(0),
+        Some(e) => match as_str(e)? {
+            Str::Int(i) => LongDouble::from_i64(*i),
+            other => LongDouble::parse(&other.to_vec()).ok_or(CmdError::NotFloat)?,
+        },
     };
-    let new = cur + by;
-    if new.is_nan() || new.is_infinite() {
+    let new = cur.add(by);
+    if new.is_nan_or_inf() {
         return Err(CmdError::msg("ERR increment would produce NaN or Infinity"));
     }
-    let text = format_human_float(new);
+    let text = new.to_human().into_bytes();
     let s = Str::from_bytes(&text);
     match lookup_write(ctx, &mut shard, h, key) {
         Some(e) => {
