@@ -40,6 +40,11 @@ enum End {
 /// Serves one accepted connection until it closes.
 pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Arc<Notify>) {
     let _ = stream.set_nodelay(true);
+    let keepalive_s = server.config.read().tcp_keepalive_s();
+    if keepalive_s > 0 {
+        let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive_s));
+        let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
+    }
     let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     let local = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let peer_is_local = stream.peer_addr().is_ok_and(|a| a.ip().is_loopback());

@@ -155,6 +155,18 @@ fn main() {
             warning!("Failed to write PID file: {e}");
         }
     }
+    // Like Redis, make room for maxclients plus the server's own files.
+    let want_files = cfg.maxclients() + 32;
+    match rlimit::increase_nofile_limit(want_files) {
+        Ok(got) if got < want_files => warning!(
+            "You requested maxclients of {} requiring at least {} max file descriptors; the limit is {}.",
+            cfg.maxclients(),
+            want_files,
+            got
+        ),
+        Ok(_) => {}
+        Err(e) => warning!("Could not raise the open files limit: {e}"),
+    }
     let threads = cfg.threads().max(1);
     let port = cfg.port();
     let bind = cfg.bind();
