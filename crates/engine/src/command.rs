@@ -84,6 +84,31 @@ pub mod flags {
     ];
 }
 
+/// ACL categories in Redis's canonical order.
+pub const ACL_ORDER: &[&str] = &[
+    "@keyspace",
+    "@read",
+    "@write",
+    "@set",
+    "@sortedset",
+    "@list",
+    "@hash",
+    "@string",
+    "@bitmap",
+    "@hyperloglog",
+    "@geo",
+    "@stream",
+    "@pubsub",
+    "@admin",
+    "@fast",
+    "@slow",
+    "@blocking",
+    "@dangerous",
+    "@connection",
+    "@transaction",
+    "@scripting",
+];
+
 /// A handler: `args[0]` is the command name as sent.
 pub type Handler = fn(&mut Ctx<'_>, &[&[u8]]) -> CmdResult;
 
@@ -170,36 +195,27 @@ impl CommandSpec {
         self.flags & flag != 0
     }
 
-    /// ACL categories, the implied ones first, as Redis lists them.
+    /// ACL categories (declared and implied by flags), in the order Redis
+    /// lists them.
     pub fn acl_categories(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        if self.has(flags::WRITE) {
-            v.push("@write");
-        }
-        if self.has(flags::READONLY) {
-            v.push("@read");
-        }
-        if self.has(flags::ADMIN) {
-            v.push("@admin");
-            v.push("@dangerous");
-        }
-        if self.has(flags::PUBSUB) {
-            v.push("@pubsub");
-        }
-        if self.has(flags::FAST) {
-            v.push("@fast");
-        } else {
-            v.push("@slow");
-        }
-        if self.has(flags::BLOCKING) {
-            v.push("@blocking");
-        }
-        for c in self.acl {
-            if !v.contains(c) {
-                v.push(c);
+        let mut have: Vec<&'static str> = self.acl.to_vec();
+        for (flag, cats) in [
+            (flags::WRITE, &["@write"][..]),
+            (flags::READONLY, &["@read"][..]),
+            (flags::ADMIN, &["@admin", "@dangerous"][..]),
+            (flags::PUBSUB, &["@pubsub"][..]),
+            (flags::BLOCKING, &["@blocking"][..]),
+        ] {
+            if self.has(flag) {
+                have.extend_from_slice(cats);
             }
         }
-        v
+        have.push(if self.has(flags::FAST) { "@fast" } else { "@slow" });
+        ACL_ORDER
+            .iter()
+            .copied()
+            .filter(|c| have.contains(c))
+            .collect()
     }
 
     /// Whether the argument count satisfies the arity.

@@ -8,7 +8,7 @@ use ferrokey_resp::Frame;
 
 use super::connection::{FERROKEY_VERSION, REDIS_VERSION};
 use super::keys::container;
-use super::{dirty, is, parse_float, parse_int};
+use super::{dirty, help_reply, is, parse_float, parse_int};
 use crate::client::Shutdown;
 use crate::command::{flags::*, table, CommandSpec, Ctx, Table};
 use crate::config::glob_match;
@@ -153,10 +153,6 @@ static MEMORY_SUBS: &[CommandSpec] = &[
     CommandSpec::new("help", 2, LOADING | STALE, memory_help)
         .doc("server", "4.0.0", "Returns helpful text about the different subcommands."),
 ];
-
-fn help_reply(lines: &[&'static str]) -> CmdResult {
-    Ok(Frame::Array(lines.iter().map(|l| Frame::simple(l)).collect()))
-}
 
 /// Formats bytes as Redis's `bytesToHuman` does.
 pub fn human_bytes(n: u64) -> String {
@@ -622,9 +618,8 @@ fn config_rewrite(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     Ok(Frame::ok())
 }
 
-fn config_help(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
-    help_reply(&[
-        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+fn config_help(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    help_reply(args, &[
         "GET <pattern>",
         "    Return parameters matching the glob-like <pattern> and their values.",
         "SET <directive> <value>",
@@ -633,8 +628,6 @@ fn config_help(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         "    Reset statistics reported by the INFO command.",
         "REWRITE",
         "    Rewrite the configuration file.",
-        "HELP",
-        "    Print this help.",
     ])
 }
 
@@ -785,9 +778,9 @@ fn memory_stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
 fn memory_doctor(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     let used = ctx.server.host.stats().allocated;
     let text = if used < 5 * 1024 * 1024 {
-        "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting."
+        "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
     } else {
-        "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."
+        "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
     };
     Ok(Frame::Verbatim(text.as_bytes().to_vec()))
 }
@@ -807,9 +800,8 @@ fn memory_purge(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     Ok(Frame::ok())
 }
 
-fn memory_help(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
-    help_reply(&[
-        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+fn memory_help(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    help_reply(args, &[
         "DOCTOR",
         "    Return memory problems reports.",
         "MALLOC-STATS",
@@ -821,8 +813,6 @@ fn memory_help(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         "USAGE <key> [SAMPLES <count>]",
         "    Return memory in bytes used by <key> and its value. Nested values are",
         "    sampled up to <count> times (default: 5, 0 means sample all).",
-        "HELP",
-        "    Print this help.",
     ])
 }
 
@@ -893,8 +883,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(Frame::ok());
     }
     if is(sub, "help") {
-        return help_reply(&[
-            "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        return help_reply(args, &[
             "LOG <message>",
             "    Write <message> to the server log.",
             "OBJECT <key>",
@@ -907,8 +896,6 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             "    default.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
-            "HELP",
-            "    Print this help.",
         ]);
     }
     Err(CmdError::owned(format!(
@@ -975,9 +962,9 @@ fn command_reply(t: &Table, id: usize) -> Frame {
             s.last_key - s.first_key
         };
         let access: &[&'static str] = if s.has(WRITE) {
-            &["RW", "UPDATE"]
+            &["RW", "update"]
         } else {
-            &["RO", "ACCESS"]
+            &["RO", "access"]
         };
         key_specs.push(Frame::Map(vec![
             (
@@ -1135,19 +1122,19 @@ fn getkeys_generic(args: &[&[u8]], with_flags: bool) -> CmdResult {
             .ok_or(CmdError::msg("ERR Invalid command specified"))?
     };
     let spec = t.entries[id].spec;
+    if spec.first_key <= 0 {
+        return Err(CmdError::msg("ERR The command has no key arguments"));
+    }
     if !spec.arity_ok(inner.len()) {
         return Err(CmdError::msg("ERR Invalid number of arguments specified for command"));
     }
     let pos = spec.key_positions(inner.len());
-    if pos.is_empty() {
-        return Err(CmdError::msg("ERR The command has no key arguments"));
-    }
     Ok(Frame::Array(
         pos.into_iter()
             .map(|p| {
                 let k = Frame::bulk(inner[p]);
                 if with_flags {
-                    let f: &[&'static str] = if spec.has(WRITE) { &["RW", "UPDATE"] } else { &["RO", "ACCESS"] };
+                    let f: &[&'static str] = if spec.has(WRITE) { &["RW", "update"] } else { &["RO", "access"] };
                     Frame::Array(vec![k, Frame::Set(f.iter().map(|x| Frame::simple(x)).collect())])
                 } else {
                     k
@@ -1165,9 +1152,8 @@ fn command_getkeysandflags(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     getkeys_generic(args, true)
 }
 
-fn command_help(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
-    help_reply(&[
-        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+fn command_help(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    help_reply(args, &[
         "(no subcommand)",
         "    Return details about all Redis commands.",
         "COUNT",
@@ -1186,7 +1172,5 @@ fn command_help(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         "    Return the keys from a full Redis command.",
         "GETKEYSANDFLAGS <full-command>",
         "    Return the keys and the access flags from a full Redis command.",
-        "HELP",
-        "    Print this help.",
     ])
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use ferrokey_resp::Frame;
 
 use super::keys::container;
-use super::{is, parse_db, parse_int};
+use super::{help_reply, is, parse_db, parse_int};
 use crate::client::{ClientHandle, ReplyMode};
 use crate::command::{flags::*, table, CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
@@ -533,9 +533,10 @@ fn client_reply(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 
 fn client_pause(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let ms = parse_int(args[2])
-        .ok()
-        .filter(|v| *v >= 0)
-        .ok_or(CmdError::msg("ERR timeout is not an integer or out of range"))?;
+        .map_err(|_| CmdError::msg("ERR timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(CmdError::msg("ERR timeout is negative"));
+    }
     let writes_only = match args.get(3) {
         None => false,
         Some(a) if is(a, "write") => true,
@@ -580,9 +581,8 @@ fn client_unblock(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(Frame::Integer(0))
 }
 
-fn client_help(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
-    let lines = [
-        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+fn client_help(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    help_reply(args, &[
         "GETNAME",
         "    Return the name of the current connection.",
         "ID",
@@ -629,10 +629,7 @@ fn client_help(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         "    Protect current client connection from eviction.",
         "NO-TOUCH (ON|OFF)",
         "    Will not touch LRU/LFU stats when this mode is on.",
-        "HELP",
-        "    Print this help.",
-    ];
-    Ok(Frame::Array(lines.iter().map(|l| Frame::simple(l)).collect()))
+    ])
 }
 
 /// How long a command must wait because of CLIENT PAUSE: the Unix ms the

@@ -4,7 +4,7 @@
 use ferrokey_resp::Frame;
 use rand::Rng;
 
-use super::{dirty, is, lookup_read, lookup_write, parse_db, parse_int};
+use super::{help_reply, dirty, is, lookup_read, lookup_write, parse_db, parse_int};
 use crate::command::{flags::*, CommandSpec, Ctx};
 use crate::config::glob_match;
 use crate::error::{unknown_subcommand, CmdError, CmdResult};
@@ -515,9 +515,8 @@ fn object_refcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     .unwrap_or(Frame::Null))
 }
 
-fn object_help(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
-    let lines = [
-        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+fn object_help(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    help_reply(args, &[
         "ENCODING <key>",
         "    Return the kind of internal representation used in order to store the value",
         "    associated with a <key>.",
@@ -530,10 +529,7 @@ fn object_help(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         "REFCOUNT <key>",
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
-        "HELP",
-        "    Print this help.",
-    ];
-    Ok(Frame::Array(lines.iter().map(|l| Frame::simple(l)).collect()))
+    ])
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -132,3 +132,17 @@ pub fn as_str_mut(e: &mut Entry) -> Result<&mut Str, CmdError> {
 pub fn dirty(ctx: &Ctx<'_>, n: u64) {
     ctx.server.stats.dirty.fetch_add(n, Ordering::Relaxed);
 }
+
+/// A HELP reply as Redis's `addReplyHelp` builds it: a header naming the
+/// command as typed (upper-cased), the lines, and the HELP footer.
+pub fn help_reply(args: &[&[u8]], lines: &[&'static str]) -> crate::error::CmdResult {
+    let cmd = String::from_utf8_lossy(args[0]).to_ascii_uppercase();
+    let mut out = Vec::with_capacity(lines.len() + 3);
+    out.push(ferrokey_resp::Frame::Simple(
+        format!("{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").into(),
+    ));
+    out.extend(lines.iter().map(|l| ferrokey_resp::Frame::simple(l)));
+    out.push(ferrokey_resp::Frame::simple("HELP"));
+    out.push(ferrokey_resp::Frame::simple("    Print this help."));
+    Ok(ferrokey_resp::Frame::Array(out))
+}

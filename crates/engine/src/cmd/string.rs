@@ -586,26 +586,39 @@ fn lcs(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let (ha, hb) = (ctx.hash(args[1]), ctx.hash(args[2]));
     let (a, b) = {
         let mut locked = Locked::new(ctx.db(), [ha, hb].into_iter());
-        let mut read = |h: u64, k: &[u8]| -> Result<Vec<u8>, CmdError> {
+        let mut len_of = |h: u64, k: &[u8]| -> Result<usize, CmdError> {
             match lookup_read(ctx, locked.shard(h), h, k) {
-                None => Ok(Vec::new()),
+                None => Ok(0),
                 Some(e) => match as_str(e) {
-                    Ok(s) => Ok(s.to_vec()),
+                    Ok(s) => Ok(s.len()),
                     Err(_) => Err(CmdError::msg(
                         "ERR The specified keys must contain string values",
                     )),
                 },
             }
         };
-        (read(ha, args[1])?, read(hb, args[2])?)
+        let (la, lb) = (len_of(ha, args[1])?, len_of(hb, args[2])?);
+        // Check the DP table's size before copying anything.
+        let max = ctx
+            .server
+            .tunables
+            .proto_max_bulk_len
+            .load(std::sync::atomic::Ordering::Relaxed) as u128;
+        if (la as u128 + 1) * (lb as u128 + 1) * 4 > max {
+            return Err(CmdError::msg(
+                "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
+            ));
+        }
+        let mut read = |h: u64, k: &[u8]| -> Vec<u8> {
+            locked
+                .shard(h)
+                .peek(h, k, ctx.now_ms)
+                .and_then(|e| as_str(e).ok().map(Str::to_vec))
+                .unwrap_or_default()
+        };
+        (read(ha, args[1]), read(hb, args[2]))
     };
     let (n, m) = (a.len(), b.len());
-    let cells = (n as u64 + 1) * (m as u64 + 1);
-    if cells.saturating_mul(4) > 512 * 1024 * 1024 {
-        return Err(CmdError::msg(
-            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
-        ));
-    }
     // dp[i][j]: LCS length of a[..i] and b[..j].
     let w = m + 1;
     let mut dp = vec![0u32; (n + 1) * w];
