@@ -166,6 +166,32 @@ pub struct Client {
     /// Seconds to block the whole server (DEBUG SLEEP), applied by the
     /// connection loop.
     pub sleep_ms: u64,
+    /// Commands queued since MULTI, if in a transaction.
+    pub multi: Option<Multi>,
+    /// Keys this client WATCHes.
+    pub watched: Vec<Watch>,
+}
+
+/// A transaction being queued.
+#[derive(Debug, Default)]
+pub struct Multi {
+    /// Queued commands, arguments owned.
+    pub queue: Vec<Vec<Vec<u8>>>,
+    /// A command failed to queue: EXEC must abort.
+    pub failed: bool,
+}
+
+/// One WATCHed key.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    /// Database index.
+    pub db: usize,
+    /// The key.
+    pub key: Box<[u8]>,
+    /// Its epoch when watched.
+    pub epoch: u64,
+    /// Whether it existed, unexpired, when watched.
+    pub live: bool,
 }
 
 /// How SHUTDOWN asked the server to stop.
@@ -187,11 +213,29 @@ impl Client {
             close_after_reply: false,
             shutdown: None,
             sleep_ms: 0,
+            multi: None,
+            watched: Vec::new(),
         }
     }
 
     /// The client id.
     pub fn id(&self) -> u64 {
         self.handle.id
+    }
+
+    /// Forgets every WATCHed key (EXEC, DISCARD, UNWATCH, RESET, close).
+    pub fn unwatch_all(&mut self, server: &crate::Server) {
+        for w in self.watched.drain(..) {
+            let h = server.hasher.hash(&w.key);
+            server.dbs[w.db]
+                .lock(crate::keyspace::shard_of(h))
+                .unwatch(&w.key);
+        }
+    }
+
+    /// Leaves MULTI state, updating what CLIENT LIST shows.
+    pub fn end_multi(&mut self) {
+        self.multi = None;
+        self.handle.multi.store(u64::MAX, Ordering::Relaxed);
     }
 }

@@ -315,6 +315,7 @@ fn families() -> Vec<&'static [CommandSpec]> {
         crate::cmd::set::COMMANDS,
         crate::cmd::zset::COMMANDS,
         crate::cmd::keys::COMMANDS,
+        crate::cmd::multi::COMMANDS,
         crate::cmd::connection::COMMANDS,
         crate::cmd::admin::COMMANDS,
     ]
@@ -473,18 +474,43 @@ fn count_error(server: &Server, reply: &Frame) {
 
 /// Runs one command for `client` and returns its reply.
 pub fn execute(server: &Server, client: &mut Client, args: &[&[u8]], now_us: u64) -> Frame {
+    execute_inner(server, client, args, now_us, false)
+}
+
+/// Replies to a command refused before running, counting it; inside MULTI
+/// the refusal also dooms the transaction, as in Redis.
+fn reject(server: &Server, client: &mut Client, id: Option<usize>, e: CmdError) -> Frame {
+    if let Some(id) = id {
+        server.counters[id].rejected.fetch_add(1, Ordering::Relaxed);
+    }
+    server.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+    if let Some(m) = client.multi.as_mut() {
+        m.failed = true;
+    }
+    let f = e.to_frame();
+    count_error(server, &f);
+    f
+}
+
+/// Commands that run at once even inside MULTI.
+const NOT_QUEUED: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
+
+/// [`execute`], for callers that already hold the gate exclusively (EXEC,
+/// scripts) when `gate_held` is true.
+pub fn execute_inner(
+    server: &Server,
+    client: &mut Client,
+    args: &[&[u8]],
+    now_us: u64,
+    gate_held: bool,
+) -> Frame {
     let now_ms = now_us / 1000;
     let t = table();
     let id = match resolve(args) {
         Ok(id) => id,
         Err(e) => {
-            if let Some(id) = t.lookup(args[0]) {
-                server.counters[id].rejected.fetch_add(1, Ordering::Relaxed);
-            }
-            server.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
-            let f = e.to_frame();
-            count_error(server, &f);
-            return f;
+            let top = t.lookup(args[0]);
+            return reject(server, client, top, e);
         }
     };
     let entry = &t.entries[id];
@@ -495,11 +521,28 @@ pub fn execute(server: &Server, client: &mut Client, args: &[&[u8]], now_us: u64
         && !spec.has(flags::NO_AUTH)
         && server.tunables.auth_required.load(Ordering::Relaxed)
     {
-        server.counters[id].rejected.fetch_add(1, Ordering::Relaxed);
-        server.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
-        let f = CmdError::NoAuth.to_frame();
-        count_error(server, &f);
-        return f;
+        return reject(server, client, Some(id), CmdError::NoAuth);
+    }
+    if client.multi.is_some() && !gate_held {
+        let top = entry.parent.map_or(entry.full_name.as_str(), |p| t.entries[p].spec.name);
+        if !NOT_QUEUED.contains(&top) {
+            if spec.has(flags::NO_MULTI) {
+                return reject(
+                    server,
+                    client,
+                    Some(id),
+                    CmdError::msg("ERR Command not allowed inside a transaction"),
+                );
+            }
+            if let Some(m) = client.multi.as_mut() {
+                m.queue.push(args.iter().map(|a| a.to_vec()).collect());
+                client
+                    .handle
+                    .multi
+                    .store(m.queue.len() as u64, Ordering::Relaxed);
+            }
+            return Frame::simple("QUEUED");
+        }
     }
     let start = Instant::now();
     let reply = {
@@ -510,7 +553,9 @@ pub fn execute(server: &Server, client: &mut Client, args: &[&[u8]], now_us: u64
             now_us,
             full_name: &entry.full_name,
         };
-        let result = if spec.has(flags::EXCLUSIVE) {
+        let result = if gate_held {
+            (spec.handler)(&mut ctx, args)
+        } else if spec.has(flags::EXCLUSIVE) {
             let _gate = server.gate.write();
             (spec.handler)(&mut ctx, args)
         } else {

@@ -5,7 +5,7 @@
 //! whole hash is the cursor), so a cursor stays meaningful however shards
 //! grow, shrink or rehash.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
@@ -74,6 +74,19 @@ pub struct Shard {
     /// (deadline, key) for every key with a TTL, so that the active expiry
     /// cycle finds due keys without scanning.
     expires: BTreeSet<(u64, Box<[u8]>)>,
+    /// Keys some client WATCHes: how many watchers, and an epoch bumped on
+    /// every change to the key, which EXEC compares with the epoch seen at
+    /// WATCH time. Empty unless someone watches, so writes pay one check.
+    watched: HashMap<Box<[u8]>, Watched>,
+}
+
+/// Watch bookkeeping for one key.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Watched {
+    /// Clients watching the key.
+    pub watchers: u32,
+    /// Bumped on every modification.
+    pub epoch: u64,
 }
 
 /// What happened to a key on access.
@@ -140,6 +153,7 @@ impl Shard {
         lru_s: u32,
     ) -> Option<Entry> {
         let old = self.remove(h, key);
+        self.touch(key);
         if expire_ms != 0 {
             self.expires.insert((expire_ms, key.into()));
         }
@@ -176,6 +190,7 @@ impl Shard {
             .ok()?
             .remove()
             .0;
+        self.touch(key);
         if entry.expire_ms != 0 {
             self.expires.remove(&(entry.expire_ms, entry.key.clone()));
         }
@@ -189,6 +204,7 @@ impl Shard {
             return false;
         };
         let old = std::mem::replace(&mut e.expire_ms, expire_ms);
+        self.touch(key);
         if old != 0 {
             self.expires.remove(&(old, key.into()));
         }
@@ -225,6 +241,55 @@ impl Shard {
     pub fn clear(&mut self) {
         self.table.clear();
         self.expires.clear();
+        self.touch_all();
+    }
+
+    /// Records a modification of `key` for WATCH.
+    #[inline]
+    pub fn touch(&mut self, key: &[u8]) {
+        if !self.watched.is_empty() {
+            if let Some(w) = self.watched.get_mut(key) {
+                w.epoch += 1;
+            }
+        }
+    }
+
+    /// Records a modification of every watched key (FLUSHDB, SWAPDB).
+    pub fn touch_all(&mut self) {
+        for w in self.watched.values_mut() {
+            w.epoch += 1;
+        }
+    }
+
+    /// Starts watching `key`; returns its current epoch.
+    pub fn watch(&mut self, key: &[u8]) -> u64 {
+        let w = self.watched.entry(key.into()).or_default();
+        w.watchers += 1;
+        w.epoch
+    }
+
+    /// Stops one watcher of `key`.
+    pub fn unwatch(&mut self, key: &[u8]) {
+        if let Some(w) = self.watched.get_mut(key) {
+            w.watchers -= 1;
+            if w.watchers == 0 {
+                self.watched.remove(key);
+            }
+        }
+    }
+
+    /// The current epoch of a watched key.
+    pub fn watch_epoch(&self, key: &[u8]) -> u64 {
+        self.watched.get(key).map_or(0, |w| w.epoch)
+    }
+
+    /// Swaps the data (not the watch table, which belongs to the database
+    /// index) with another shard, touching every watched key of both.
+    pub fn swap_data(&mut self, other: &mut Shard) {
+        std::mem::swap(&mut self.table, &mut other.table);
+        std::mem::swap(&mut self.expires, &mut other.expires);
+        self.touch_all();
+        other.touch_all();
     }
 
     /// Sum of the TTLs left on volatile keys and their count, for INFO's
@@ -235,11 +300,6 @@ impl Shard {
             sum += u128::from(d.saturating_sub(now_ms));
         }
         (sum, self.expires.len())
-    }
-
-    /// Moves everything out, leaving the shard empty.
-    pub fn take(&mut self) -> Shard {
-        std::mem::take(self)
     }
 
     /// Picks the `n`-th entry in table order.

@@ -63,7 +63,7 @@ impl LongDouble {
     }
 
     /// The rounded sum.
-    pub fn add(self, other: LongDouble) -> LongDouble {
+    pub fn plus(self, other: LongDouble) -> LongDouble {
         LongDouble((self.0 + other.0).value)
     }
 
@@ -182,7 +182,7 @@ mod tests {
     fn sum(a: &str, b: &str) -> String {
         let x = LongDouble::parse(a.as_bytes()).unwrap();
         let y = LongDouble::parse(b.as_bytes()).unwrap();
-        x.add(y).to_human()
+        x.plus(y).to_human()
     }
 
     #[test]

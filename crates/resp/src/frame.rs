@@ -113,10 +113,10 @@ pub fn format_double(d: f64, out: &mut Vec<u8>) {
     }
     if !(-5..21).contains(&exp) {
         // Scientific: d.ddde+XX, as fpconv_dtoa prints.
-        out.extend_from_slice(digits[..1].as_bytes());
+        out.extend_from_slice(&digits.as_bytes()[..1]);
         if digits.len() > 1 {
             out.push(b'.');
-            out.extend_from_slice(digits[1..].as_bytes());
+            out.extend_from_slice(&digits.as_bytes()[1..]);
         }
         out.push(b'e');
         out.push(if exp < 0 { b'-' } else { b'+' });
@@ -139,9 +139,9 @@ pub fn format_double(d: f64, out: &mut Vec<u8>) {
                 out.push(b'0');
             }
         } else {
-            out.extend_from_slice(digits[..int_len].as_bytes());
+            out.extend_from_slice(&digits.as_bytes()[..int_len]);
             out.push(b'.');
-            out.extend_from_slice(digits[int_len..].as_bytes());
+            out.extend_from_slice(&digits.as_bytes()[int_len..]);
         }
     }
 }

@@ -7,6 +7,9 @@
 //!
 //! This crate knows nothing about commands.
 
+// Bytes from the network must never panic the server.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 mod frame;
 mod request;
 

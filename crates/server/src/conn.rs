@@ -63,13 +63,13 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Arc<Not
             .await;
         return;
     }
-    {
+    let denied = {
         let cfg = server.config.read();
-        if cfg.protected_mode() && cfg.requirepass().is_none() && !peer_is_local {
-            drop(cfg);
-            let _ = stream.write_all(DENIED.as_bytes()).await;
-            return;
-        }
+        cfg.protected_mode() && cfg.requirepass().is_none() && !peer_is_local
+    };
+    if denied {
+        let _ = stream.write_all(DENIED.as_bytes()).await;
+        return;
     }
     let fd = raw_fd(&stream);
     let handle = ferrokey_engine::cmd::connection::new_handle(
@@ -89,6 +89,7 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Arc<Not
     let end = run(&server, &mut stream, &mut client, &handle, &notify, &shutdown).await;
     crate::verbose!("Client id={} addr={} closed ({:?})", handle.id, peer, end);
     *handle.waker.lock() = None;
+    client.unwatch_all(&server);
     server.clients.remove(handle.id);
 }
 

@@ -568,7 +568,7 @@ fn config_get(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(ctx.arity_error());
     }
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|c| (c[0], c[1])).collect();
@@ -909,6 +909,8 @@ fn debug_protocol(ctx: &Ctx<'_>, t: &[u8]) -> CmdResult {
     Ok(match name.as_str() {
         "string" => Frame::bulk("Hello World"),
         "integer" => Frame::Integer(12345),
+        // The value Redis sends, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
         "double" => Frame::Double(3.141),
         "bignum" => Frame::BigNumber("1234567999999999999999999999999999999".into()),
         "null" => Frame::Null,

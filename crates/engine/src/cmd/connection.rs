@@ -123,6 +123,8 @@ fn default_authenticated(ctx: &Ctx<'_>) -> bool {
 
 fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     let authenticated = default_authenticated(ctx);
+    ctx.client.end_multi();
+    ctx.client.unwatch_all(ctx.server);
     let c = &mut *ctx.client;
     c.db = 0;
     c.handle.db.store(0, Ordering::Relaxed);
@@ -157,7 +159,7 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         for i in 0..SHARDS {
             let mut ga = da.lock(i);
             let mut gb = db.lock(i);
-            std::mem::swap(&mut *ga, &mut *gb);
+            ga.swap_data(&mut gb);
         }
         super::dirty(ctx, 1);
     }

@@ -449,7 +449,7 @@ pub fn scan_keys(
             // Keep every key sharing the cut-off hash, so none is skipped.
             cands.retain(|c| c.0 <= limit);
             for (_, e) in &cands {
-                if !e.expire_ms().is_some_and(|t| t <= ctx.now_ms) && keep(e) {
+                if e.expire_ms().is_none_or(|t| t > ctx.now_ms) && keep(e) {
                     out.push(e.key.to_vec());
                 }
             }
@@ -457,7 +457,7 @@ pub fn scan_keys(
         }
         examined += cands.len();
         for (_, e) in &cands {
-            if !e.expire_ms().is_some_and(|t| t <= ctx.now_ms) && keep(e) {
+            if e.expire_ms().is_none_or(|t| t > ctx.now_ms) && keep(e) {
                 out.push(e.key.to_vec());
             }
         }
@@ -580,7 +580,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], seconds: bool, relative: bo
     let mut when = parse_int(args[2])?;
     let bad = || CmdError::InvalidExpire(ctx.full_name.to_string());
     if seconds {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             return Err(bad());
         }
         when *= 1000;

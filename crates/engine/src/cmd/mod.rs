@@ -5,6 +5,7 @@ pub mod connection;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub mod multi;
 pub mod set;
 pub mod string;
 pub mod zset;
@@ -107,6 +108,9 @@ pub fn lookup_write<'s>(
     h: u64,
     key: &[u8],
 ) -> Option<&'s mut Entry> {
+    // A write-path lookup counts as a modification for WATCH: the command
+    // is about to change the key (or, rarely, decides not to).
+    shard.touch(key);
     let (l, e) = shard.lookup(h, key, ctx.now_ms);
     note_lookup(ctx, l);
     e

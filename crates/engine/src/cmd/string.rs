@@ -337,7 +337,7 @@ fn mget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 fn mset_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], nx: bool) -> CmdResult {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return Err(ctx.arity_error());
     }
     let pairs: Vec<(&[u8], &[u8], u64)> = args[1..]
@@ -542,7 +542,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             other => LongDouble::parse(&other.to_vec()).ok_or(CmdError::NotFloat)?,
         },
     };
-    let new = cur.add(by);
+    let new = cur.plus(by);
     if new.is_nan_or_inf() {
         return Err(CmdError::msg("ERR increment would produce NaN or Infinity"));
     }

@@ -1,27 +1,389 @@
-//! The list value type (being written; see issue 5).
+//! The list value type.
+//!
+//! Elements live in one `VecDeque` (O(1) index, push and pop at both ends).
+//! What OBJECT ENCODING reports follows Redis's own bookkeeping: a list is a
+//! `listpack` while its listpack byte size stays under
+//! `list-max-listpack-size`, then a `quicklist`, whose node layout (element
+//! count and listpack bytes per node) is modelled here so that the way back
+//! to `listpack` on shrinking happens exactly when Redis does it (one node
+//! left, at most half the node limit).
+
+use std::collections::VecDeque;
+
+use super::{lp_entry_len, LP_EMPTY};
+
+/// Listpack byte budgets for negative `list-max-listpack-size` values.
+const LEVELS: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
+/// Largest node size a count-limited quicklist node may reach.
+const SIZE_SAFETY_LIMIT: usize = 8192;
+/// Redis's per-insert overestimate of the bytes an entry adds.
+const SIZE_ESTIMATE_OVERHEAD: usize = 8;
+
+/// One modelled quicklist node.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    count: usize,
+    bytes: usize,
+}
+
+/// (size limit, count limit) of a quicklist node for a fill value.
+fn node_limit(fill: i64) -> (usize, usize) {
+    if fill >= 0 {
+        (usize::MAX, (fill as usize).max(1))
+    } else {
+        let off = ((-fill - 1) as usize).min(LEVELS.len() - 1);
+        (LEVELS[off], usize::MAX)
+    }
+}
+
+fn exceeds(fill: i64, sz: usize, count: usize) -> bool {
+    let (sl, cl) = node_limit(fill);
+    if sl != usize::MAX {
+        sz > sl
+    } else {
+        sz > SIZE_SAFETY_LIMIT || count > cl
+    }
+}
+
+fn allow_insert(fill: i64, n: &Node, sz: usize) -> bool {
+    !exceeds(fill, n.bytes + sz + SIZE_ESTIMATE_OVERHEAD, n.count + 1)
+}
 
 /// A list value.
 #[derive(Debug, Clone, Default)]
-pub struct List {}
+pub struct List {
+    items: VecDeque<Box<[u8]>>,
+    /// Bytes of the elements as one listpack.
+    lp_bytes: usize,
+    /// The quicklist node layout; `None` while listpack-encoded.
+    nodes: Option<VecDeque<Node>>,
+}
 
 impl List {
+    /// An empty listpack-encoded list.
+    pub fn new() -> List {
+        List {
+            items: VecDeque::new(),
+            lp_bytes: LP_EMPTY,
+            nodes: None,
+        }
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
-        0
+        self.items.len()
     }
 
     /// Whether it holds no element.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.items.is_empty()
     }
 
     /// The name OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
-        "listpack"
+        if self.nodes.is_some() {
+            "quicklist"
+        } else {
+            "listpack"
+        }
     }
 
     /// Heap bytes owned.
     pub fn heap_bytes(&self) -> usize {
-        0
+        self.items.capacity() * std::mem::size_of::<Box<[u8]>>()
+            + self.items.iter().map(|e| e.len()).sum::<usize>()
+            + self.nodes.as_ref().map_or(0, |n| n.capacity() * 16)
+    }
+
+    /// Element `i`.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        self.items.get(i).map(|b| &**b)
+    }
+
+    /// Elements in order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator {
+        self.items.iter().map(|b| &**b)
+    }
+
+    /// Elements `start..=end` (already clamped by the caller).
+    pub fn range(&self, start: usize, end: usize) -> impl DoubleEndedIterator<Item = &[u8]> {
+        self.items.range(start..=end).map(|b| &**b)
+    }
+
+    /// Before adding elements totalling `add_bytes` raw bytes: converts a
+    /// listpack that would grow past the node limit into a quicklist
+    /// (Redis's `listTypeTryConversionAppend`).
+    pub fn grow(&mut self, fill: i64, add_bytes: usize, add_len: usize) {
+        if self.nodes.is_none() && exceeds(fill, self.lp_bytes + add_bytes, self.len() + add_len) {
+            let mut nodes = VecDeque::new();
+            if !self.is_empty() {
+                nodes.push_back(Node {
+                    count: self.len(),
+                    bytes: self.lp_bytes,
+                });
+            }
+            self.nodes = Some(nodes);
+        }
+    }
+
+    /// After removing elements: converts a quicklist left with a single
+    /// node of at most half the limit back to a listpack.
+    pub fn shrink(&mut self, fill: i64) {
+        let Some(nodes) = &self.nodes else { return };
+        if nodes.len() != 1 {
+            return;
+        }
+        let (sl, cl) = node_limit(fill);
+        let (sl, cl) = (sl / 2, cl / 2);
+        if nodes[0].bytes <= sl && nodes[0].count <= cl {
+            self.nodes = None;
+        }
+    }
+
+    /// Pushes at the head or the tail (after `grow`).
+    pub fn push(&mut self, fill: i64, v: &[u8], head: bool) {
+        let entry = lp_entry_len(v);
+        self.lp_bytes += entry;
+        if let Some(nodes) = &mut self.nodes {
+            let end = if head {
+                nodes.front_mut()
+            } else {
+                nodes.back_mut()
+            };
+            match end {
+                Some(n) if allow_insert(fill, n, v.len()) => {
+                    n.count += 1;
+                    n.bytes += entry;
+                }
+                _ => {
+                    let n = Node {
+                        count: 1,
+                        bytes: LP_EMPTY + entry,
+                    };
+                    if head {
+                        nodes.push_front(n)
+                    } else {
+                        nodes.push_back(n)
+                    }
+                }
+            }
+        }
+        if head {
+            self.items.push_front(v.into());
+        } else {
+            self.items.push_back(v.into());
+        }
+    }
+
+    /// Pops from the head or the tail.
+    pub fn pop(&mut self, head: bool) -> Option<Box<[u8]>> {
+        let v = if head {
+            self.items.pop_front()?
+        } else {
+            self.items.pop_back()?
+        };
+        self.account_removed(if head { 0 } else { usize::MAX }, &v);
+        Some(v)
+    }
+
+    /// Bookkeeping for a removed element at index `i` (`usize::MAX`: the
+    /// last node).
+    fn account_removed(&mut self, i: usize, v: &[u8]) {
+        let entry = lp_entry_len(v);
+        self.lp_bytes -= entry;
+        if let Some(nodes) = &mut self.nodes {
+            let ni = if i == usize::MAX {
+                nodes.len().saturating_sub(1)
+            } else {
+                locate(nodes, i).0
+            };
+            if let Some(n) = nodes.get_mut(ni) {
+                n.count -= 1;
+                n.bytes -= entry;
+                if n.count == 0 {
+                    nodes.remove(ni);
+                }
+            }
+        }
+    }
+
+    /// Replaces element `i` (which exists).
+    pub fn set(&mut self, i: usize, v: &[u8]) {
+        let (old, new) = (lp_entry_len(&self.items[i]), lp_entry_len(v));
+        self.lp_bytes = self.lp_bytes + new - old;
+        if let Some(nodes) = &mut self.nodes {
+            let (ni, _) = locate(nodes, i);
+            nodes[ni].bytes = nodes[ni].bytes + new - old;
+        }
+        self.items[i] = v.into();
+    }
+
+    /// Inserts `v` next to the element at `pivot` (after it or before it).
+    pub fn insert(&mut self, fill: i64, pivot: usize, after: bool, v: &[u8]) {
+        let entry = lp_entry_len(v);
+        let at = if after { pivot + 1 } else { pivot };
+        if let Some(nodes) = &mut self.nodes {
+            let (ni, off) = locate(nodes, pivot);
+            let node = nodes[ni];
+            let full = !allow_insert(fill, &node, v.len());
+            let at_tail = after && off + 1 == node.count;
+            let at_head = !after && off == 0;
+            let avail_next = at_tail
+                && nodes
+                    .get(ni + 1)
+                    .is_some_and(|n| allow_insert(fill, n, v.len()));
+            let avail_prev = at_head && ni > 0 && allow_insert(fill, &nodes[ni - 1], v.len());
+            let target = if !full {
+                Some(ni)
+            } else if avail_next {
+                Some(ni + 1)
+            } else if avail_prev {
+                Some(ni - 1)
+            } else {
+                None
+            };
+            match target {
+                Some(t) => {
+                    nodes[t].count += 1;
+                    nodes[t].bytes += entry;
+                }
+                None if at_tail || at_head => {
+                    let n = Node {
+                        count: 1,
+                        bytes: LP_EMPTY + entry,
+                    };
+                    nodes.insert(if at_tail { ni + 1 } else { ni }, n);
+                }
+                None => {
+                    // Split the node at the pivot; the new element joins
+                    // the half that is cut off, then neighbours merge if
+                    // they fit.
+                    let start = pivot - off;
+                    let bytes_of = |r: std::ops::Range<usize>| {
+                        LP_EMPTY + r.map(|j| lp_entry_len(&self.items[j])).sum::<usize>()
+                    };
+                    let (left, right) = if after {
+                        let l = Node {
+                            count: off + 1,
+                            bytes: bytes_of(start..pivot + 1),
+                        };
+                        let r = Node {
+                            count: node.count - off - 1 + 1,
+                            bytes: bytes_of(pivot + 1..start + node.count) + entry,
+                        };
+                        (l, r)
+                    } else {
+                        let l = Node {
+                            count: off + 1,
+                            bytes: bytes_of(start..pivot) + entry,
+                        };
+                        let r = Node {
+                            count: node.count - off,
+                            bytes: bytes_of(pivot..start + node.count),
+                        };
+                        (l, r)
+                    };
+                    nodes[ni] = left;
+                    nodes.insert(ni + 1, right);
+                    merge_around(fill, nodes, ni);
+                }
+            }
+        }
+        self.lp_bytes += entry;
+        self.items.insert(at, v.into());
+    }
+
+    /// Removes the elements at the given ascending indexes.
+    pub fn remove_sorted(&mut self, idx: &[usize]) {
+        for &i in idx.iter().rev() {
+            if let Some(v) = self.items.get(i).cloned() {
+                self.account_removed(i, &v);
+            }
+        }
+        let mut k = 0;
+        let mut pos = 0;
+        self.items.retain(|_| {
+            let drop = k < idx.len() && idx[k] == pos;
+            if drop {
+                k += 1;
+            }
+            pos += 1;
+            !drop
+        });
+    }
+}
+
+/// The node holding element `i` and the offset in it.
+fn locate(nodes: &VecDeque<Node>, mut i: usize) -> (usize, usize) {
+    for (ni, n) in nodes.iter().enumerate() {
+        if i < n.count {
+            return (ni, i);
+        }
+        i -= n.count;
+    }
+    (nodes.len().saturating_sub(1), 0)
+}
+
+fn allow_merge(fill: i64, a: &Node, b: &Node) -> bool {
+    !exceeds(fill, a.bytes + b.bytes - LP_EMPTY, a.count + b.count)
+}
+
+/// Redis's `_quicklistMergeNodes` around the node at `c` and the one
+/// right after it (the two halves of a split).
+fn merge_around(fill: i64, nodes: &mut VecDeque<Node>, c: usize) {
+    let try_merge = |nodes: &mut VecDeque<Node>, a: usize| -> bool {
+        if a + 1 < nodes.len() && allow_merge(fill, &nodes[a], &nodes[a + 1]) {
+            let b = nodes.remove(a + 1).unwrap_or(Node {
+                count: 0,
+                bytes: LP_EMPTY,
+            });
+            nodes[a].count += b.count;
+            nodes[a].bytes += b.bytes - LP_EMPTY;
+            true
+        } else {
+            false
+        }
+    };
+    // The left half with its previous node, the right half with its next.
+    let mut c = c;
+    if c > 0 && try_merge(nodes, c - 1) {
+        c -= 1;
+    }
+    try_merge(nodes, c + 1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_both_ways() {
+        let mut l = List::new();
+        for _ in 0..10 {
+            l.grow(-2, 5, 1);
+            l.push(-2, b"hello", false);
+        }
+        assert_eq!(l.encoding(), "listpack");
+        let big = vec![b'x'; 8192];
+        l.grow(-2, big.len(), 1);
+        l.push(-2, &big, false);
+        assert_eq!(l.encoding(), "quicklist");
+        l.pop(false);
+        l.shrink(-2);
+        assert_eq!(l.encoding(), "listpack");
+        // Count-limited nodes: [a b c] [d] -> pop 3 from the tail.
+        let mut l = List::new();
+        for e in [b"a", b"b", b"c", b"d"] {
+            l.grow(3, 1, 1);
+            l.push(3, e, false);
+        }
+        assert_eq!(l.encoding(), "quicklist");
+        l.pop(false);
+        l.pop(false);
+        l.shrink(3);
+        assert_eq!(l.encoding(), "quicklist");
+        l.pop(false);
+        l.shrink(3);
+        assert_eq!(l.encoding(), "listpack");
     }
 }

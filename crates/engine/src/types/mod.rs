@@ -1,6 +1,426 @@
-//! Collection value types.
+//! Collection value types, their encodings (Redis's listpack / intset /
+//! quicklist / hashtable / skiplist names) and the thresholds that decide
+//! them.
 
 pub mod hash;
 pub mod list;
 pub mod set;
 pub mod zset;
+
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rand::Rng;
+
+/// The encoding thresholds (`*-max-listpack-*`, `set-max-intset-entries`,
+/// `list-max-listpack-size`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `list-max-listpack-size` (negative: bytes per node by level).
+    pub list_max_listpack_size: i64,
+    /// `hash-max-listpack-entries`.
+    pub hash_max_listpack_entries: usize,
+    /// `hash-max-listpack-value`.
+    pub hash_max_listpack_value: usize,
+    /// `set-max-intset-entries`.
+    pub set_max_intset_entries: usize,
+    /// `set-max-listpack-entries`.
+    pub set_max_listpack_entries: usize,
+    /// `set-max-listpack-value`.
+    pub set_max_listpack_value: usize,
+    /// `zset-max-listpack-entries`.
+    pub zset_max_listpack_entries: usize,
+    /// `zset-max-listpack-value`.
+    pub zset_max_listpack_value: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
+}
+
+impl Limits {
+    /// Redis's defaults.
+    pub const DEFAULT: Limits = Limits {
+        list_max_listpack_size: -2,
+        hash_max_listpack_entries: 512,
+        hash_max_listpack_value: 64,
+        set_max_intset_entries: 512,
+        set_max_listpack_entries: 128,
+        set_max_listpack_value: 64,
+        zset_max_listpack_entries: 128,
+        zset_max_listpack_value: 64,
+    };
+
+    /// The thresholds in force for a command.
+    pub fn of(_ctx: &crate::command::Ctx<'_>) -> Limits {
+        // TODO(config): read `list-max-listpack-size`, `hash-max-listpack-*`,
+        // `set-max-intset-entries`, `set-max-listpack-*` and
+        // `zset-max-listpack-*` from `ctx.server.config.read()` once Config
+        // has getters for them.
+        Limits::DEFAULT
+    }
+}
+
+/// Parses bytes as a listpack/intset integer (Redis's `string2ll`: at most
+/// 20 characters, no leading zeros, no plus sign, no "-0").
+#[inline]
+pub fn as_int(b: &[u8]) -> Option<i64> {
+    ferrokey_resp::parse_i64(b)
+}
+
+/// Bytes of an empty listpack (header and end marker).
+pub const LP_EMPTY: usize = 7;
+
+/// Bytes one element takes in a listpack: encoding, data and back-length.
+pub fn lp_entry_len(b: &[u8]) -> usize {
+    let enc = match as_int(b) {
+        Some(v) if (0..=127).contains(&v) => 1,
+        Some(v) if (-4096..=4095).contains(&v) => 2,
+        Some(v) if (-32768..=32767).contains(&v) => 3,
+        Some(v) if (-(1 << 23)..(1 << 23)).contains(&v) => 4,
+        Some(v) if i32::try_from(v).is_ok() => 5,
+        Some(_) => 9,
+        None => {
+            let l = b.len();
+            if l < 64 {
+                1 + l
+            } else if l < 4096 {
+                2 + l
+            } else {
+                5 + l
+            }
+        }
+    };
+    enc + if enc <= 127 {
+        1
+    } else if enc < 16383 {
+        2
+    } else if enc < 2_097_151 {
+        3
+    } else if enc < 268_435_455 {
+        4
+    } else {
+        5
+    }
+}
+
+/// An insertion-keyed table for the big encodings: entries live in slots
+/// that never move while they exist (deleted slots are reused), so a slot
+/// index is a stable SCAN cursor and a random slot is a uniform sample.
+#[derive(Debug, Clone)]
+pub struct Dict<V> {
+    slots: Vec<Option<(Box<[u8]>, V)>>,
+    free: Vec<usize>,
+    index: HashTable<usize>,
+    state: foldhash::fast::FixedState,
+}
+
+impl<V> Default for Dict<V> {
+    fn default() -> Self {
+        Dict {
+            slots: Vec::new(),
+            free: Vec::new(),
+            index: HashTable::new(),
+            state: foldhash::fast::FixedState::with_seed(0x5eed_f00d),
+        }
+    }
+}
+
+impl<V> Dict<V> {
+    /// An empty table sized for `n` entries.
+    pub fn with_capacity(n: usize) -> Self {
+        let mut d = Dict::default();
+        d.slots.reserve(n);
+        d.index.reserve(n, |_| 0);
+        d
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether it holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    fn h(&self, k: &[u8]) -> u64 {
+        self.state.hash_one(k)
+    }
+
+    fn find(&self, k: &[u8]) -> Option<usize> {
+        let h = self.h(k);
+        let slots = &self.slots;
+        self.index
+            .find(h, |&i| {
+                slots[i].as_ref().is_some_and(|(key, _)| &**key == k)
+            })
+            .copied()
+    }
+
+    /// The value of `k`.
+    pub fn get(&self, k: &[u8]) -> Option<&V> {
+        self.find(k)
+            .and_then(|i| self.slots[i].as_ref().map(|(_, v)| v))
+    }
+
+    /// The value of `k`, mutable.
+    pub fn get_mut(&mut self, k: &[u8]) -> Option<&mut V> {
+        let i = self.find(k)?;
+        self.slots[i].as_mut().map(|(_, v)| v)
+    }
+
+    /// Whether `k` is present.
+    pub fn contains(&self, k: &[u8]) -> bool {
+        self.find(k).is_some()
+    }
+
+    /// Sets `k` to `v`; returns the old value.
+    pub fn insert(&mut self, k: &[u8], v: V) -> Option<V> {
+        if let Some(i) = self.find(k) {
+            return self.slots[i]
+                .as_mut()
+                .map(|e| std::mem::replace(&mut e.1, v));
+        }
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = Some((k.into(), v));
+                i
+            }
+            None => {
+                self.slots.push(Some((k.into(), v)));
+                self.slots.len() - 1
+            }
+        };
+        let h = self.h(k);
+        let (slots, state) = (&self.slots, &self.state);
+        self.index.insert_unique(h, slot, |&i| {
+            state.hash_one(slots[i].as_ref().map_or(&[][..], |e| &e.0))
+        });
+        None
+    }
+
+    /// Removes `k`, returning its key and value.
+    pub fn remove(&mut self, k: &[u8]) -> Option<(Box<[u8]>, V)> {
+        let h = self.h(k);
+        let slots = &self.slots;
+        let i = self
+            .index
+            .find_entry(h, |&i| {
+                slots[i].as_ref().is_some_and(|(key, _)| &**key == k)
+            })
+            .ok()?
+            .remove()
+            .0;
+        let e = self.slots[i].take();
+        if i + 1 == self.slots.len() {
+            self.slots.pop();
+            while self.slots.last().is_some_and(Option::is_none) {
+                self.slots.pop();
+            }
+            let n = self.slots.len();
+            self.free.retain(|&f| f < n);
+        } else {
+            self.free.push(i);
+        }
+        e
+    }
+
+    /// Entries in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
+        self.slots
+            .iter()
+            .filter_map(|s| s.as_ref().map(|(k, v)| (&**k, v)))
+    }
+
+    /// Mutable values in slot order.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.slots
+            .iter_mut()
+            .filter_map(|s| s.as_mut().map(|(_, v)| v))
+    }
+
+    /// Number of slots (the end of the SCAN cursor space).
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The entry in slot `i`, if that slot is used.
+    pub fn slot(&self, i: usize) -> Option<(&[u8], &V)> {
+        self.slots
+            .get(i)
+            .and_then(|s| s.as_ref().map(|(k, v)| (&**k, v)))
+    }
+
+    /// A uniformly random entry.
+    pub fn random(&self, rng: &mut impl Rng) -> Option<(&[u8], &V)> {
+        if self.is_empty() {
+            return None;
+        }
+        loop {
+            let i = rng.gen_range(0..self.slots.len());
+            if let Some(e) = self.slot(i) {
+                return Some(e);
+            }
+        }
+    }
+
+    /// Slots of `count` random entries: distinct ones (at most `len`) or,
+    /// when `distinct` is false, drawn with replacement.
+    pub fn random_slots(&self, count: usize, distinct: bool, rng: &mut impl Rng) -> Vec<usize> {
+        let live = || (0..self.slots.len()).filter(|&i| self.slots[i].is_some());
+        if self.is_empty() {
+            return Vec::new();
+        }
+        if !distinct {
+            return (0..count)
+                .map(|_| loop {
+                    let i = rng.gen_range(0..self.slots.len());
+                    if self.slots[i].is_some() {
+                        break i;
+                    }
+                })
+                .collect();
+        }
+        if count >= self.len() {
+            return live().collect();
+        }
+        if count.saturating_mul(3) > self.len() {
+            let all: Vec<usize> = live().collect();
+            let mut picked: Vec<usize> = rand::seq::index::sample(rng, all.len(), count)
+                .into_iter()
+                .map(|j| all[j])
+                .collect();
+            picked.sort_unstable();
+            return picked;
+        }
+        let mut seen = std::collections::HashSet::with_capacity(count);
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count {
+            let i = rng.gen_range(0..self.slots.len());
+            if self.slots[i].is_some() && seen.insert(i) {
+                out.push(i);
+            }
+        }
+        out
+    }
+
+    /// Approximate heap bytes.
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Option<(Box<[u8]>, V)>>()
+            + self.index.capacity() * 9
+            + self.iter().map(|(k, _)| k.len()).sum::<usize>()
+    }
+}
+
+/// Positions of `count` random elements of a vector of `len`: distinct
+/// ones in storage order, or drawn with replacement.
+pub fn random_indexes(len: usize, count: usize, distinct: bool, rng: &mut impl Rng) -> Vec<usize> {
+    if len == 0 {
+        return Vec::new();
+    }
+    if !distinct {
+        return (0..count).map(|_| rng.gen_range(0..len)).collect();
+    }
+    if count >= len {
+        return (0..len).collect();
+    }
+    let mut v = rand::seq::index::sample(rng, len, count).into_vec();
+    v.sort_unstable();
+    v
+}
+
+/// Parses the count of HRANDFIELD / SRANDMEMBER / ZRANDMEMBER: returns
+/// (count, distinct). `with_values` halves the accepted range.
+pub fn parse_rand_count(
+    arg: &[u8],
+    with_values: bool,
+) -> Result<(usize, bool), crate::error::CmdError> {
+    use crate::error::CmdError;
+    let n = crate::cmd::parse_int(arg)?;
+    if n == i64::MIN {
+        return Err(CmdError::msg(
+            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+        ));
+    }
+    if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n) {
+        return Err(CmdError::msg("ERR value is out of range"));
+    }
+    // Ferrokey: a reply of billions of repeated elements would exhaust
+    // memory; Redis streams it until the client is dropped.
+    if n < -(1 << 32) {
+        return Err(CmdError::msg("ERR value is out of range"));
+    }
+    Ok((n.unsigned_abs() as usize, n >= 0))
+}
+
+/// Parses a collection SCAN's options after the cursor: MATCH, COUNT and,
+/// when `novalues_ok`, NOVALUES. Returns (pattern, count, novalues).
+pub fn parse_scan_opts<'a>(
+    args: &[&'a [u8]],
+    novalues_ok: bool,
+) -> Result<(Option<&'a [u8]>, usize, bool), crate::error::CmdError> {
+    use crate::cmd::{is, parse_int};
+    use crate::error::CmdError;
+    let mut pattern = None;
+    let mut count = 10usize;
+    let mut novalues = false;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i];
+        if novalues_ok && is(a, "novalues") {
+            novalues = true;
+            i += 1;
+            continue;
+        }
+        let Some(&v) = args.get(i + 1) else {
+            return Err(CmdError::Syntax);
+        };
+        if is(a, "count") {
+            let n = parse_int(v)?;
+            if n < 1 {
+                return Err(CmdError::Syntax);
+            }
+            count = n as usize;
+        } else if is(a, "match") {
+            pattern = Some(v).filter(|p| *p != b"*");
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 2;
+    }
+    Ok((pattern, count, novalues))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listpack_entry_sizes() {
+        assert_eq!(lp_entry_len(b"1"), 2);
+        assert_eq!(lp_entry_len(b"-1"), 3);
+        assert_eq!(lp_entry_len(b"hello"), 7);
+        assert_eq!(lp_entry_len(&[b'x'; 100]), 103);
+        assert_eq!(lp_entry_len(&[b'x'; 8192]), 8197 + 2);
+    }
+
+    #[test]
+    fn dict_slots_are_stable() {
+        let mut d: Dict<u32> = Dict::default();
+        for i in 0..100u32 {
+            d.insert(i.to_string().as_bytes(), i);
+        }
+        assert_eq!(d.len(), 100);
+        assert!(d.remove(b"5").is_some());
+        assert_eq!(d.slot(6).map(|e| *e.1), Some(6));
+        d.insert(b"x", 1000);
+        assert_eq!(d.slot(5).map(|e| e.0), Some(&b"x"[..]));
+        assert_eq!(d.get(b"99"), Some(&99));
+        assert!(d.remove(b"99").is_some());
+        assert_eq!(d.slot_count(), 99);
+    }
+}

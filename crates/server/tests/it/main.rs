@@ -1,0 +1,26 @@
+//! Integration and differential tests for the server foundation: every
+//! script runs against Ferrokey and, when installed, Debian's redis-server,
+//! and the raw reply bytes are compared.
+//!
+//! A script line is a command's arguments, optionally led by a marker that
+//! says how to compare (see `harness::Mode`): `~type` (RESP type byte
+//! only), `~shape` (types and aggregate lengths), `~err` (both errors, same
+//! code), `~sorted` / `~pairs` (order-free), `~ignore`, `~noreply` (the
+//! command has no reply, CLIENT REPLY OFF|SKIP). No marker: byte for byte.
+//! Where Redis 7.2 (the target) changed a text that the 7.0 oracle still
+//! prints, `harness::V72_REWRITES` rewrites the oracle's reply first; where
+//! 7.0 lacks a command, the test checks Ferrokey against 7.2's source.
+//!
+//! Without redis-server on PATH the differential checks print a line
+//! saying so and only run the Ferrokey side.
+#![allow(clippy::unwrap_used)]
+
+mod harness;
+
+mod bad_input;
+mod client;
+mod connection;
+mod keys;
+mod misc;
+mod server;
+mod strings;
