@@ -238,7 +238,7 @@ async fn run_command(server: &Arc<Server>, client: &mut Client, argv: &[&[u8]], 
             client.reply_mode = ReplyMode::Skip;
             false
         }
-        (ReplyMode::Skip, _) => {
+        (ReplyMode::Skip, ReplyMode::Skip) => {
             client.reply_mode = ReplyMode::On;
             false
         }

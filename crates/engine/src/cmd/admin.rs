@@ -1009,7 +1009,7 @@ fn command_reply(t: &Table, id: usize) -> Frame {
         Frame::Integer(i64::from(s.step)),
         Frame::Set(s.acl_categories().into_iter().map(Frame::simple).collect()),
         Frame::Set(Vec::new()),
-        Frame::Array(key_specs),
+        Frame::Set(key_specs),
         Frame::Set(subs),
     ])
 }
@@ -1073,7 +1073,7 @@ fn command_info(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(Frame::Array(
         args[2..]
             .iter()
-            .map(|n| find_named(t, n).map_or(Frame::NullArray, |id| command_reply(t, id)))
+            .map(|n| find_named(t, n).map_or(Frame::Null, |id| command_reply(t, id)))
             .collect(),
     ))
 }

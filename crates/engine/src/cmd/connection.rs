@@ -480,7 +480,8 @@ fn client_setinfo(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     };
     if !valid_name(val) {
         return Err(CmdError::owned(format!(
-            "ERR {which} cannot contain spaces, newlines or special characters."
+            "ERR {} cannot contain spaces, newlines or special characters.",
+            String::from_utf8_lossy(attr)
         )));
     }
     let v = String::from_utf8_lossy(val).into_owned();

@@ -375,13 +375,23 @@ fn keys(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(Frame::Array(out))
 }
 
-/// Parses a SCAN cursor as Redis does (an unsigned 64-bit decimal).
+/// Parses a SCAN cursor as Redis does with `strtoul`: decimal digits with
+/// an optional sign (a minus negates modulo 2^64), no spaces, no overflow.
 pub fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
-    std::str::from_utf8(arg)
+    let bad = || CmdError::msg("ERR invalid cursor");
+    let (neg, digits) = match arg.first() {
+        Some(b'-') => (true, &arg[1..]),
+        Some(b'+') => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
+    let v: u64 = std::str::from_utf8(digits)
         .ok()
-        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or(CmdError::msg("ERR invalid cursor"))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(bad)?;
+    Ok(if neg { v.wrapping_neg() } else { v })
 }
 
 fn scan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {

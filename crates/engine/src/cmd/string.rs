@@ -172,35 +172,77 @@ fn store(ctx: &Ctx<'_>, shard: &mut crate::keyspace::Shard, h: u64, key: &[u8], 
     dirty(ctx, 1);
 }
 
-fn set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let key = args[1];
-    let (mut nx, mut xx, mut want_get) = (false, false, false);
-    let mut ttl = Ttl::Clear;
-    let mut ttl_given = false;
-    let mut i = 3;
-    while i < args.len() {
-        let a = args[i];
-        let next = args.get(i + 1);
-        if is(a, "nx") && !xx {
-            nx = true;
-        } else if is(a, "xx") && !nx {
-            xx = true;
-        } else if is(a, "get") {
-            want_get = true;
-        } else if is(a, "keepttl") && !ttl_given {
-            ttl = Ttl::Keep;
-            ttl_given = true;
-        } else if !ttl_given && next.is_some() && ["ex", "px", "exat", "pxat"].iter().any(|o| is(a, o)) {
-            let seconds = is(a, "ex") || is(a, "exat");
-            let relative = is(a, "ex") || is(a, "px");
-            ttl = Ttl::At(expire_deadline(ctx, next.copied().unwrap_or_default(), seconds, relative)?);
-            ttl_given = true;
-            i += 1;
+/// Options shared by SET and GETEX, parsed as Redis's
+/// `parseExtendedStringArgumentsOrReply` does: an option may repeat (the
+/// last value wins), conflicting options are a syntax error, and the expire
+/// value is validated only after every option was read.
+#[derive(Debug, Default)]
+struct StrOpts<'a> {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keepttl: bool,
+    persist: bool,
+    /// EX, PX, EXAT or PXAT, with its argument.
+    expire: Option<(&'static str, &'a [u8])>,
+}
+
+fn parse_str_opts<'a>(args: &[&'a [u8]], from: usize, for_set: bool) -> Result<StrOpts<'a>, CmdError> {
+    let mut o = StrOpts::default();
+    let mut j = from;
+    while j < args.len() {
+        let a = args[j];
+        let next = args.get(j + 1).copied();
+        let kind = |k: &str| o.expire.is_none_or(|(cur, _)| cur == k);
+        if is(a, "nx") && !o.xx && for_set {
+            o.nx = true;
+        } else if is(a, "xx") && !o.nx && for_set {
+            o.xx = true;
+        } else if is(a, "get") && for_set {
+            o.get = true;
+        } else if is(a, "keepttl") && !o.persist && o.expire.is_none() && for_set {
+            o.keepttl = true;
+        } else if is(a, "persist") && !for_set && o.expire.is_none() && !o.keepttl {
+            o.persist = true;
+        } else if let Some(k) = ["ex", "px", "exat", "pxat"].into_iter().find(|k| is(a, k)) {
+            match next {
+                Some(v) if !o.keepttl && !o.persist && kind(k) => {
+                    o.expire = Some((k, v));
+                    j += 1;
+                }
+                _ => return Err(CmdError::Syntax),
+            }
         } else {
             return Err(CmdError::Syntax);
         }
-        i += 1;
+        j += 1;
     }
+    Ok(o)
+}
+
+impl StrOpts<'_> {
+    /// The TTL the options ask for (`None`: leave it as it is).
+    fn ttl(&self, ctx: &Ctx<'_>) -> Result<Option<Ttl>, CmdError> {
+        if let Some((k, v)) = self.expire {
+            let seconds = k == "ex" || k == "exat";
+            let relative = k == "ex" || k == "px";
+            return Ok(Some(Ttl::At(expire_deadline(ctx, v, seconds, relative)?)));
+        }
+        if self.keepttl {
+            return Ok(Some(Ttl::Keep));
+        }
+        if self.persist {
+            return Ok(Some(Ttl::Clear));
+        }
+        Ok(None)
+    }
+}
+
+fn set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let key = args[1];
+    let o = parse_str_opts(args, 3, true)?;
+    let ttl = o.ttl(ctx)?.unwrap_or(Ttl::Clear);
+    let (nx, xx, want_get) = (o.nx, o.xx, o.get);
     let h = ctx.hash(key);
     let mut shard = ctx.db().lock(shard_of(h));
     let old = match lookup_write(ctx, &mut shard, h, key) {
@@ -273,25 +315,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let mut ttl: Option<Ttl> = None;
-    let mut i = 2;
-    while i < args.len() {
-        let a = args[i];
-        if is(a, "persist") && ttl.is_none() {
-            ttl = Some(Ttl::Clear);
-        } else if ttl.is_none()
-            && i + 1 < args.len()
-            && ["ex", "px", "exat", "pxat"].iter().any(|o| is(a, o))
-        {
-            let seconds = is(a, "ex") || is(a, "exat");
-            let relative = is(a, "ex") || is(a, "px");
-            ttl = Some(Ttl::At(expire_deadline(ctx, args[i + 1], seconds, relative)?));
-            i += 1;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 1;
-    }
+    let ttl = parse_str_opts(args, 2, false)?.ttl(ctx)?;
     let h = ctx.hash(args[1]);
     let mut shard = ctx.db().lock(shard_of(h));
     let v = match lookup_read(ctx, &mut shard, h, args[1]) {
