@@ -298,8 +298,22 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
     let multi = if multi == u64::MAX { -1 } else { multi as i64 };
     let qbuf = h.qbuf.load(Ordering::Relaxed);
     let omem = h.omem.load(Ordering::Relaxed);
+    // Flag letters in Redis's order; N when none applies.
+    let mut flags = String::new();
+    if multi >= 0 {
+        flags.push('x');
+    }
+    if h.no_evict.load(Ordering::Relaxed) {
+        flags.push('e');
+    }
+    if h.no_touch.load(Ordering::Relaxed) {
+        flags.push('T');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         h.id,
         h.addr,
         h.laddr,
@@ -307,6 +321,7 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
         names.name,
         age,
         idle,
+        flags,
         h.db.load(Ordering::Relaxed),
         multi,
         qbuf,
