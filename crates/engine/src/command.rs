@@ -140,6 +140,60 @@ pub struct CommandSpec {
     pub since: &'static str,
     /// COMMAND DOCS summary.
     pub summary: &'static str,
+    /// Key specs, when they say more than first/last/step with the default
+    /// flags (RW+UPDATE for writes, RO+ACCESS otherwise).
+    pub key_specs: &'static [KeySpec],
+    /// Command tips (`request_policy:multi_shard`).
+    pub tips: &'static [&'static str],
+}
+
+/// One key spec, as COMMAND INFO reports it: keys from `index` to
+/// `lastkey` (relative to `index`; negative counts from the end) every
+/// `step` arguments, with Redis's access flags.
+#[derive(Debug, Clone, Copy)]
+pub struct KeySpec {
+    /// Access flags, e.g. `["OW", "UPDATE"]`.
+    pub flags: &'static [&'static str],
+    /// Position of the first key.
+    pub index: i32,
+    /// Last key, relative to `index` (or from the end when negative).
+    pub lastkey: i32,
+    /// Distance between keys.
+    pub step: i32,
+    /// Explanation Redis attaches to some specs ("" for none).
+    pub notes: &'static str,
+}
+
+impl KeySpec {
+    /// A spec without notes.
+    pub const fn new(flags: &'static [&'static str], index: i32, lastkey: i32, step: i32) -> Self {
+        KeySpec {
+            flags,
+            index,
+            lastkey,
+            step,
+            notes: "",
+        }
+    }
+
+    /// The same spec with notes.
+    pub const fn notes(mut self, notes: &'static str) -> Self {
+        self.notes = notes;
+        self
+    }
+
+    /// Whether argument `pos` of an `argc`-argument command is one of this
+    /// spec's keys.
+    pub fn covers(&self, pos: usize, argc: usize) -> bool {
+        let first = self.index as i64;
+        let last = if self.lastkey < 0 {
+            argc as i64 + i64::from(self.lastkey)
+        } else {
+            first + i64::from(self.lastkey)
+        };
+        let p = pos as i64;
+        p >= first && p <= last && (p - first) % i64::from(self.step.max(1)) == 0
+    }
 }
 
 impl CommandSpec {
@@ -159,7 +213,42 @@ impl CommandSpec {
             group: "generic",
             since: "1.0.0",
             summary: "",
+            key_specs: &[],
+            tips: &[],
         }
+    }
+
+    /// Sets explicit key specs.
+    pub const fn specs(mut self, specs: &'static [KeySpec]) -> Self {
+        self.key_specs = specs;
+        self
+    }
+
+    /// Sets command tips.
+    pub const fn tips(mut self, tips: &'static [&'static str]) -> Self {
+        self.tips = tips;
+        self
+    }
+
+    /// The key specs: the declared ones, or one derived from first/last/step.
+    pub fn effective_key_specs(&self) -> Vec<KeySpec> {
+        if !self.key_specs.is_empty() {
+            return self.key_specs.to_vec();
+        }
+        if self.first_key <= 0 {
+            return Vec::new();
+        }
+        let lastkey = if self.last_key < 0 {
+            self.last_key
+        } else {
+            self.last_key - self.first_key
+        };
+        let flags: &'static [&'static str] = if self.has(flags::WRITE) {
+            &["RW", "UPDATE"]
+        } else {
+            &["RO", "ACCESS"]
+        };
+        vec![KeySpec::new(flags, self.first_key, lastkey, self.step)]
     }
 
     /// Sets the key positions.

@@ -10,7 +10,7 @@ use super::connection::{FERROKEY_VERSION, REDIS_VERSION};
 use super::keys::container;
 use super::{dirty, help_reply, is, parse_float, parse_int};
 use crate::client::Shutdown;
-use crate::command::{flags::*, table, CommandSpec, Ctx, Table};
+use crate::command::{KeySpec, flags::*, table, CommandSpec, Ctx, Table};
 use crate::config::glob_match;
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::{shard_of, SHARDS};
@@ -141,6 +141,8 @@ fn function_list(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 static MEMORY_SUBS: &[CommandSpec] = &[
     CommandSpec::new("usage", -3, READONLY, memory_usage)
         .keys(2, 2, 1)
+        .specs(&[KeySpec::new(&["RO"], 2, 0, 1)])
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "UPDATE", "VARIABLE_FLAGS"], 1, 0, 1).notes("RW and ACCESS due to the optional `GET` argument")])
         .doc("server", "4.0.0", "Estimates the memory usage of a key."),
     CommandSpec::new("stats", 2, 0, memory_stats)
         .doc("server", "4.0.0", "Returns details about memory usage."),
@@ -983,49 +985,42 @@ fn command_reply(t: &Table, id: usize) -> Frame {
         .filter(|(f, _)| s.has(*f))
         .map(|(_, n)| Frame::simple(n))
         .collect();
-    let mut key_specs = Vec::new();
-    if s.first_key > 0 {
-        let last_rel = if s.last_key < 0 {
-            s.last_key
-        } else {
-            s.last_key - s.first_key
-        };
-        let access: &[&'static str] = if s.has(WRITE) {
-            &["RW", "update"]
-        } else {
-            &["RO", "access"]
-        };
-        key_specs.push(Frame::Map(vec![
-            (
-                Frame::bulk("flags"),
-                Frame::Set(access.iter().map(|f| Frame::simple(f)).collect()),
-            ),
-            (
+    let key_specs: Vec<Frame> = s
+        .effective_key_specs()
+        .iter()
+        .map(|k| {
+            let mut m = Vec::new();
+            if !k.notes.is_empty() {
+                m.push((Frame::bulk("notes"), Frame::bulk(k.notes)));
+            }
+            m.push((Frame::bulk("flags"), key_flags_frame(k.flags)));
+            m.push((
                 Frame::bulk("begin_search"),
                 Frame::Map(vec![
                     (Frame::bulk("type"), Frame::bulk("index")),
                     (
                         Frame::bulk("spec"),
-                        Frame::Map(vec![(Frame::bulk("index"), Frame::Integer(i64::from(s.first_key)))]),
+                        Frame::Map(vec![(Frame::bulk("index"), Frame::Integer(i64::from(k.index)))]),
                     ),
                 ]),
-            ),
-            (
+            ));
+            m.push((
                 Frame::bulk("find_keys"),
                 Frame::Map(vec![
                     (Frame::bulk("type"), Frame::bulk("range")),
                     (
                         Frame::bulk("spec"),
                         Frame::Map(vec![
-                            (Frame::bulk("lastkey"), Frame::Integer(i64::from(last_rel))),
-                            (Frame::bulk("keystep"), Frame::Integer(i64::from(s.step))),
+                            (Frame::bulk("lastkey"), Frame::Integer(i64::from(k.lastkey))),
+                            (Frame::bulk("keystep"), Frame::Integer(i64::from(k.step))),
                             (Frame::bulk("limit"), Frame::Integer(0)),
                         ]),
                     ),
                 ]),
-            ),
-        ]));
-    }
+            ));
+            Frame::Map(m)
+        })
+        .collect();
     let subs: Vec<Frame> = t.children(id).map(|(sid, _)| command_reply(t, sid)).collect();
     Frame::Array(vec![
         Frame::Bulk(e.full_name.clone().into_bytes()),
@@ -1035,10 +1030,32 @@ fn command_reply(t: &Table, id: usize) -> Frame {
         Frame::Integer(i64::from(s.last_key)),
         Frame::Integer(i64::from(s.step)),
         Frame::Set(s.acl_categories().into_iter().map(Frame::simple).collect()),
-        Frame::Set(Vec::new()),
+        Frame::Set(
+            s.tips
+                .iter()
+                .map(|t| Frame::Bulk(t.to_ascii_lowercase().into_bytes()))
+                .collect(),
+        ),
         Frame::Set(key_specs),
         Frame::Set(subs),
     ])
+}
+
+/// Key-spec flags as Redis prints them: the access kind (RW, RO, OW, RM)
+/// upper-case, the rest lower-case.
+fn key_flags_frame(flags: &[&'static str]) -> Frame {
+    Frame::Set(
+        flags
+            .iter()
+            .map(|f| {
+                if matches!(*f, "RW" | "RO" | "OW" | "RM") {
+                    Frame::simple(f)
+                } else {
+                    Frame::Simple(f.to_ascii_lowercase().into())
+                }
+            })
+            .collect(),
+    )
 }
 
 fn command(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
@@ -1158,13 +1175,25 @@ fn getkeys_generic(args: &[&[u8]], with_flags: bool) -> CmdResult {
         return Err(CmdError::msg("ERR Invalid number of arguments specified for command"));
     }
     let pos = spec.key_positions(inner.len());
+    let specs = spec.effective_key_specs();
     Ok(Frame::Array(
         pos.into_iter()
             .map(|p| {
                 let k = Frame::bulk(inner[p]);
                 if with_flags {
-                    let f: &[&'static str] = if spec.has(WRITE) { &["RW", "update"] } else { &["RO", "access"] };
-                    Frame::Array(vec![k, Frame::Set(f.iter().map(|x| Frame::simple(x)).collect())])
+                    let mut flags = specs
+                        .iter()
+                        .find(|ks| ks.covers(p, inner.len()))
+                        .map_or(&[][..], |ks| ks.flags);
+                    // VARIABLE_FLAGS: SET only reads the old value with GET.
+                    if flags.contains(&"VARIABLE_FLAGS") && spec.name == "set" {
+                        flags = if inner[3..].iter().any(|a| is(a, "get")) {
+                            &["RW", "ACCESS", "UPDATE"]
+                        } else {
+                            &["OW", "UPDATE"]
+                        };
+                    }
+                    Frame::Array(vec![k, key_flags_frame(flags)])
                 } else {
                     k
                 }

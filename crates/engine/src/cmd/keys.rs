@@ -5,7 +5,7 @@ use ferrokey_resp::Frame;
 use rand::Rng;
 
 use super::{help_reply, dirty, is, lookup_read, lookup_write, parse_db, parse_int};
-use crate::command::{flags::*, CommandSpec, Ctx};
+use crate::command::{KeySpec, flags::*, CommandSpec, Ctx};
 use crate::config::glob_match;
 use crate::error::{unknown_subcommand, CmdError, CmdResult};
 use crate::keyspace::{shard_of, Entry, Locked, Shard, SHARDS, SHARD_BITS};
@@ -18,38 +18,51 @@ const KS: &[&str] = &["@keyspace"];
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("del", -2, WRITE, del)
         .keys(1, -1, 1)
+        .specs(&[KeySpec::new(&["RM", "DELETE"], 1, -1, 1)])
+        .tips(&["REQUEST_POLICY:MULTI_SHARD", "RESPONSE_POLICY:AGG_SUM"])
         .acl(KS)
         .doc("generic", "1.0.0", "Deletes one or more keys."),
     CommandSpec::new("unlink", -2, WRITE | FAST, del)
         .keys(1, -1, 1)
+        .specs(&[KeySpec::new(&["RM", "DELETE"], 1, -1, 1)])
+        .tips(&["REQUEST_POLICY:MULTI_SHARD", "RESPONSE_POLICY:AGG_SUM"])
         .acl(KS)
         .doc("generic", "4.0.0", "Asynchronously deletes one or more keys."),
     CommandSpec::new("exists", -2, READONLY | FAST, exists)
         .keys(1, -1, 1)
+        .specs(&[KeySpec::new(&["RO"], 1, -1, 1)])
+        .tips(&["REQUEST_POLICY:MULTI_SHARD", "RESPONSE_POLICY:AGG_SUM"])
         .acl(KS)
         .doc("generic", "1.0.0", "Determines whether one or more keys exist."),
     CommandSpec::new("touch", -2, READONLY | FAST, touch)
         .keys(1, -1, 1)
+        .specs(&[KeySpec::new(&["RO"], 1, -1, 1)])
+        .tips(&["REQUEST_POLICY:MULTI_SHARD", "RESPONSE_POLICY:AGG_SUM"])
         .acl(KS)
         .doc("generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
     CommandSpec::new("type", 2, READONLY | FAST, type_cmd)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RO"], 1, 0, 1)])
         .acl(KS)
         .doc("generic", "1.0.0", "Determines the type of value stored at a key."),
     CommandSpec::new("rename", 3, WRITE, rename)
         .keys(1, 2, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "DELETE"], 1, 0, 1), KeySpec::new(&["OW", "UPDATE"], 2, 0, 1)])
         .acl(KS)
         .doc("generic", "1.0.0", "Renames a key and overwrites the destination."),
     CommandSpec::new("renamenx", 3, WRITE | FAST, renamenx)
         .keys(1, 2, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "DELETE"], 1, 0, 1), KeySpec::new(&["OW", "INSERT"], 2, 0, 1)])
         .acl(KS)
         .doc("generic", "1.0.0", "Renames a key only when the target key name doesn't exist."),
     CommandSpec::new("copy", -3, WRITE | DENYOOM, copy)
         .keys(1, 2, 1)
+        .specs(&[KeySpec::new(&["RO", "ACCESS"], 1, 0, 1), KeySpec::new(&["OW", "UPDATE"], 2, 0, 1)])
         .acl(KS)
         .doc("generic", "6.2.0", "Copies the value of a key to a new key."),
     CommandSpec::new("move", 3, WRITE | FAST, move_cmd)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "UPDATE"], 1, 0, 1)])
         .acl(KS)
         .doc("generic", "1.0.0", "Moves a key to another database."),
     CommandSpec::new("randomkey", 1, READONLY, randomkey)
@@ -83,10 +96,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("generic", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp."),
     CommandSpec::new("ttl", 2, READONLY | FAST, ttl)
         .keys(1, 1, 1)
+        .tips(&["NONDETERMINISTIC_OUTPUT"])
         .acl(KS)
         .doc("generic", "1.0.0", "Returns the expiration time in seconds of a key."),
     CommandSpec::new("pttl", 2, READONLY | FAST, pttl)
         .keys(1, 1, 1)
+        .tips(&["NONDETERMINISTIC_OUTPUT"])
         .acl(KS)
         .doc("generic", "2.6.0", "Returns the expiration time in milliseconds of a key."),
     CommandSpec::new("expiretime", 2, READONLY | FAST, expiretime)
@@ -106,18 +121,26 @@ pub static COMMANDS: &[CommandSpec] = &[
 static OBJECT_SUBS: &[CommandSpec] = &[
     CommandSpec::new("encoding", 3, READONLY, object_encoding)
         .keys(2, 2, 1)
+        .specs(&[KeySpec::new(&["RO"], 2, 0, 1)])
+        .tips(&["NONDETERMINISTIC_OUTPUT"])
         .acl(KS)
         .doc("generic", "2.2.3", "Returns the internal encoding of a Redis object."),
     CommandSpec::new("freq", 3, READONLY, object_freq)
         .keys(2, 2, 1)
+        .specs(&[KeySpec::new(&["RO"], 2, 0, 1)])
+        .tips(&["NONDETERMINISTIC_OUTPUT"])
         .acl(KS)
         .doc("generic", "4.0.0", "Returns the logarithmic access frequency counter of a Redis object."),
     CommandSpec::new("idletime", 3, READONLY, object_idletime)
         .keys(2, 2, 1)
+        .specs(&[KeySpec::new(&["RO"], 2, 0, 1)])
+        .tips(&["NONDETERMINISTIC_OUTPUT"])
         .acl(KS)
         .doc("generic", "2.2.3", "Returns the time since the last access to a Redis object."),
     CommandSpec::new("refcount", 3, READONLY, object_refcount)
         .keys(2, 2, 1)
+        .specs(&[KeySpec::new(&["RO"], 2, 0, 1)])
+        .tips(&["NONDETERMINISTIC_OUTPUT"])
         .acl(KS)
         .doc("generic", "2.2.3", "Returns the reference count of a value of a key."),
     CommandSpec::new("help", 2, LOADING | STALE, object_help)

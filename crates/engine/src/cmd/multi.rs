@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use ferrokey_resp::Frame;
 
 use crate::client::{Multi, Watch};
-use crate::command::{execute_inner, flags::*, CommandSpec, Ctx};
+use crate::command::{KeySpec, execute_inner, flags::*, CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::shard_of;
 
@@ -28,6 +28,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("transactions", "2.0.0", "Discards a transaction."),
     CommandSpec::new("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, watch)
         .keys(1, -1, 1)
+        .specs(&[KeySpec::new(&["RO"], 1, -1, 1)])
         .acl(TX)
         .doc("transactions", "2.2.0", "Monitors changes to keys to determine the execution of a transaction."),
     CommandSpec::new("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, unwatch)

@@ -4,7 +4,7 @@ use ferrokey_resp::Frame;
 
 use super::{as_str, as_str_mut, dirty, is, lookup_read, lookup_write, parse_int};
 use crate::longdouble::LongDouble;
-use crate::command::{flags::*, CommandSpec, Ctx};
+use crate::command::{KeySpec, flags::*, CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::{shard_of, Locked};
 use crate::value::{Str, Value};
@@ -19,50 +19,63 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("string", "1.0.0", "Returns the string value of a key."),
     CommandSpec::new("set", -3, WRITE | DENYOOM, set)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "UPDATE", "VARIABLE_FLAGS"], 1, 0, 1).notes("RW and ACCESS due to the optional `GET` argument")])
         .acl(STR)
         .doc("string", "1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist."),
     CommandSpec::new("setnx", 3, WRITE | DENYOOM | FAST, setnx)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["OW", "INSERT"], 1, 0, 1)])
         .acl(STR)
         .doc("string", "1.0.0", "Set the string value of a key only when the key doesn't exist."),
     CommandSpec::new("setex", 4, WRITE | DENYOOM, setex)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["OW", "UPDATE"], 1, 0, 1)])
         .acl(STR)
         .doc("string", "2.0.0", "Sets the string value and expiration time of a key. Creates the key if it doesn't exist."),
     CommandSpec::new("psetex", 4, WRITE | DENYOOM, psetex)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["OW", "UPDATE"], 1, 0, 1)])
         .acl(STR)
         .doc("string", "2.6.0", "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist."),
     CommandSpec::new("getset", 3, WRITE | DENYOOM | FAST, getset)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "UPDATE"], 1, 0, 1)])
         .acl(STR)
         .doc("string", "1.0.0", "Returns the previous string value of a key after setting it to a new value."),
     CommandSpec::new("getdel", 2, WRITE | FAST, getdel)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "DELETE"], 1, 0, 1)])
         .acl(STR)
         .doc("string", "6.2.0", "Returns the string value of a key after deleting the key."),
     CommandSpec::new("getex", -2, WRITE | FAST, getex)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "UPDATE"], 1, 0, 1).notes("RW and UPDATE because it changes the TTL")])
         .acl(STR)
         .doc("string", "6.2.0", "Returns the string value of a key after setting its expiration time."),
     CommandSpec::new("mget", -2, READONLY | FAST, mget)
         .keys(1, -1, 1)
+        .tips(&["REQUEST_POLICY:MULTI_SHARD"])
         .acl(STR)
         .doc("string", "1.0.0", "Atomically returns the string values of one or more keys."),
     CommandSpec::new("mset", -3, WRITE | DENYOOM, mset)
         .keys(1, -1, 2)
+        .specs(&[KeySpec::new(&["OW", "UPDATE"], 1, -1, 2)])
+        .tips(&["REQUEST_POLICY:MULTI_SHARD", "RESPONSE_POLICY:ALL_SUCCEEDED"])
         .acl(STR)
         .doc("string", "1.0.1", "Atomically creates or modifies the string values of one or more keys."),
     CommandSpec::new("msetnx", -3, WRITE | DENYOOM, msetnx)
         .keys(1, -1, 2)
+        .specs(&[KeySpec::new(&["OW", "INSERT"], 1, -1, 2)])
         .acl(STR)
         .doc("string", "1.0.1", "Atomically modifies the string values of one or more keys only when all keys don't exist."),
     CommandSpec::new("append", 3, WRITE | DENYOOM | FAST, append)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RW", "INSERT"], 1, 0, 1)])
         .acl(STR)
         .doc("string", "2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist."),
     CommandSpec::new("strlen", 2, READONLY | FAST, strlen)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RO"], 1, 0, 1)])
         .acl(STR)
         .doc("string", "2.2.0", "Returns the length of a string value."),
     CommandSpec::new("getrange", 4, READONLY, getrange)
@@ -75,26 +88,32 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("string", "1.0.0", "Returns a substring from a string value."),
     CommandSpec::new("setrange", 4, WRITE | DENYOOM, setrange)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RW", "UPDATE"], 1, 0, 1)])
         .acl(STR)
         .doc("string", "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist."),
     CommandSpec::new("incr", 2, WRITE | DENYOOM | FAST, incr)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "UPDATE"], 1, 0, 1)])
         .acl(STR)
         .doc("string", "1.0.0", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist."),
     CommandSpec::new("decr", 2, WRITE | DENYOOM | FAST, decr)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "UPDATE"], 1, 0, 1)])
         .acl(STR)
         .doc("string", "1.0.0", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist."),
     CommandSpec::new("incrby", 3, WRITE | DENYOOM | FAST, incrby)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "UPDATE"], 1, 0, 1)])
         .acl(STR)
         .doc("string", "1.0.0", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist."),
     CommandSpec::new("decrby", 3, WRITE | DENYOOM | FAST, decrby)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "UPDATE"], 1, 0, 1)])
         .acl(STR)
         .doc("string", "1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist."),
     CommandSpec::new("incrbyfloat", 3, WRITE | DENYOOM | FAST, incrbyfloat)
         .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "UPDATE"], 1, 0, 1)])
         .acl(STR)
         .doc("string", "2.6.0", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist."),
     CommandSpec::new("lcs", -3, READONLY, lcs)
