@@ -122,15 +122,21 @@ impl Shard {
 
     /// Looks a key up, removing it first if it has expired at `now_ms`.
     pub fn lookup(&mut self, h: u64, key: &[u8], now_ms: u64) -> (Lookup, Option<&mut Entry>) {
-        let expired = match self.table.find(h, |e| &*e.key == key) {
-            None => return (Lookup::Missing, None),
-            Some(e) => e.expire_ms != 0 && e.expire_ms <= now_ms,
+        // One probe: the occupied entry either hands out the value or is
+        // removed in place when its deadline has passed.
+        let Ok(found) = self.table.find_entry(h, |e| &*e.key == key) else {
+            return (Lookup::Missing, None);
         };
-        if expired {
-            self.remove(h, key);
-            return (Lookup::Expired, None);
+        let e = found.get();
+        if e.expire_ms == 0 || e.expire_ms > now_ms {
+            return (Lookup::Found, Some(found.into_mut()));
         }
-        (Lookup::Found, self.find_mut(h, key))
+        let entry = found.remove().0;
+        self.expires.remove(&(entry.expire_ms, entry.key));
+        if let Some(w) = self.watched.get_mut(key) {
+            w.epoch += 1;
+        }
+        (Lookup::Expired, None)
     }
 
     /// Looks a key up without removing it even if it is expired; expired
