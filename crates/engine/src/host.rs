@@ -42,6 +42,11 @@ pub trait Host: Send + Sync + Debug {
     /// Writes a line to the server log at `level` (`debug`, `verbose`,
     /// `notice`, `warning`).
     fn log(&self, level: &str, msg: &str);
+    /// Called after CONFIG SET changed the configuration, so the process
+    /// can apply what it owns (the log level).
+    fn config_changed(&self, config: &crate::config::Config) {
+        let _ = config;
+    }
 }
 
 /// A host with no process behind it, for tests.

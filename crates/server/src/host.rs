@@ -85,4 +85,8 @@ impl Host for ProcessHost {
     fn log(&self, level: &str, msg: &str) {
         log::log(Level::parse(level), msg);
     }
+
+    fn config_changed(&self, config: &ferrokey_engine::config::Config) {
+        log::set_level(Level::parse(&config.loglevel()));
+    }
 }

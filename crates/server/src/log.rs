@@ -59,6 +59,11 @@ pub fn init(level: Level, logfile: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Changes the level at run time (CONFIG SET loglevel).
+pub fn set_level(level: Level) {
+    LEVEL.store(level as u8, Ordering::Relaxed);
+}
+
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;

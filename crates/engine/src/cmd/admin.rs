@@ -577,6 +577,7 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let mut cfg = ctx.server.config.write();
     cfg.set(&pairs)?;
     ctx.server.tunables.refresh(&cfg);
+    ctx.server.host.config_changed(&cfg);
     Ok(Frame::ok())
 }
 
