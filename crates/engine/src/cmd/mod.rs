@@ -150,3 +150,29 @@ pub fn help_reply(args: &[&[u8]], lines: &[&'static str]) -> crate::error::CmdRe
     out.push(ferrokey_resp::Frame::simple("    Print this help."));
     Ok(ferrokey_resp::Frame::Array(out))
 }
+
+/// Parses `numkeys key [key ...] [LIMIT limit]` for SINTERCARD and
+/// ZINTERCARD: returns the keys and the limit (`usize::MAX` for none).
+pub fn parse_intercard<'a>(args: &[&'a [u8]]) -> Result<(Vec<&'a [u8]>, usize), CmdError> {
+    let numkeys = list::parse_numkeys(args, 1, "ERR numkeys should be greater than 0")?;
+    if numkeys > args.len() - 2 {
+        return Err(CmdError::msg(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    let keys = args[2..2 + numkeys].to_vec();
+    let mut limit = usize::MAX;
+    let mut j = 2 + numkeys;
+    while j < args.len() {
+        if is(args[j], "limit") && j + 1 < args.len() {
+            match parse_int(args[j + 1]) {
+                Ok(n) if n >= 0 => limit = if n == 0 { usize::MAX } else { n as usize },
+                _ => return Err(CmdError::msg("ERR LIMIT can't be negative")),
+            }
+            j += 2;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    Ok((keys, limit))
+}

@@ -4,8 +4,7 @@ use ferrokey_resp::Frame;
 
 use super::hash::scan_reply;
 use super::keys::parse_cursor;
-use super::list::parse_numkeys;
-use super::{dirty, is, lookup_read, lookup_write, parse_int};
+use super::{dirty, lookup_read, lookup_write, parse_int};
 use crate::command::{flags::*, CommandSpec, Ctx};
 use crate::config::glob_match;
 use crate::error::{CmdError, CmdResult};
@@ -439,26 +438,8 @@ fn sinterstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 fn sintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let numkeys = parse_numkeys(args, 1, "ERR numkeys should be greater than 0")?;
-    if numkeys > args.len() - 2 {
-        return Err(CmdError::msg(
-            "ERR Number of keys can't be greater than number of args",
-        ));
-    }
-    let keys = &args[2..2 + numkeys];
-    let mut limit = usize::MAX;
-    let mut j = 2 + numkeys;
-    while j < args.len() {
-        if is(args[j], "limit") && j + 1 < args.len() {
-            match parse_int(args[j + 1]) {
-                Ok(n) if n >= 0 => limit = if n == 0 { usize::MAX } else { n as usize },
-                _ => return Err(CmdError::msg("ERR LIMIT can't be negative")),
-            }
-            j += 2;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
+    let (keys, limit) = super::parse_intercard(args)?;
+    let keys = &keys[..];
     let mut locked = lock_keys(ctx, keys);
     Ok(Frame::Integer(
         match collect(ctx, &mut locked, keys, false, true)? {

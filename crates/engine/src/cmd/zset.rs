@@ -4,7 +4,7 @@ use ferrokey_resp::Frame;
 
 use super::hash::{push_pair, scan_reply};
 use super::keys::parse_cursor;
-use super::list::{clamp_range, parse_numkeys};
+use super::list::clamp_range;
 use super::{dirty, is, lookup_read, lookup_write, parse_float, parse_int};
 use crate::command::{flags::*, CommandSpec, Ctx};
 use crate::config::glob_match;
@@ -1093,26 +1093,8 @@ fn zdiffstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 fn zintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let numkeys = parse_numkeys(args, 1, "ERR numkeys should be greater than 0")?;
-    if numkeys > args.len() - 2 {
-        return Err(CmdError::msg(
-            "ERR Number of keys can't be greater than number of args",
-        ));
-    }
-    let keys = &args[2..2 + numkeys];
-    let mut limit = usize::MAX;
-    let mut j = 2 + numkeys;
-    while j < args.len() {
-        if is(args[j], "limit") && j + 1 < args.len() {
-            match parse_int(args[j + 1]) {
-                Ok(n) if n >= 0 => limit = if n == 0 { usize::MAX } else { n as usize },
-                _ => return Err(CmdError::msg("ERR LIMIT can't be negative")),
-            }
-            j += 2;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
+    let (keys, limit) = super::parse_intercard(args)?;
+    let keys = &keys[..];
     let hs: Vec<u64> = keys.iter().map(|k| ctx.hash(k)).collect();
     let mut locked = Locked::new(ctx.db(), hs.into_iter());
     let inputs = load_inputs(ctx, &mut locked, keys, false)?;
