@@ -30,6 +30,10 @@ pub struct Stats {
     pub net_input_bytes: AtomicU64,
     /// Bytes written to clients.
     pub net_output_bytes: AtomicU64,
+    /// Socket reads that returned data.
+    pub total_reads: AtomicU64,
+    /// Socket writes of replies.
+    pub total_writes: AtomicU64,
     /// Error replies sent.
     pub total_error_replies: AtomicU64,
     /// Commands that failed before running (unknown, arity, auth...).

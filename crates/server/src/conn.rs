@@ -150,6 +150,7 @@ async fn run(
             .stats
             .net_input_bytes
             .fetch_add(n as u64, Ordering::Relaxed);
+        server.stats.total_reads.fetch_add(1, Ordering::Relaxed);
         let limits = Limits {
             bulk_len_max: server.tunables.proto_max_bulk_len.load(Ordering::Relaxed),
             unauthenticated: !client.authenticated,
@@ -199,6 +200,7 @@ async fn run(
                 .stats
                 .net_output_bytes
                 .fetch_add(out.len() as u64, Ordering::Relaxed);
+            server.stats.total_writes.fetch_add(1, Ordering::Relaxed);
             if stream.write_all(&out).await.is_err() {
                 return End::Io;
             }

@@ -468,8 +468,8 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
             kv!("unexpected_error_replies", 0);
             kv!("total_error_replies", g(&st.total_error_replies));
             kv!("dump_payload_sanitizations", 0);
-            kv!("total_reads_processed", g(&st.total_commands_processed));
-            kv!("total_writes_processed", g(&st.total_commands_processed));
+            kv!("total_reads_processed", g(&st.total_reads));
+            kv!("total_writes_processed", g(&st.total_writes));
             kv!("io_threaded_reads_processed", 0);
             kv!("io_threaded_writes_processed", 0);
             kv!("reply_buffer_shrinks", 0);
@@ -592,6 +592,8 @@ fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         &st.keyspace_misses,
         &st.net_input_bytes,
         &st.net_output_bytes,
+        &st.total_reads,
+        &st.total_writes,
         &st.total_error_replies,
         &st.rejected_calls,
     ] {
