@@ -469,30 +469,38 @@ pub fn scan_keys(
     let mut from = cursor;
     let mut shard = shard_of(cursor);
     while shard < SHARDS {
-        let s = db.lock(shard);
+        let mut s = db.lock(shard);
         let mut cands: Vec<(u64, &Entry)> = s
             .iter()
             .map(|e| (ctx.hash(&e.key), e))
             .filter(|(h, _)| *h >= from)
             .collect();
         let want = count - examined;
-        if cands.len() > want {
+        let next = if cands.len() > want {
             cands.select_nth_unstable_by_key(want - 1, |c| c.0);
             let limit = cands[want - 1].0;
             // Keep every key sharing the cut-off hash, so none is skipped.
             cands.retain(|c| c.0 <= limit);
-            for (_, e) in &cands {
-                if e.expire_ms().is_none_or(|t| t > ctx.now_ms) && keep(e) {
-                    out.push(e.key.to_vec());
-                }
-            }
-            return (limit.wrapping_add(1), out);
-        }
+            Some(limit.wrapping_add(1))
+        } else {
+            None
+        };
         examined += cands.len();
-        for (_, e) in &cands {
-            if e.expire_ms().is_none_or(|t| t > ctx.now_ms) && keep(e) {
+        // Expired keys met on the way are removed, as Redis's SCAN does.
+        let mut expired = Vec::new();
+        for (h, e) in &cands {
+            if e.expire_ms().is_some_and(|t| t <= ctx.now_ms) {
+                expired.push((*h, e.key.clone()));
+            } else if keep(e) {
                 out.push(e.key.to_vec());
             }
+        }
+        for (h, k) in expired {
+            let (l, _) = s.lookup(h, &k, ctx.now_ms);
+            super::note_lookup(ctx, l);
+        }
+        if let Some(next) = next {
+            return (next, out);
         }
         shard += 1;
         if shard == SHARDS {
