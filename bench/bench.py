@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""Ferrokey vs redis-server, side by side in one run.
+
+Each server is pinned to core 0 (Ferrokey with one worker thread) and
+redis-benchmark to core 1. Throughput rows alternate A/B/A/B over several
+rounds and report medians. Memory rows fill each server with the same data
+through a pipelined loader and read INFO memory. A scaling row runs Ferrokey
+with 1 and 2 worker threads. Writes bench/RESULTS.md.
+
+Usage: bench/bench.py [--rounds N] [--requests N] [--quick] [--out FILE]
+"""
+
+import argparse
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FERROKEY = os.path.join(ROOT, "target", "release", "ferrokey-server")
+
+THROUGHPUT_TESTS = [
+    "set", "get", "incr", "mset", "lpush", "rpop", "sadd", "spop",
+    "hset", "zadd", "zpopmin", "lrange_100",
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ping(port, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+class Server:
+    """A server process pinned to a core, stopped on exit."""
+
+    def __init__(self, kind, threads=1, cpus="0"):
+        self.kind = kind
+        self.port = free_port()
+        common = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                  "--appendonly", "no"]
+        if kind == "ferrokey":
+            cmd = [FERROKEY] + common + ["--threads", str(threads)]
+        else:
+            cmd = ["redis-server"] + common + ["--daemonize", "no"]
+        self.proc = subprocess.Popen(["taskset", "-c", cpus] + cmd,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        if not ping(self.port):
+            self.stop()
+            raise RuntimeError(f"{kind} did not start")
+
+    def cli(self, *args):
+        out = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args),
+                             capture_output=True, text=True, timeout=600)
+        return out.stdout
+
+    def info(self, section):
+        fields = {}
+        for line in self.cli("INFO", section).splitlines():
+            if ":" in line:
+                k, v = line.split(":", 1)
+                fields[k] = v.strip()
+        return fields
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def benchmark(port, test, size, pipeline, requests, extra=None):
+    """One redis-benchmark run on core 1: (rps, p50 ms, p99 ms) or None."""
+    cmd = ["taskset", "-c", "1", "redis-benchmark", "-p", str(port), "-c", "50",
+           "-n", str(requests), "-r", "100000", "-d", str(size),
+           "-P", str(pipeline), "--csv"]
+    if extra:
+        cmd += extra
+    else:
+        cmd += ["-t", test]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    for line in out.stdout.splitlines():
+        cols = [c.strip('"') for c in line.split(",")]
+        if len(cols) >= 7 and cols[0] != "test":
+            try:
+                return float(cols[1]), float(cols[4]), float(cols[6])
+            except ValueError:
+                return None
+    return None
+
+
+def median_row(samples):
+    samples = [s for s in samples if s]
+    if not samples:
+        return None
+    return tuple(statistics.median(x[i] for x in samples) for i in range(3))
+
+
+def throughput(rounds, requests):
+    rows = []
+    fk, rd = Server("ferrokey"), Server("redis")
+    try:
+        # EVALSHA of a small script, where the server supports scripting.
+        script = "return redis.call('incr', KEYS[1])"
+        shas = {}
+        for name, srv in (("ferrokey", fk), ("redis", rd)):
+            sha = srv.cli("SCRIPT", "LOAD", script).strip()
+            shas[name] = sha if len(sha) == 40 else None
+        tests = [(t, None) for t in THROUGHPUT_TESTS] + [("evalsha", "script")]
+        for size in (16, 512):
+            for pipeline in (1, 16):
+                for test, kind in tests:
+                    res = {"ferrokey": [], "redis": []}
+                    for _ in range(rounds):
+                        for name, srv in (("ferrokey", fk), ("redis", rd)):
+                            extra = None
+                            if kind == "script":
+                                if not shas[name]:
+                                    continue
+                                extra = ["EVALSHA", shas[name], "1", "key:__rand_int__"]
+                            srv.cli("FLUSHALL")
+                            res[name].append(
+                                benchmark(srv.port, test, size, pipeline, requests, extra))
+                    rows.append((test, size, pipeline,
+                                 median_row(res["ferrokey"]), median_row(res["redis"])))
+                    print(f"  {test} d={size} P={pipeline}: {rows[-1][3]} vs {rows[-1][4]}",
+                          flush=True)
+    finally:
+        fk.stop()
+        rd.stop()
+    return rows
+
+
+def resp(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def load(port, gen):
+    """Streams the commands from `gen` through redis-cli --pipe."""
+    p = subprocess.Popen(["redis-cli", "-p", str(port), "--pipe"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    buf = []
+    for cmd in gen:
+        buf.append(cmd)
+        if len(buf) >= 10000:
+            p.stdin.write(b"".join(buf))
+            buf = []
+    p.stdin.write(b"".join(buf))
+    p.stdin.close()
+    p.wait(timeout=900)
+
+
+DATASETS = [
+    ("1,000,000 strings (16-byte values)", 1_000_000,
+     lambda: (resp("SET", f"key:{i:07d}", "v" * 16) for i in range(1_000_000))),
+    ("1,000,000 strings with TTL", 1_000_000,
+     lambda: (resp("SET", f"key:{i:07d}", "v" * 16, "EX", 100000) for i in range(1_000_000))),
+    ("100,000 hashes x 10 fields", 100_000,
+     lambda: (resp("HSET", f"h:{i:06d}", *sum(([f"f{j}", f"val{j}"] for j in range(10)), []))
+              for i in range(100_000))),
+    ("100,000 sorted sets x 10", 100_000,
+     lambda: (resp("ZADD", f"z:{i:06d}", *sum(([j, f"m{j}"] for j in range(10)), []))
+              for i in range(100_000))),
+    ("1 list of 1,000,000", 1,
+     lambda: (resp("RPUSH", "biglist", *[f"e{j}" for j in range(i, i + 1000)])
+              for i in range(0, 1_000_000, 1000))),
+]
+
+
+def memory():
+    rows = []
+    for label, keys, gen in DATASETS:
+        res = {}
+        for name in ("ferrokey", "redis"):
+            srv = Server(name)
+            try:
+                base = int(srv.info("memory").get("used_memory", "0"))
+                load(srv.port, gen())
+                got = int(srv.cli("DBSIZE").strip() or 0)
+                mem = srv.info("memory")
+                used = int(mem.get("used_memory", "0"))
+                rss = int(mem.get("used_memory_rss", "0"))
+                res[name] = (used, rss, (used - base) / max(keys, 1), got)
+            finally:
+                srv.stop()
+        rows.append((label, res["ferrokey"], res["redis"]))
+        print(f"  {label}: {res}", flush=True)
+    return rows
+
+
+def scaling(requests):
+    rows = []
+    for threads, cpus in ((1, "0"), (2, "0,1")):
+        srv = Server("ferrokey", threads=threads, cpus=cpus)
+        try:
+            r = benchmark(srv.port, "get", 16, 16, requests)
+            s = benchmark(srv.port, "set", 16, 16, requests)
+            rows.append((threads, r, s))
+        finally:
+            srv.stop()
+    return rows
+
+
+def fmt_ratio(a, b):
+    return f"{a / b:.2f}" if a and b else "n/a"
+
+
+def report(args, tp, mem, sc):
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    redis_ver = subprocess.run(["redis-server", "--version"], capture_output=True,
+                               text=True).stdout.strip()
+    o = []
+    o.append("# Ferrokey vs redis-server: benchmark results\n")
+    o.append(f"- commit: `{commit}`; {redis_ver}")
+    o.append(f"- machine: {cpu}, {os.cpu_count()} cores, kernel {platform.release()}")
+    o.append(f"- servers pinned to core 0 (Ferrokey with 1 worker thread), redis-benchmark "
+             f"pinned to core 1; 50 clients, -r 100000, {args.requests} requests per run, "
+             f"medians of {args.rounds} alternating rounds; no persistence, no maxmemory.\n")
+    o.append("## Throughput and latency\n")
+    o.append("| test | value bytes | pipeline | Ferrokey ops/s | Redis ops/s | ratio | "
+             "Ferrokey p50 ms | Redis p50 ms | Ferrokey p99 ms | Redis p99 ms |")
+    o.append("|---|---|---|---|---|---|---|---|---|---|")
+    for test, size, pipe, f, r in tp:
+        fr = f or (None, None, None)
+        rr = r or (None, None, None)
+        cell = lambda v: "n/a" if v is None else (f"{v:.0f}" if v > 100 else f"{v:.3f}")
+        o.append(f"| {test} | {size} | {pipe} | {cell(fr[0])} | {cell(rr[0])} | "
+                 f"{fmt_ratio(fr[0], rr[0])} | {cell(fr[1])} | {cell(rr[1])} | "
+                 f"{cell(fr[2])} | {cell(rr[2])} |")
+    o.append("\n## Memory\n")
+    o.append("| dataset | Ferrokey used_memory | Redis used_memory | ratio | Ferrokey RSS | "
+             "Redis RSS | Ferrokey bytes/key | Redis bytes/key |")
+    o.append("|---|---|---|---|---|---|---|---|")
+    for label, f, r in mem:
+        o.append(f"| {label} | {f[0]} | {r[0]} | {fmt_ratio(f[0], r[0])} | {f[1]} | {r[1]} | "
+                 f"{f[2]:.1f} | {r[2]:.1f} |")
+    o.append("\n## Scaling (Ferrokey, pipeline 16, 16-byte values)\n")
+    o.append("The benchmark client shares the second core with the second worker thread.\n")
+    o.append("| worker threads | GET ops/s | SET ops/s |")
+    o.append("|---|---|---|")
+    for threads, g, s in sc:
+        o.append(f"| {threads} | {g[0] if g else 'n/a'} | {s[0] if s else 'n/a'} |")
+    return "\n".join(o) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--requests", type=int, default=200000)
+    ap.add_argument("--quick", action="store_true", help="1 round, fewer requests, no memory rows")
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "RESULTS.md"))
+    args = ap.parse_args()
+    if args.quick:
+        args.rounds, args.requests = 1, 50000
+    print("throughput...", flush=True)
+    tp = throughput(args.rounds, args.requests)
+    mem = [] if args.quick else (print("memory...", flush=True) or memory())
+    print("scaling...", flush=True)
+    sc = scaling(args.requests)
+    text = report(args, tp, mem, sc)
+    with open(args.out, "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
