@@ -1132,6 +1132,12 @@ fn doc_reply(t: &Table, id: usize) -> Frame {
         (Frame::bulk("since"), Frame::bulk(s.since)),
         (Frame::bulk("group"), Frame::bulk(s.group)),
     ];
+    if let Some((complexity, args)) = super::docs::docs_for(&t.entries[id].full_name) {
+        m.push((Frame::bulk("complexity"), Frame::bulk(complexity)));
+        if !args.is_empty() {
+            m.push((Frame::bulk("arguments"), Frame::Array(args)));
+        }
+    }
     let subs: Vec<(Frame, Frame)> = t
         .children(id)
         .map(|(sid, e)| (Frame::Bulk(e.full_name.clone().into_bytes()), doc_reply(t, sid)))

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod connection;
+pub mod docs;
 pub mod hash;
 pub mod keys;
 pub mod list;
