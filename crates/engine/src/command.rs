@@ -266,7 +266,12 @@ impl CommandSpec {
     }
 
     /// Sets the documentation fields.
-    pub const fn doc(mut self, group: &'static str, since: &'static str, summary: &'static str) -> Self {
+    pub const fn doc(
+        mut self,
+        group: &'static str,
+        since: &'static str,
+        summary: &'static str,
+    ) -> Self {
         self.group = group;
         self.since = since;
         self.summary = summary;
@@ -299,7 +304,11 @@ impl CommandSpec {
                 have.extend_from_slice(cats);
             }
         }
-        have.push(if self.has(flags::FAST) { "@fast" } else { "@slow" });
+        have.push(if self.has(flags::FAST) {
+            "@fast"
+        } else {
+            "@slow"
+        });
         ACL_ORDER
             .iter()
             .copied()
@@ -613,7 +622,9 @@ pub fn execute_inner(
         return reject(server, client, Some(id), CmdError::NoAuth);
     }
     if client.multi.is_some() && !gate_held {
-        let top = entry.parent.map_or(entry.full_name.as_str(), |p| t.entries[p].spec.name);
+        let top = entry
+            .parent
+            .map_or(entry.full_name.as_str(), |p| t.entries[p].spec.name);
         if !NOT_QUEUED.contains(&top) {
             if spec.has(flags::NO_MULTI) {
                 return reject(

@@ -32,9 +32,13 @@ impl LongDouble {
         } else {
             let ok = !body.is_empty()
                 && !body.starts_with(['+', '-'])
-                && body
-                    .bytes()
-                    .all(|c| c.is_ascii_hexdigit() || matches!(c, b'.' | b'e' | b'E' | b'x' | b'X' | b'p' | b'P' | b'+' | b'-'));
+                && body.bytes().all(|c| {
+                    c.is_ascii_hexdigit()
+                        || matches!(
+                            c,
+                            b'.' | b'e' | b'E' | b'x' | b'X' | b'p' | b'P' | b'+' | b'-'
+                        )
+                });
             if !ok || lower.contains("nan") {
                 return None;
             }
@@ -80,7 +84,11 @@ impl LongDouble {
         let exp_field = ((bits >> 64) & 0x7fff) as i64;
         let sig = bits as u64;
         // value = sig * 2^(exp_field - 16383 - 63); denormals use 1 - 16383.
-        let e = if exp_field == 0 { 1 - 16383 - 63 } else { exp_field - 16383 - 63 };
+        let e = if exp_field == 0 {
+            1 - 16383 - 63
+        } else {
+            exp_field - 16383 - 63
+        };
         let (int_digits, frac) = fixed_17(sig, e);
         let mut s = String::new();
         let is_zero = int_digits == "0" && frac.bytes().all(|c| c == b'0');
@@ -105,8 +113,13 @@ fn body_has_nonzero_digit(body: &str) -> bool {
         None => (false, lower.clone()),
     };
     let mant = rest.split(if hex { 'p' } else { 'e' }).next().unwrap_or("");
-    mant.bytes()
-        .any(|c| if hex { c.is_ascii_hexdigit() && c != b'0' } else { (b'1'..=b'9').contains(&c) })
+    mant.bytes().any(|c| {
+        if hex {
+            c.is_ascii_hexdigit() && c != b'0'
+        } else {
+            (b'1'..=b'9').contains(&c)
+        }
+    })
 }
 
 /// Decimal digits of a big unsigned integer kept as little-endian base-1e9
@@ -141,7 +154,11 @@ fn fixed_17(sig: u64, e: i64) -> (String, String) {
     }
     if e >= 0 {
         // An integer: sig << e, in base 1e9.
-        let mut limbs: Vec<u32> = vec![(sig % 1_000_000_000) as u32, ((sig / 1_000_000_000) % 1_000_000_000) as u32, (sig / 1_000_000_000_000_000_000) as u32];
+        let mut limbs: Vec<u32> = vec![
+            (sig % 1_000_000_000) as u32,
+            ((sig / 1_000_000_000) % 1_000_000_000) as u32,
+            (sig / 1_000_000_000_000_000_000) as u32,
+        ];
         for _ in 0..e {
             let mut carry = 0u64;
             for l in limbs.iter_mut() {

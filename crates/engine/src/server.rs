@@ -133,6 +133,8 @@ pub struct Tunables {
     pub timeout_s: AtomicU64,
     /// `hz`.
     pub hz: AtomicU64,
+    /// Collection encoding thresholds.
+    pub limits: crate::types::AtomicLimits,
 }
 
 impl Tunables {
@@ -147,6 +149,7 @@ impl Tunables {
         self.maxclients.store(c.maxclients(), Ordering::Relaxed);
         self.timeout_s.store(c.timeout_s(), Ordering::Relaxed);
         self.hz.store(u64::from(c.hz()), Ordering::Relaxed);
+        self.limits.store(crate::types::Limits::from_config(c));
     }
 }
 

@@ -191,7 +191,10 @@ pub fn encode(frame: &Frame, resp: u8, out: &mut Vec<u8>) {
         Frame::Error(s) => {
             out.push(b'-');
             // An error line cannot hold a newline; Redis replaces them.
-            out.extend(s.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+            out.extend(
+                s.bytes()
+                    .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+            );
             out.extend_from_slice(b"\r\n");
         }
         Frame::Integer(i) => {
@@ -354,7 +357,9 @@ fn decode_at(buf: &[u8], pos: usize, depth: usize) -> Result<(Frame, usize), Dec
                 return Ok((Frame::Null, next));
             }
             let n = usize::try_from(n).map_err(|_| DecodeError::Invalid("bad length"))?;
-            let end = next.checked_add(n).ok_or(DecodeError::Invalid("bad length"))?;
+            let end = next
+                .checked_add(n)
+                .ok_or(DecodeError::Invalid("bad length"))?;
             if buf.len() < end + 2 {
                 return Err(DecodeError::Incomplete);
             }
@@ -389,8 +394,12 @@ fn decode_at(buf: &[u8], pos: usize, depth: usize) -> Result<(Frame, usize), Dec
                 return Ok((Frame::NullArray, next));
             }
             let n = usize::try_from(n).map_err(|_| DecodeError::Invalid("bad length"))?;
-            let count = if kind == b'%' { n.checked_mul(2) } else { Some(n) }
-                .ok_or(DecodeError::Invalid("bad length"))?;
+            let count = if kind == b'%' {
+                n.checked_mul(2)
+            } else {
+                Some(n)
+            }
+            .ok_or(DecodeError::Invalid("bad length"))?;
             // Every element takes at least three bytes; a count the buffer
             // cannot hold is only incomplete, but must not allocate.
             let mut items = Vec::with_capacity(count.min(buf.len() / 3 + 1));

@@ -57,13 +57,13 @@ impl std::error::Error for ProtocolError {}
 pub enum Request {
     /// Arguments as ranges into the buffer passed to [`RequestDecoder::decode`].
     /// The first `consumed` bytes of that buffer hold the whole request.
-    Args { args: Vec<Range<usize>>, consumed: usize },
-    /// An inline command: inline arguments may contain escapes, so they are
-    /// owned.
-    Inline {
-        args: Vec<Vec<u8>>,
+    Args {
+        args: Vec<Range<usize>>,
         consumed: usize,
     },
+    /// An inline command: inline arguments may contain escapes, so they are
+    /// owned.
+    Inline { args: Vec<Vec<u8>>, consumed: usize },
     /// Bytes that carry no command (an empty line, `*0`, `*-1`): skip them.
     Empty { consumed: usize },
 }
@@ -93,7 +93,10 @@ pub struct RequestDecoder {
 
 /// Finds the `\n` that ends an inline line beginning at `from`.
 fn find_newline(buf: &[u8], from: usize) -> Option<usize> {
-    buf[from..].iter().position(|&b| b == b'\n').map(|i| from + i)
+    buf[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| from + i)
 }
 
 /// Finds the `\r` that ends a `*N` or `$N` header beginning at `from`, as
@@ -147,7 +150,11 @@ impl RequestDecoder {
     /// Decodes the next request from `buf`, which starts where the previous
     /// request ended. Returns `Ok(None)` when more bytes are needed; the
     /// caller must then call again with the same bytes plus more.
-    pub fn decode(&mut self, buf: &[u8], limits: &Limits) -> Result<Option<Request>, ProtocolError> {
+    pub fn decode(
+        &mut self,
+        buf: &[u8],
+        limits: &Limits,
+    ) -> Result<Option<Request>, ProtocolError> {
         if buf.is_empty() {
             return Ok(None);
         }
@@ -165,12 +172,15 @@ impl RequestDecoder {
                 return Err(ProtocolError(Cow::Borrowed("too big mbulk count string")));
             }
             let nl = cr + 1;
-            let n = parse_i64(&buf[1..cr]).ok_or(ProtocolError(Cow::Borrowed("invalid multibulk length")))?;
+            let n = parse_i64(&buf[1..cr])
+                .ok_or(ProtocolError(Cow::Borrowed("invalid multibulk length")))?;
             if n > MULTIBULK_LEN_MAX {
                 return Err(ProtocolError(Cow::Borrowed("invalid multibulk length")));
             }
             if limits.unauthenticated && n > UNAUTH_MULTIBULK_LEN_MAX {
-                return Err(ProtocolError(Cow::Borrowed("unauthenticated multibulk length")));
+                return Err(ProtocolError(Cow::Borrowed(
+                    "unauthenticated multibulk length",
+                )));
             }
             if n <= 0 {
                 return Ok(Some(Request::Empty { consumed: nl + 1 }));
@@ -269,7 +279,8 @@ fn decode_inline(buf: &[u8]) -> Result<Option<Request>, ProtocolError> {
     } else {
         &buf[..nl]
     };
-    let args = split_args(line).ok_or(ProtocolError(Cow::Borrowed("unbalanced quotes in request")))?;
+    let args =
+        split_args(line).ok_or(ProtocolError(Cow::Borrowed("unbalanced quotes in request")))?;
     if args.is_empty() {
         return Ok(Some(Request::Empty { consumed: nl + 1 }));
     }
@@ -447,7 +458,15 @@ mod tests {
         assert_eq!(parse_i64(b"-12"), Some(-12));
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [&b""[..], b"01", b"+1", b" 1", b"9223372036854775808", b"-0", b"1a"] {
+        for bad in [
+            &b""[..],
+            b"01",
+            b"+1",
+            b" 1",
+            b"9223372036854775808",
+            b"-0",
+            b"1a",
+        ] {
             assert_eq!(parse_i64(bad), None, "{:?}", bad);
         }
     }

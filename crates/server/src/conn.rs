@@ -45,8 +45,14 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Arc<Not
         let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive_s));
         let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
     }
-    let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-    let local = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let local = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let peer_is_local = stream.peer_addr().is_ok_and(|a| a.ip().is_loopback());
     server
         .stats
@@ -86,7 +92,15 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Arc<Not
     }
     let auth_required = server.tunables.auth_required.load(Ordering::Relaxed);
     let mut client = Client::new(handle.clone(), !auth_required);
-    let end = run(&server, &mut stream, &mut client, &handle, &notify, &shutdown).await;
+    let end = run(
+        &server,
+        &mut stream,
+        &mut client,
+        &handle,
+        &notify,
+        &shutdown,
+    )
+    .await;
     crate::verbose!("Client id={} addr={} closed ({:?})", handle.id, peer, end);
     *handle.waker.lock() = None;
     client.unwatch_all(&server);

@@ -147,6 +147,9 @@ mod tests {
     #[test]
     fn timestamps_are_utc_dates() {
         assert_eq!(super::timestamp(0), "01 Jan 1970 00:00:00.000");
-        assert_eq!(super::timestamp(1_795_339_210_123), "22 Nov 2026 07:20:10.123");
+        assert_eq!(
+            super::timestamp(1_795_339_210_123),
+            "22 Nov 2026 09:20:10.123"
+        );
     }
 }

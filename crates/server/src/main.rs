@@ -191,7 +191,9 @@ fn main() {
                     verbose!("Skipping optional bind address {addr}: {e}");
                 }
                 Err(e) => {
-                    warning!("Warning: Could not create server TCP listening socket {addr}: bind: {e}");
+                    warning!(
+                        "Warning: Could not create server TCP listening socket {addr}: bind: {e}"
+                    );
                     warning!("Failed listening on port {port} (tcp), aborting.");
                     std::process::exit(1);
                 }
@@ -283,7 +285,10 @@ async fn cron(server: Arc<Server>) {
             }
         })
         .await;
-        let processed = server.stats.total_commands_processed.load(Ordering::Relaxed);
+        let processed = server
+            .stats
+            .total_commands_processed
+            .load(Ordering::Relaxed);
         server.stats.ops_samples.lock().sample(now_ms, processed);
     }
 }
@@ -291,8 +296,10 @@ async fn cron(server: Arc<Server>) {
 #[cfg(unix)]
 async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).unwrap_or_else(|e| fatal(&format!("signal: {e}")));
-    let mut int = signal(SignalKind::interrupt()).unwrap_or_else(|e| fatal(&format!("signal: {e}")));
+    let mut term =
+        signal(SignalKind::terminate()).unwrap_or_else(|e| fatal(&format!("signal: {e}")));
+    let mut int =
+        signal(SignalKind::interrupt()).unwrap_or_else(|e| fatal(&format!("signal: {e}")));
     tokio::select! {
         _ = term.recv() => warning!("Received SIGTERM scheduling shutdown..."),
         _ = int.recv() => warning!("Received SIGINT scheduling shutdown..."),

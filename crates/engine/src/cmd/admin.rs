@@ -10,7 +10,7 @@ use super::connection::{FERROKEY_VERSION, REDIS_VERSION};
 use super::keys::container;
 use super::{dirty, help_reply, is, parse_float, parse_int};
 use crate::client::Shutdown;
-use crate::command::{KeySpec, flags::*, table, CommandSpec, Ctx, Table};
+use crate::command::{flags::*, table, CommandSpec, Ctx, KeySpec, Table};
 use crate::config::glob_match;
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::{shard_of, SHARDS};
@@ -20,53 +20,121 @@ use crate::value::Value;
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("info", -1, LOADING | STALE, info)
         .acl(&["@dangerous"])
-        .doc("server", "1.0.0", "Returns information and statistics about the server."),
+        .doc(
+            "server",
+            "1.0.0",
+            "Returns information and statistics about the server.",
+        ),
     CommandSpec::new("config", -2, 0, container)
-        .doc("server", "2.0.0", "A container for server configuration commands.")
+        .doc(
+            "server",
+            "2.0.0",
+            "A container for server configuration commands.",
+        )
         .subs(CONFIG_SUBS),
     CommandSpec::new("command", -1, LOADING | STALE, command)
         .acl(CONN_ACL)
-        .doc("server", "2.8.13", "Returns detailed information about all commands.")
+        .doc(
+            "server",
+            "2.8.13",
+            "Returns detailed information about all commands.",
+        )
         .subs(COMMAND_SUBS),
     CommandSpec::new("dbsize", 1, READONLY | FAST, dbsize)
         .acl(&["@keyspace"])
-        .doc("server", "1.0.0", "Returns the number of keys in the database."),
-    CommandSpec::new("time", 1, LOADING | STALE | FAST, time)
-        .doc("server", "2.6.0", "Returns the server time."),
+        .doc(
+            "server",
+            "1.0.0",
+            "Returns the number of keys in the database.",
+        ),
+    CommandSpec::new("time", 1, LOADING | STALE | FAST, time).doc(
+        "server",
+        "2.6.0",
+        "Returns the server time.",
+    ),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, lastsave)
         .acl(&["@admin", "@dangerous"])
-        .doc("server", "1.0.0", "Returns the Unix timestamp of the last successful save to disk."),
+        .doc(
+            "server",
+            "1.0.0",
+            "Returns the Unix timestamp of the last successful save to disk.",
+        ),
     CommandSpec::new("flushdb", -1, WRITE | EXCLUSIVE, flushdb)
         .acl(&["@keyspace", "@dangerous"])
-        .doc("server", "1.0.0", "Removes all keys from the current database."),
+        .doc(
+            "server",
+            "1.0.0",
+            "Removes all keys from the current database.",
+        ),
     CommandSpec::new("flushall", -1, WRITE | EXCLUSIVE, flushall)
         .acl(&["@keyspace", "@dangerous"])
         .doc("server", "1.0.0", "Removes all keys from all databases."),
-    CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, shutdown)
-        .doc("server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
+    CommandSpec::new(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        shutdown,
+    )
+    .doc(
+        "server",
+        "1.0.0",
+        "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+    ),
     CommandSpec::new("memory", -2, 0, container)
-        .doc("server", "4.0.0", "A container for memory diagnostics commands.")
+        .doc(
+            "server",
+            "4.0.0",
+            "A container for memory diagnostics commands.",
+        )
         .subs(MEMORY_SUBS),
     CommandSpec::new("function", -2, 0, container)
         .doc("scripting", "7.0.0", "A container for function commands.")
         .subs(FUNCTION_SUBS),
-    CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED, debug)
-        .doc("server", "1.0.0", "A container for debugging commands."),
+    CommandSpec::new(
+        "debug",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED,
+        debug,
+    )
+    .doc("server", "1.0.0", "A container for debugging commands."),
 ];
 
 const CONN_ACL: &[&str] = &["@connection"];
 
 static CONFIG_SUBS: &[CommandSpec] = &[
-    CommandSpec::new("get", -3, ADMIN | NOSCRIPT | LOADING | STALE, config_get)
-        .doc("server", "2.0.0", "Returns the effective values of configuration parameters."),
-    CommandSpec::new("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, config_set)
-        .doc("server", "2.0.0", "Sets configuration parameters in-flight."),
-    CommandSpec::new("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, config_resetstat)
-        .doc("server", "2.0.0", "Resets the server's statistics."),
-    CommandSpec::new("rewrite", 2, ADMIN | NOSCRIPT | LOADING | STALE, config_rewrite)
-        .doc("server", "2.8.0", "Persists the effective configuration to file."),
-    CommandSpec::new("help", 2, LOADING | STALE, config_help)
-        .doc("server", "5.0.0", "Returns helpful text about the different subcommands."),
+    CommandSpec::new("get", -3, ADMIN | NOSCRIPT | LOADING | STALE, config_get).doc(
+        "server",
+        "2.0.0",
+        "Returns the effective values of configuration parameters.",
+    ),
+    CommandSpec::new("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, config_set).doc(
+        "server",
+        "2.0.0",
+        "Sets configuration parameters in-flight.",
+    ),
+    CommandSpec::new(
+        "resetstat",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        config_resetstat,
+    )
+    .doc("server", "2.0.0", "Resets the server's statistics."),
+    CommandSpec::new(
+        "rewrite",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        config_rewrite,
+    )
+    .doc(
+        "server",
+        "2.8.0",
+        "Persists the effective configuration to file.",
+    ),
+    CommandSpec::new("help", 2, LOADING | STALE, config_help).doc(
+        "server",
+        "5.0.0",
+        "Returns helpful text about the different subcommands.",
+    ),
 ];
 
 static COMMAND_SUBS: &[CommandSpec] = &[
@@ -78,31 +146,65 @@ static COMMAND_SUBS: &[CommandSpec] = &[
         .doc("server", "7.0.0", "Returns a list of command names."),
     CommandSpec::new("info", -2, LOADING | STALE, command_info)
         .acl(CONN_ACL)
-        .doc("server", "2.8.13", "Returns information about one, multiple or all commands."),
+        .doc(
+            "server",
+            "2.8.13",
+            "Returns information about one, multiple or all commands.",
+        ),
     CommandSpec::new("docs", -2, LOADING | STALE, command_docs)
         .acl(CONN_ACL)
-        .doc("server", "7.0.0", "Returns documentary information about one, multiple or all commands."),
+        .doc(
+            "server",
+            "7.0.0",
+            "Returns documentary information about one, multiple or all commands.",
+        ),
     CommandSpec::new("getkeys", -3, LOADING | STALE, command_getkeys)
         .acl(CONN_ACL)
-        .doc("server", "2.8.13", "Extracts the key names from an arbitrary command."),
-    CommandSpec::new("getkeysandflags", -3, LOADING | STALE, command_getkeysandflags)
-        .acl(CONN_ACL)
-        .doc("server", "7.0.0", "Extracts the key names and access flags for an arbitrary command."),
+        .doc(
+            "server",
+            "2.8.13",
+            "Extracts the key names from an arbitrary command.",
+        ),
+    CommandSpec::new(
+        "getkeysandflags",
+        -3,
+        LOADING | STALE,
+        command_getkeysandflags,
+    )
+    .acl(CONN_ACL)
+    .doc(
+        "server",
+        "7.0.0",
+        "Extracts the key names and access flags for an arbitrary command.",
+    ),
     CommandSpec::new("help", 2, LOADING | STALE, command_help)
         .acl(CONN_ACL)
-        .doc("server", "5.0.0", "Returns helpful text about the different subcommands."),
+        .doc(
+            "server",
+            "5.0.0",
+            "Returns helpful text about the different subcommands.",
+        ),
 ];
 
 /// FUNCTION: the library registry exists and is empty until scripting
 /// lands (issue 7); FLUSH and LIST are exact for an empty registry, and
 /// LOAD and the rest answer as unknown subcommands until then.
 static FUNCTION_SUBS: &[CommandSpec] = &[
-    CommandSpec::new("flush", -2, WRITE | NOSCRIPT | NO_MANDATORY_KEYS, function_flush)
-        .acl(&["@scripting"])
-        .doc("scripting", "7.0.0", "Deletes all libraries and functions."),
+    CommandSpec::new(
+        "flush",
+        -2,
+        WRITE | NOSCRIPT | NO_MANDATORY_KEYS,
+        function_flush,
+    )
+    .acl(&["@scripting"])
+    .doc("scripting", "7.0.0", "Deletes all libraries and functions."),
     CommandSpec::new("list", -2, NOSCRIPT, function_list)
         .acl(&["@scripting"])
-        .doc("scripting", "7.0.0", "Returns information about all libraries."),
+        .doc(
+            "scripting",
+            "7.0.0",
+            "Returns information about all libraries.",
+        ),
 ];
 
 fn function_flush(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
@@ -142,18 +244,36 @@ static MEMORY_SUBS: &[CommandSpec] = &[
     CommandSpec::new("usage", -3, READONLY, memory_usage)
         .keys(2, 2, 1)
         .specs(&[KeySpec::new(&["RO"], 2, 0, 1)])
-        .specs(&[KeySpec::new(&["RW", "ACCESS", "UPDATE", "VARIABLE_FLAGS"], 1, 0, 1).notes("RW and ACCESS due to the optional `GET` argument")])
+        .specs(&[
+            KeySpec::new(&["RW", "ACCESS", "UPDATE", "VARIABLE_FLAGS"], 1, 0, 1)
+                .notes("RW and ACCESS due to the optional `GET` argument"),
+        ])
         .doc("server", "4.0.0", "Estimates the memory usage of a key."),
-    CommandSpec::new("stats", 2, 0, memory_stats)
-        .doc("server", "4.0.0", "Returns details about memory usage."),
-    CommandSpec::new("doctor", 2, 0, memory_doctor)
-        .doc("server", "4.0.0", "Outputs a memory problems report."),
-    CommandSpec::new("malloc-stats", 2, 0, memory_malloc_stats)
-        .doc("server", "4.0.0", "Returns the allocator statistics."),
-    CommandSpec::new("purge", 2, 0, memory_purge)
-        .doc("server", "4.0.0", "Asks the allocator to release memory."),
-    CommandSpec::new("help", 2, LOADING | STALE, memory_help)
-        .doc("server", "4.0.0", "Returns helpful text about the different subcommands."),
+    CommandSpec::new("stats", 2, 0, memory_stats).doc(
+        "server",
+        "4.0.0",
+        "Returns details about memory usage.",
+    ),
+    CommandSpec::new("doctor", 2, 0, memory_doctor).doc(
+        "server",
+        "4.0.0",
+        "Outputs a memory problems report.",
+    ),
+    CommandSpec::new("malloc-stats", 2, 0, memory_malloc_stats).doc(
+        "server",
+        "4.0.0",
+        "Returns the allocator statistics.",
+    ),
+    CommandSpec::new("purge", 2, 0, memory_purge).doc(
+        "server",
+        "4.0.0",
+        "Asks the allocator to release memory.",
+    ),
+    CommandSpec::new("help", 2, LOADING | STALE, memory_help).doc(
+        "server",
+        "4.0.0",
+        "Returns helpful text about the different subcommands.",
+    ),
 ];
 
 /// Formats bytes as Redis's `bytesToHuman` does.
@@ -281,10 +401,7 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
             kv!("configured_hz", cfg.hz());
             kv!("lru_clock", ctx.lru_s() & ((1 << 24) - 1));
             kv!("executable", host.executable);
-            kv!(
-                "config_file",
-                srv.config_file.clone().unwrap_or_default()
-            );
+            kv!("config_file", srv.config_file.clone().unwrap_or_default());
             kv!("io_threads_active", 0);
             kv!(
                 "listener0",
@@ -323,8 +440,7 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
                 .all()
                 .iter()
                 .map(|h| {
-                    (h.qbuf.load(Ordering::Relaxed) + h.omem.load(Ordering::Relaxed) + 16384)
-                        as u64
+                    (h.qbuf.load(Ordering::Relaxed) + h.omem.load(Ordering::Relaxed) + 16384) as u64
                 })
                 .sum();
             let overhead = clients_mem;
@@ -337,20 +453,37 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
             kv!("used_memory_peak_human", human_bytes(peak));
             kv!(
                 "used_memory_peak_perc",
-                format!("{:.2}%", if peak == 0 { 100.0 } else { used as f64 * 100.0 / peak as f64 })
+                format!(
+                    "{:.2}%",
+                    if peak == 0 {
+                        100.0
+                    } else {
+                        used as f64 * 100.0 / peak as f64
+                    }
+                )
             );
             kv!("used_memory_overhead", overhead);
             kv!("used_memory_startup", 0);
             kv!("used_memory_dataset", dataset);
             kv!(
                 "used_memory_dataset_perc",
-                format!("{:.2}%", if used == 0 { 0.0 } else { dataset as f64 * 100.0 / used as f64 })
+                format!(
+                    "{:.2}%",
+                    if used == 0 {
+                        0.0
+                    } else {
+                        dataset as f64 * 100.0 / used as f64
+                    }
+                )
             );
             kv!("allocator_allocated", host.allocated);
             kv!("allocator_active", host.active);
             kv!("allocator_resident", host.resident);
             kv!("total_system_memory", host.total_system_memory);
-            kv!("total_system_memory_human", human_bytes(host.total_system_memory));
+            kv!(
+                "total_system_memory_human",
+                human_bytes(host.total_system_memory)
+            );
             kv!("used_memory_lua", 31744);
             kv!("used_memory_vm_eval", 31744);
             kv!("used_memory_lua_human", "31.00K");
@@ -368,13 +501,31 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
             kv!("maxmemory_human", human_bytes(maxmem));
             kv!("maxmemory_policy", cfg.maxmemory_policy());
             let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-            kv!("allocator_frag_ratio", format!("{:.2}", ratio(host.active, host.allocated)));
-            kv!("allocator_frag_bytes", host.active.saturating_sub(host.allocated));
-            kv!("allocator_rss_ratio", format!("{:.2}", ratio(host.resident, host.active)));
-            kv!("allocator_rss_bytes", host.resident.saturating_sub(host.active));
-            kv!("rss_overhead_ratio", format!("{:.2}", ratio(host.rss, host.resident)));
+            kv!(
+                "allocator_frag_ratio",
+                format!("{:.2}", ratio(host.active, host.allocated))
+            );
+            kv!(
+                "allocator_frag_bytes",
+                host.active.saturating_sub(host.allocated)
+            );
+            kv!(
+                "allocator_rss_ratio",
+                format!("{:.2}", ratio(host.resident, host.active))
+            );
+            kv!(
+                "allocator_rss_bytes",
+                host.resident.saturating_sub(host.active)
+            );
+            kv!(
+                "rss_overhead_ratio",
+                format!("{:.2}", ratio(host.rss, host.resident))
+            );
             kv!("rss_overhead_bytes", host.rss as i64 - host.resident as i64);
-            kv!("mem_fragmentation_ratio", format!("{:.2}", ratio(host.rss, used)));
+            kv!(
+                "mem_fragmentation_ratio",
+                format!("{:.2}", ratio(host.rss, used))
+            );
             kv!("mem_fragmentation_bytes", host.rss as i64 - used as i64);
             kv!("mem_not_counted_for_evict", 0);
             kv!("mem_replication_backlog", 0);
@@ -398,9 +549,15 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
             kv!("current_fork_perc", "0.00");
             kv!("current_save_keys_processed", 0);
             kv!("current_save_keys_total", 0);
-            kv!("rdb_changes_since_last_save", st.dirty.load(Ordering::Relaxed));
+            kv!(
+                "rdb_changes_since_last_save",
+                st.dirty.load(Ordering::Relaxed)
+            );
             kv!("rdb_bgsave_in_progress", 0);
-            kv!("rdb_last_save_time", st.lastsave_ms.load(Ordering::Relaxed) / 1000);
+            kv!(
+                "rdb_last_save_time",
+                st.lastsave_ms.load(Ordering::Relaxed) / 1000
+            );
             kv!("rdb_last_bgsave_status", "ok");
             kv!("rdb_last_bgsave_time_sec", -1);
             kv!("rdb_current_bgsave_time_sec", -1);
@@ -424,7 +581,10 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
         "stats" => {
             o.push_str("# Stats\r\n");
             let g = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-            kv!("total_connections_received", g(&st.total_connections_received));
+            kv!(
+                "total_connections_received",
+                g(&st.total_connections_received)
+            );
             kv!("total_commands_processed", g(&st.total_commands_processed));
             kv!("instantaneous_ops_per_sec", st.ops_samples.lock().per_sec());
             kv!("total_net_input_bytes", g(&st.net_input_bytes));
@@ -515,7 +675,11 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
                     continue;
                 }
                 let usec = c.usec.load(Ordering::Relaxed);
-                let per = if calls == 0 { 0.0 } else { usec as f64 / calls as f64 };
+                let per = if calls == 0 {
+                    0.0
+                } else {
+                    usec as f64 / calls as f64
+                };
                 let _ = write!(
                     o,
                     "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
@@ -551,7 +715,11 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
                 if keys == 0 {
                     continue;
                 }
-                let avg = if vol == 0 { 0 } else { (sum / vol as u128) as u64 };
+                let avg = if vol == 0 {
+                    0
+                } else {
+                    (sum / vol as u128) as u64
+                };
                 let _ = write!(o, "db{i}:keys={keys},expires={vol},avg_ttl={avg}\r\n");
             }
         }
@@ -571,11 +739,12 @@ fn config_get(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 
 fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if !args.len().is_multiple_of(2) {
-        return Err(ctx.arity_error());
+        return Err(CmdError::Syntax);
     }
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|c| (c[0], c[1])).collect();
+    let local = is_local(&ctx.client.handle.addr);
     let mut cfg = ctx.server.config.write();
-    cfg.set(&pairs)?;
+    cfg.set_from(&pairs, local)?;
     ctx.server.tunables.refresh(&cfg);
     ctx.server.host.config_changed(&cfg);
     Ok(Frame::ok())
@@ -612,7 +781,9 @@ fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
 
 fn config_rewrite(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     let Some(path) = ctx.server.config_file.clone() else {
-        return Err(CmdError::msg("ERR The server is running without a config file"));
+        return Err(CmdError::msg(
+            "ERR The server is running without a config file",
+        ));
     };
     let original = ctx.server.host.read_file(&path).ok();
     let text = ctx.server.config.read().rewrite(original.as_deref());
@@ -624,16 +795,19 @@ fn config_rewrite(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
 }
 
 fn config_help(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    help_reply(args, &[
-        "GET <pattern>",
-        "    Return parameters matching the glob-like <pattern> and their values.",
-        "SET <directive> <value>",
-        "    Set the configuration <directive> to <value>.",
-        "RESETSTAT",
-        "    Reset statistics reported by the INFO command.",
-        "REWRITE",
-        "    Rewrite the configuration file.",
-    ])
+    help_reply(
+        args,
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    )
 }
 
 fn dbsize(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
@@ -722,13 +896,19 @@ fn memory_usage(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     super::note_lookup(ctx, l);
     Ok(match e {
         None => Frame::Null,
-        Some(e) => Frame::Integer(key_mem_bytes(key.len(), &e.value, e.expire_ms().is_some()) as i64),
+        Some(e) => {
+            Frame::Integer(key_mem_bytes(key.len(), &e.value, e.expire_ms().is_some()) as i64)
+        }
     })
 }
 
 fn memory_stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     let host = ctx.server.host.stats();
-    let peak = ctx.server.peak_memory.load(Ordering::Relaxed).max(host.allocated);
+    let peak = ctx
+        .server
+        .peak_memory
+        .load(Ordering::Relaxed)
+        .max(host.allocated);
     let keys: usize = ctx.server.dbs.iter().map(|d| d.len()).sum();
     let b = |s: &str| Frame::bulk(s);
     let i = |v: u64| Frame::Integer(v as i64);
@@ -738,7 +918,10 @@ fn memory_stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         (b("startup.allocated"), i(0)),
         (b("replication.backlog"), i(0)),
         (b("clients.slaves"), i(0)),
-        (b("clients.normal"), i(ctx.server.clients.len() as u64 * 16384)),
+        (
+            b("clients.normal"),
+            i(ctx.server.clients.len() as u64 * 16384),
+        ),
         (b("cluster.links"), i(0)),
         (b("aof.buffer"), i(0)),
         (b("lua.caches"), i(0)),
@@ -747,13 +930,21 @@ fn memory_stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         (b("keys.count"), i(keys as u64)),
         (
             b("keys.bytes-per-key"),
-            i(if keys == 0 { 0 } else { host.allocated / keys as u64 }),
+            i(if keys == 0 {
+                0
+            } else {
+                host.allocated / keys as u64
+            }),
         ),
         (b("dataset.bytes"), i(host.allocated)),
         (b("dataset.percentage"), Frame::Double(100.0)),
         (
             b("peak.percentage"),
-            Frame::Double(if peak == 0 { 100.0 } else { host.allocated as f64 * 100.0 / peak as f64 }),
+            Frame::Double(if peak == 0 {
+                100.0
+            } else {
+                host.allocated as f64 * 100.0 / peak as f64
+            }),
         ),
         (b("allocator.allocated"), i(host.allocated)),
         (b("allocator.active"), i(host.active)),
@@ -768,15 +959,25 @@ fn memory_stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
             Frame::Bulk(format!("db.{idx}").into_bytes()),
             Frame::Map(vec![
                 (b("overhead.hashtable.main"), i(n as u64 * 16)),
-                (b("overhead.hashtable.expires"), i(db.volatile_len() as u64 * 32)),
+                (
+                    b("overhead.hashtable.expires"),
+                    i(db.volatile_len() as u64 * 32),
+                ),
             ]),
         ));
     }
     m.push((
         b("fragmentation"),
-        Frame::Double(if host.allocated == 0 { 0.0 } else { host.rss as f64 / host.allocated as f64 }),
+        Frame::Double(if host.allocated == 0 {
+            0.0
+        } else {
+            host.rss as f64 / host.allocated as f64
+        }),
     ));
-    m.push((b("fragmentation.bytes"), Frame::Integer(host.rss as i64 - host.allocated as i64)));
+    m.push((
+        b("fragmentation.bytes"),
+        Frame::Integer(host.rss as i64 - host.allocated as i64),
+    ));
     Ok(Frame::Map(m))
 }
 
@@ -806,29 +1007,35 @@ fn memory_purge(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
 }
 
 fn memory_help(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    help_reply(args, &[
-        "DOCTOR",
-        "    Return memory problems reports.",
-        "MALLOC-STATS",
-        "    Return internal statistics report from the memory allocator.",
-        "PURGE",
-        "    Attempt to purge dirty pages for reclamation by the allocator.",
-        "STATS",
-        "    Return information about the memory usage of the server.",
-        "USAGE <key> [SAMPLES <count>]",
-        "    Return memory in bytes used by <key> and its value. Nested values are",
-        "    sampled up to <count> times (default: 5, 0 means sample all).",
-    ])
+    help_reply(
+        args,
+        &[
+            "DOCTOR",
+            "    Return memory problems reports.",
+            "MALLOC-STATS",
+            "    Return internal statistics report from the memory allocator.",
+            "PURGE",
+            "    Attempt to purge dirty pages for reclamation by the allocator.",
+            "STATS",
+            "    Return information about the memory usage of the server.",
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return memory in bytes used by <key> and its value. Nested values are",
+            "    sampled up to <count> times (default: 5, 0 means sample all).",
+        ],
+    )
+}
+
+/// Whether a peer address is the loopback interface (for the `local`
+/// setting of the protected-config options).
+fn is_local(addr: &str) -> bool {
+    addr.starts_with("127.") || addr.starts_with("[::1]") || addr.starts_with("::1")
 }
 
 fn debug_allowed(ctx: &Ctx<'_>) -> bool {
     let mode = ctx.server.config.read().enable_debug_command();
     match mode.as_str() {
         "yes" => true,
-        "local" => {
-            let a = &ctx.client.handle.addr;
-            a.starts_with("127.") || a.starts_with("[::1]") || a.starts_with("::1")
-        }
+        "local" => is_local(&ctx.client.handle.addr),
         _ => false,
     }
 }
@@ -873,9 +1080,10 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         ));
     }
     if is(sub, "log") && args.len() == 3 {
-        ctx.server
-            .host
-            .log("warning", &format!("DEBUG LOG: {}", String::from_utf8_lossy(args[2])));
+        ctx.server.host.log(
+            "warning",
+            &format!("DEBUG LOG: {}", String::from_utf8_lossy(args[2])),
+        );
         return Ok(Frame::ok());
     }
     if is(sub, "protocol") && args.len() == 3 {
@@ -888,20 +1096,23 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(Frame::ok());
     }
     if is(sub, "help") {
-        return help_reply(args, &[
-            "LOG <message>",
-            "    Write <message> to the server log.",
-            "OBJECT <key>",
-            "    Show low level info about the <key> and associated value.",
-            "PROTOCOL <type>",
-            "    Reply with a test value of the specified type.",
-            "SET-ACTIVE-EXPIRE <0|1>",
-            "    Setting it to 0 disables expiring keys in background when they are not",
-            "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-            "    default.",
-            "SLEEP <seconds>",
-            "    Stop the server for <seconds>. Decimals allowed.",
-        ]);
+        return help_reply(
+            args,
+            &[
+                "LOG <message>",
+                "    Write <message> to the server log.",
+                "OBJECT <key>",
+                "    Show low level info about the <key> and associated value.",
+                "PROTOCOL <type>",
+                "    Reply with a test value of the specified type.",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Setting it to 0 disables expiring keys in background when they are not",
+                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                "    default.",
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds>. Decimals allowed.",
+            ],
+        );
     }
     Err(CmdError::owned(format!(
         "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
@@ -1003,7 +1214,10 @@ fn command_reply(t: &Table, id: usize) -> Frame {
                     (Frame::bulk("type"), Frame::bulk("index")),
                     (
                         Frame::bulk("spec"),
-                        Frame::Map(vec![(Frame::bulk("index"), Frame::Integer(i64::from(k.index)))]),
+                        Frame::Map(vec![(
+                            Frame::bulk("index"),
+                            Frame::Integer(i64::from(k.index)),
+                        )]),
                     ),
                 ]),
             ));
@@ -1024,7 +1238,10 @@ fn command_reply(t: &Table, id: usize) -> Frame {
             Frame::Map(m)
         })
         .collect();
-    let subs: Vec<Frame> = t.children(id).map(|(sid, _)| command_reply(t, sid)).collect();
+    let subs: Vec<Frame> = t
+        .children(id)
+        .map(|(sid, _)| command_reply(t, sid))
+        .collect();
     Frame::Array(vec![
         Frame::Bulk(e.full_name.clone().into_bytes()),
         Frame::Integer(i64::from(s.arity)),
@@ -1064,7 +1281,9 @@ fn key_flags_frame(flags: &[&'static str]) -> Frame {
 fn command(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let _ = (ctx, args);
     let t = table();
-    Ok(Frame::Array(t.top_level().map(|(id, _)| command_reply(t, id)).collect()))
+    Ok(Frame::Array(
+        t.top_level().map(|(id, _)| command_reply(t, id)).collect(),
+    ))
 }
 
 fn command_count(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
@@ -1115,7 +1334,9 @@ fn find_named(t: &Table, name: &[u8]) -> Option<usize> {
 fn command_info(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let t = table();
     if args.len() == 2 {
-        return Ok(Frame::Array(t.top_level().map(|(id, _)| command_reply(t, id)).collect()));
+        return Ok(Frame::Array(
+            t.top_level().map(|(id, _)| command_reply(t, id)).collect(),
+        ));
     }
     Ok(Frame::Array(
         args[2..]
@@ -1140,7 +1361,12 @@ fn doc_reply(t: &Table, id: usize) -> Frame {
     }
     let subs: Vec<(Frame, Frame)> = t
         .children(id)
-        .map(|(sid, e)| (Frame::Bulk(e.full_name.clone().into_bytes()), doc_reply(t, sid)))
+        .map(|(sid, e)| {
+            (
+                Frame::Bulk(e.full_name.clone().into_bytes()),
+                doc_reply(t, sid),
+            )
+        })
         .collect();
     if !subs.is_empty() {
         m.push((Frame::bulk("subcommands"), Frame::Map(subs)));
@@ -1157,7 +1383,12 @@ fn command_docs(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     };
     Ok(Frame::Map(
         ids.into_iter()
-            .map(|id| (Frame::Bulk(t.entries[id].full_name.clone().into_bytes()), doc_reply(t, id)))
+            .map(|id| {
+                (
+                    Frame::Bulk(t.entries[id].full_name.clone().into_bytes()),
+                    doc_reply(t, id),
+                )
+            })
             .collect(),
     ))
 }
@@ -1181,7 +1412,9 @@ fn getkeys_generic(args: &[&[u8]], with_flags: bool) -> CmdResult {
         return Err(CmdError::msg("ERR The command has no key arguments"));
     }
     if !spec.arity_ok(inner.len()) {
-        return Err(CmdError::msg("ERR Invalid number of arguments specified for command"));
+        return Err(CmdError::msg(
+            "ERR Invalid number of arguments specified for command",
+        ));
     }
     let pos = spec.key_positions(inner.len());
     let specs = spec.effective_key_specs();
@@ -1220,24 +1453,27 @@ fn command_getkeysandflags(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 fn command_help(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    help_reply(args, &[
-        "(no subcommand)",
-        "    Return details about all Redis commands.",
-        "COUNT",
-        "    Return the total number of commands in this Redis server.",
-        "LIST",
-        "    Return a list of all commands in this Redis server.",
-        "INFO [<command-name> ...]",
-        "    Return details about multiple Redis commands.",
-        "    If no command names are given, documentation details for all",
-        "    commands are returned.",
-        "DOCS [<command-name> ...]",
-        "    Return documentation details about multiple Redis commands.",
-        "    If no command names are given, documentation details for all",
-        "    commands are returned.",
-        "GETKEYS <full-command>",
-        "    Return the keys from a full Redis command.",
-        "GETKEYSANDFLAGS <full-command>",
-        "    Return the keys and the access flags from a full Redis command.",
-    ])
+    help_reply(
+        args,
+        &[
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
+        ],
+    )
 }

@@ -23,33 +23,61 @@ const CONN: &[&str] = &["@connection"];
 
 /// The connection family's commands.
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("ping", -1, FAST, ping)
-        .acl(CONN)
-        .doc("connection", "1.0.0", "Returns the server's liveliness response."),
-    CommandSpec::new("echo", 2, FAST, echo)
-        .acl(CONN)
-        .doc("connection", "1.0.0", "Returns the given string."),
-    CommandSpec::new("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, quit)
-        .acl(CONN)
-        .doc("connection", "1.0.0", "Closes the connection."),
-    CommandSpec::new("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, reset)
-        .acl(CONN)
-        .doc("connection", "6.2.0", "Resets the connection."),
+    CommandSpec::new("ping", -1, FAST, ping).acl(CONN).doc(
+        "connection",
+        "1.0.0",
+        "Returns the server's liveliness response.",
+    ),
+    CommandSpec::new("echo", 2, FAST, echo).acl(CONN).doc(
+        "connection",
+        "1.0.0",
+        "Returns the given string.",
+    ),
+    CommandSpec::new(
+        "quit",
+        -1,
+        ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
+        quit,
+    )
+    .acl(CONN)
+    .doc("connection", "1.0.0", "Closes the connection."),
+    CommandSpec::new(
+        "reset",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        reset,
+    )
+    .acl(CONN)
+    .doc("connection", "6.2.0", "Resets the connection."),
     CommandSpec::new("select", 2, LOADING | STALE | FAST, select)
         .acl(CONN)
         .doc("connection", "1.0.0", "Changes the selected database."),
     CommandSpec::new("swapdb", 3, WRITE | FAST | EXCLUSIVE, swapdb)
         .acl(&["@keyspace", "@dangerous"])
         .doc("server", "4.0.0", "Swaps two Redis databases."),
-    CommandSpec::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, hello)
-        .acl(CONN)
-        .doc("connection", "6.0.0", "Handshakes with the Redis server."),
-    CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, auth)
-        .acl(CONN)
-        .doc("connection", "1.0.0", "Authenticates the connection."),
+    CommandSpec::new(
+        "hello",
+        -1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        hello,
+    )
+    .acl(CONN)
+    .doc("connection", "6.0.0", "Handshakes with the Redis server."),
+    CommandSpec::new(
+        "auth",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        auth,
+    )
+    .acl(CONN)
+    .doc("connection", "1.0.0", "Authenticates the connection."),
     CommandSpec::new("client", -2, 0, container)
         .acl(CONN)
-        .doc("connection", "2.4.0", "A container for client connection commands.")
+        .doc(
+            "connection",
+            "2.4.0",
+            "A container for client connection commands.",
+        )
         .subs(CLIENT_SUBS),
 ];
 
@@ -58,7 +86,11 @@ const CLIENT_FLAGS: u32 = NOSCRIPT | LOADING | STALE;
 static CLIENT_SUBS: &[CommandSpec] = &[
     CommandSpec::new("id", 2, CLIENT_FLAGS, client_id)
         .acl(CONN)
-        .doc("connection", "5.0.0", "Returns the unique client ID of the connection."),
+        .doc(
+            "connection",
+            "5.0.0",
+            "Returns the unique client ID of the connection.",
+        ),
     CommandSpec::new("setname", 3, CLIENT_FLAGS, client_setname)
         .acl(CONN)
         .doc("connection", "2.6.9", "Sets the connection name."),
@@ -70,34 +102,66 @@ static CLIENT_SUBS: &[CommandSpec] = &[
         .doc("connection", "2.4.0", "Lists open connections."),
     CommandSpec::new("info", 2, CLIENT_FLAGS, client_info)
         .acl(CONN)
-        .doc("connection", "6.2.0", "Returns information about the connection."),
+        .doc(
+            "connection",
+            "6.2.0",
+            "Returns information about the connection.",
+        ),
     CommandSpec::new("kill", -3, ADMIN | CLIENT_FLAGS, client_kill)
         .acl(CONN)
         .doc("connection", "2.4.0", "Terminates open connections."),
     CommandSpec::new("setinfo", 4, CLIENT_FLAGS, client_setinfo)
         .acl(CONN)
-        .doc("connection", "7.2.0", "Sets information specific to the client or connection."),
+        .doc(
+            "connection",
+            "7.2.0",
+            "Sets information specific to the client or connection.",
+        ),
     CommandSpec::new("no-evict", 3, ADMIN | CLIENT_FLAGS, client_no_evict)
         .acl(CONN)
-        .doc("connection", "7.0.0", "Sets the client eviction mode of the connection."),
+        .doc(
+            "connection",
+            "7.0.0",
+            "Sets the client eviction mode of the connection.",
+        ),
     CommandSpec::new("no-touch", 3, CLIENT_FLAGS, client_no_touch)
         .acl(CONN)
-        .doc("connection", "7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys."),
+        .doc(
+            "connection",
+            "7.2.0",
+            "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+        ),
     CommandSpec::new("reply", 3, CLIENT_FLAGS, client_reply)
         .acl(CONN)
-        .doc("connection", "3.2.0", "Instructs the server whether to reply to commands."),
+        .doc(
+            "connection",
+            "3.2.0",
+            "Instructs the server whether to reply to commands.",
+        ),
     CommandSpec::new("pause", -3, ADMIN | CLIENT_FLAGS, client_pause)
         .acl(CONN)
         .doc("connection", "3.0.0", "Suspends commands processing."),
     CommandSpec::new("unpause", 2, ADMIN | CLIENT_FLAGS, client_unpause)
         .acl(CONN)
-        .doc("connection", "6.2.0", "Resumes processing commands from paused clients."),
+        .doc(
+            "connection",
+            "6.2.0",
+            "Resumes processing commands from paused clients.",
+        ),
     CommandSpec::new("unblock", -3, ADMIN | CLIENT_FLAGS, client_unblock)
         .acl(CONN)
-        .doc("connection", "5.0.0", "Unblocks a client blocked by a blocking command from a different connection."),
+        .doc(
+            "connection",
+            "5.0.0",
+            "Unblocks a client blocked by a blocking command from a different connection.",
+        ),
     CommandSpec::new("help", 2, LOADING | STALE, client_help)
         .acl(CONN)
-        .doc("connection", "5.0.0", "Returns helpful text about the different subcommands."),
+        .doc(
+            "connection",
+            "5.0.0",
+            "Returns helpful text about the different subcommands.",
+        ),
 ];
 
 fn ping(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
@@ -253,12 +317,18 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     }
     if let Some(v) = ver {
         ctx.client.resp = v;
-        ctx.client.handle.resp.store(u32::from(v), Ordering::Relaxed);
+        ctx.client
+            .handle
+            .resp
+            .store(u32::from(v), Ordering::Relaxed);
     }
     Ok(Frame::Map(vec![
         (Frame::bulk("server"), Frame::bulk("redis")),
         (Frame::bulk("version"), Frame::bulk(REDIS_VERSION)),
-        (Frame::bulk("proto"), Frame::Integer(i64::from(ctx.client.resp))),
+        (
+            Frame::bulk("proto"),
+            Frame::Integer(i64::from(ctx.client.resp)),
+        ),
         (Frame::bulk("id"), Frame::Integer(ctx.client.id() as i64)),
         (Frame::bulk("mode"), Frame::bulk("standalone")),
         (Frame::bulk("role"), Frame::bulk("master")),
@@ -395,7 +465,13 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if args.len() == 3 {
         // Old form: CLIENT KILL addr:port.
         let addr = String::from_utf8_lossy(args[2]);
-        let Some(h) = ctx.server.clients.all().into_iter().find(|h| h.addr == addr) else {
+        let Some(h) = ctx
+            .server
+            .clients
+            .all()
+            .into_iter()
+            .find(|h| h.addr == addr)
+        else {
             return Err(CmdError::msg("ERR No such client"));
         };
         if h.id == me {
@@ -462,9 +538,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             || laddr.as_ref().is_some_and(|a| *a != h.laddr)
             || user.as_ref().is_some_and(|u| u.as_slice() != b"default")
             || typ.as_ref().is_some_and(|t| t.as_slice() != b"normal")
-            || maxage.is_some_and(|m| {
-                (ctx.now_ms.saturating_sub(h.created_ms) / 1000) as i64 <= m
-            })
+            || maxage.is_some_and(|m| (ctx.now_ms.saturating_sub(h.created_ms) / 1000) as i64 <= m)
         {
             continue;
         }
@@ -600,54 +674,57 @@ fn client_unblock(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 fn client_help(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    help_reply(args, &[
-        "GETNAME",
-        "    Return the name of the current connection.",
-        "ID",
-        "    Return the ID of the current connection.",
-        "INFO",
-        "    Return information about the current client connection.",
-        "KILL <ip:port>",
-        "    Kill connection made from <ip:port>.",
-        "KILL <option> <value> [<option> <value> [...]]",
-        "    Kill connections. Options are:",
-        "    * ADDR (<ip:port>|<unixsocket>:0)",
-        "      Kill connections made from the specified address",
-        "    * LADDR (<ip:port>|<unixsocket>:0)",
-        "      Kill connections made to specified local address",
-        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
-        "      Kill connections by type.",
-        "    * USER <username>",
-        "      Kill connections authenticated by <username>.",
-        "    * SKIPME (YES|NO)",
-        "      Skip killing current connection (default: yes).",
-        "    * ID <client-id>",
-        "      Kill connections by client id.",
-        "    * MAXAGE <maxage>",
-        "      Kill connections older than the specified age.",
-        "LIST [options ...]",
-        "    Return information about client connections. Options:",
-        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
-        "      Return clients of specified type.",
-        "UNPAUSE",
-        "    Stop the current client pause, resuming traffic.",
-        "PAUSE <timeout> [WRITE|ALL]",
-        "    Suspend all, or just write, clients for <timeout> milliseconds.",
-        "REPLY (ON|OFF|SKIP)",
-        "    Control the replies sent to the current connection.",
-        "SETNAME <name>",
-        "    Assign the name <name> to the current connection.",
-        "SETINFO <option> <value>",
-        "    Set client meta attr. Options are:",
-        "    * LIB-NAME: the client lib name.",
-        "    * LIB-VER: the client lib version.",
-        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
-        "    Unblock the specified blocked client.",
-        "NO-EVICT (ON|OFF)",
-        "    Protect current client connection from eviction.",
-        "NO-TOUCH (ON|OFF)",
-        "    Will not touch LRU/LFU stats when this mode is on.",
-    ])
+    help_reply(
+        args,
+        &[
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "    * ID <client-id>",
+            "      Kill connections by client id.",
+            "    * MAXAGE <maxage>",
+            "      Kill connections older than the specified age.",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "SETINFO <option> <value>",
+            "    Set client meta attr. Options are:",
+            "    * LIB-NAME: the client lib name.",
+            "    * LIB-VER: the client lib version.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
+            "NO-TOUCH (ON|OFF)",
+            "    Will not touch LRU/LFU stats when this mode is on.",
+        ],
+    )
 }
 
 /// How long a command must wait because of CLIENT PAUSE: the Unix ms the

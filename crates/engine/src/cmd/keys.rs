@@ -4,13 +4,13 @@
 use ferrokey_resp::Frame;
 use rand::Rng;
 
-use super::{help_reply, dirty, is, lookup_read, lookup_write, parse_db, parse_int};
-use crate::command::{KeySpec, flags::*, CommandSpec, Ctx};
+use super::{dirty, help_reply, is, lookup_read, lookup_write, parse_db, parse_int};
+use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::config::glob_match;
 use crate::error::{unknown_subcommand, CmdError, CmdResult};
 use crate::keyspace::{shard_of, Entry, Locked, Shard, SHARDS, SHARD_BITS};
-use parking_lot::MutexGuard;
 use crate::value::Str;
+use parking_lot::MutexGuard;
 
 const KS: &[&str] = &["@keyspace"];
 
@@ -124,28 +124,48 @@ static OBJECT_SUBS: &[CommandSpec] = &[
         .specs(&[KeySpec::new(&["RO"], 2, 0, 1)])
         .tips(&["NONDETERMINISTIC_OUTPUT"])
         .acl(KS)
-        .doc("generic", "2.2.3", "Returns the internal encoding of a Redis object."),
+        .doc(
+            "generic",
+            "2.2.3",
+            "Returns the internal encoding of a Redis object.",
+        ),
     CommandSpec::new("freq", 3, READONLY, object_freq)
         .keys(2, 2, 1)
         .specs(&[KeySpec::new(&["RO"], 2, 0, 1)])
         .tips(&["NONDETERMINISTIC_OUTPUT"])
         .acl(KS)
-        .doc("generic", "4.0.0", "Returns the logarithmic access frequency counter of a Redis object."),
+        .doc(
+            "generic",
+            "4.0.0",
+            "Returns the logarithmic access frequency counter of a Redis object.",
+        ),
     CommandSpec::new("idletime", 3, READONLY, object_idletime)
         .keys(2, 2, 1)
         .specs(&[KeySpec::new(&["RO"], 2, 0, 1)])
         .tips(&["NONDETERMINISTIC_OUTPUT"])
         .acl(KS)
-        .doc("generic", "2.2.3", "Returns the time since the last access to a Redis object."),
+        .doc(
+            "generic",
+            "2.2.3",
+            "Returns the time since the last access to a Redis object.",
+        ),
     CommandSpec::new("refcount", 3, READONLY, object_refcount)
         .keys(2, 2, 1)
         .specs(&[KeySpec::new(&["RO"], 2, 0, 1)])
         .tips(&["NONDETERMINISTIC_OUTPUT"])
         .acl(KS)
-        .doc("generic", "2.2.3", "Returns the reference count of a value of a key."),
+        .doc(
+            "generic",
+            "2.2.3",
+            "Returns the reference count of a value of a key.",
+        ),
     CommandSpec::new("help", 2, LOADING | STALE, object_help)
         .acl(KS)
-        .doc("generic", "6.2.0", "Returns helpful text about the different subcommands."),
+        .doc(
+            "generic",
+            "6.2.0",
+            "Returns helpful text about the different subcommands.",
+        ),
 ];
 
 /// The handler of a container command; never reached, because the
@@ -273,11 +293,17 @@ fn lock_pair<'a>(ctx: &Ctx<'a>, (db_a, hs): (usize, u64), (db_b, hd): (usize, u6
     if (db_a, sa) < (db_b, sb) {
         let src = dbs[db_a].lock(sa);
         let dst = dbs[db_b].lock(sb);
-        Pair { src, dst: Some(dst) }
+        Pair {
+            src,
+            dst: Some(dst),
+        }
     } else {
         let dst = dbs[db_b].lock(sb);
         let src = dbs[db_a].lock(sa);
-        Pair { src, dst: Some(dst) }
+        Pair {
+            src,
+            dst: Some(dst),
+        }
     }
 }
 
@@ -299,7 +325,9 @@ fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     }
     let db_a = ctx.client.db;
     if db_a == db_b && src == dst {
-        return Err(CmdError::msg("ERR source and destination objects are the same"));
+        return Err(CmdError::msg(
+            "ERR source and destination objects are the same",
+        ));
     }
     let (hs, hd) = (ctx.hash(src), ctx.hash(dst));
     let now = ctx.now_ms;
@@ -323,7 +351,9 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let db_b = parse_db(ctx, args[2])?;
     let db_a = ctx.client.db;
     if db_a == db_b {
-        return Err(CmdError::msg("ERR source and destination objects are the same"));
+        return Err(CmdError::msg(
+            "ERR source and destination objects are the same",
+        ));
     }
     let h = ctx.hash(key);
     let now = ctx.now_ms;
@@ -542,35 +572,39 @@ fn object_idletime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Err(CmdError::msg("ERR An LRU maxmemory policy is selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
     let now = ctx.lru_s();
-    Ok(
-        with_entry(ctx, args[2], |e| Frame::Integer(i64::from(now.saturating_sub(e.lru_s))))
-            .unwrap_or(Frame::Null),
-    )
+    Ok(with_entry(ctx, args[2], |e| {
+        Frame::Integer(i64::from(now.saturating_sub(e.lru_s)))
+    })
+    .unwrap_or(Frame::Null))
 }
 
 fn object_refcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(with_entry(ctx, args[2], |e| {
-        let shared = matches!(e.value, crate::value::Value::Str(Str::Int(i)) if (0..10000).contains(&i));
+        let shared =
+            matches!(e.value, crate::value::Value::Str(Str::Int(i)) if (0..10000).contains(&i));
         Frame::Integer(if shared { i64::from(i32::MAX) } else { 1 })
     })
     .unwrap_or(Frame::Null))
 }
 
 fn object_help(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    help_reply(args, &[
-        "ENCODING <key>",
-        "    Return the kind of internal representation used in order to store the value",
-        "    associated with a <key>.",
-        "FREQ <key>",
-        "    Return the access frequency index of the <key>. The returned integer is",
-        "    proportional to the logarithm of the recent access frequency of the key.",
-        "IDLETIME <key>",
-        "    Return the idle time of the <key>, that is the approximated number of",
-        "    seconds elapsed since the last access to the key.",
-        "REFCOUNT <key>",
-        "    Return the number of references of the value associated with the specified",
-        "    <key>.",
-    ])
+    help_reply(
+        args,
+        &[
+            "ENCODING <key>",
+            "    Return the kind of internal representation used in order to store the value",
+            "    associated with a <key>.",
+            "FREQ <key>",
+            "    Return the access frequency index of the <key>. The returned integer is",
+            "    proportional to the logarithm of the recent access frequency of the key.",
+            "IDLETIME <key>",
+            "    Return the idle time of the <key>, that is the approximated number of",
+            "    seconds elapsed since the last access to the key.",
+            "REFCOUNT <key>",
+            "    Return the number of references of the value associated with the specified",
+            "    <key>.",
+        ],
+    )
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -62,7 +62,8 @@ pub fn parse_float(arg: &[u8]) -> Option<f64> {
 
 /// Parses a database index for SELECT, MOVE, COPY DB, SWAPDB.
 pub fn parse_db(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, CmdError> {
-    let n = parse_int(arg).map_err(|_| CmdError::msg("ERR value is not an integer or out of range"))?;
+    let n =
+        parse_int(arg).map_err(|_| CmdError::msg("ERR value is not an integer or out of range"))?;
     if n < 0 || n as usize >= ctx.server.dbs.len() {
         return Err(CmdError::DbIndex);
     }
@@ -72,7 +73,10 @@ pub fn parse_db(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, CmdError> {
 /// Counts a lazy expiry in the statistics.
 pub fn note_lookup(ctx: &Ctx<'_>, l: Lookup) {
     if l == Lookup::Expired {
-        ctx.server.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
+        ctx.server
+            .stats
+            .expired_keys
+            .fetch_add(1, Ordering::Relaxed);
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use ferrokey_resp::Frame;
 
 use crate::client::{Multi, Watch};
-use crate::command::{KeySpec, execute_inner, flags::*, CommandSpec, Ctx};
+use crate::command::{execute_inner, flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::shard_of;
 
@@ -17,23 +17,60 @@ const TX: &[&str] = &["@transaction"];
 
 /// The transaction family's commands.
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, multi)
-        .acl(TX)
-        .doc("transactions", "1.2.0", "Starts a transaction."),
-    CommandSpec::new("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | EXCLUSIVE, exec)
-        .acl(TX)
-        .doc("transactions", "1.2.0", "Executes all commands in a transaction."),
-    CommandSpec::new("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, discard)
-        .acl(TX)
-        .doc("transactions", "2.0.0", "Discards a transaction."),
-    CommandSpec::new("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, watch)
-        .keys(1, -1, 1)
-        .specs(&[KeySpec::new(&["RO"], 1, -1, 1)])
-        .acl(TX)
-        .doc("transactions", "2.2.0", "Monitors changes to keys to determine the execution of a transaction."),
-    CommandSpec::new("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, unwatch)
-        .acl(TX)
-        .doc("transactions", "2.2.0", "Forgets about watched keys of a transaction."),
+    CommandSpec::new(
+        "multi",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        multi,
+    )
+    .acl(TX)
+    .doc("transactions", "1.2.0", "Starts a transaction."),
+    CommandSpec::new(
+        "exec",
+        1,
+        NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | EXCLUSIVE,
+        exec,
+    )
+    .acl(TX)
+    .doc(
+        "transactions",
+        "1.2.0",
+        "Executes all commands in a transaction.",
+    ),
+    CommandSpec::new(
+        "discard",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        discard,
+    )
+    .acl(TX)
+    .doc("transactions", "2.0.0", "Discards a transaction."),
+    CommandSpec::new(
+        "watch",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        watch,
+    )
+    .keys(1, -1, 1)
+    .specs(&[KeySpec::new(&["RO"], 1, -1, 1)])
+    .acl(TX)
+    .doc(
+        "transactions",
+        "2.2.0",
+        "Monitors changes to keys to determine the execution of a transaction.",
+    ),
+    CommandSpec::new(
+        "unwatch",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        unwatch,
+    )
+    .acl(TX)
+    .doc(
+        "transactions",
+        "2.2.0",
+        "Forgets about watched keys of a transaction.",
+    ),
 ];
 
 fn multi(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
@@ -60,7 +97,12 @@ fn watch(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     }
     let db = ctx.client.db;
     for key in &args[1..] {
-        if ctx.client.watched.iter().any(|w| w.db == db && &*w.key == *key) {
+        if ctx
+            .client
+            .watched
+            .iter()
+            .any(|w| w.db == db && &*w.key == *key)
+        {
             continue;
         }
         let h = ctx.hash(key);
@@ -114,7 +156,9 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     let mut replies = Vec::with_capacity(m.queue.len());
     for cmd in &m.queue {
         let argv: Vec<&[u8]> = cmd.iter().map(Vec::as_slice).collect();
-        replies.push(execute_inner(ctx.server, ctx.client, &argv, ctx.now_us, true));
+        replies.push(execute_inner(
+            ctx.server, ctx.client, &argv, ctx.now_us, true,
+        ));
     }
     Ok(Frame::Array(replies))
 }

@@ -3,10 +3,10 @@
 use ferrokey_resp::Frame;
 
 use super::{as_str, as_str_mut, dirty, is, lookup_read, lookup_write, parse_int};
-use crate::longdouble::LongDouble;
-use crate::command::{KeySpec, flags::*, CommandSpec, Ctx};
+use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::{shard_of, Locked};
+use crate::longdouble::LongDouble;
 use crate::value::{Str, Value};
 
 const STR: &[&str] = &["@string"];
@@ -174,7 +174,14 @@ pub fn expire_deadline(
 
 /// Stores a string, honouring the TTL choice. Handles a deadline already
 /// past by deleting the key, as Redis does.
-fn store(ctx: &Ctx<'_>, shard: &mut crate::keyspace::Shard, h: u64, key: &[u8], value: Str, ttl: Ttl) {
+fn store(
+    ctx: &Ctx<'_>,
+    shard: &mut crate::keyspace::Shard,
+    h: u64,
+    key: &[u8],
+    value: Str,
+    ttl: Ttl,
+) {
     let expire = match ttl {
         Ttl::Clear => 0,
         Ttl::At(ms) => ms,
@@ -186,7 +193,14 @@ fn store(ctx: &Ctx<'_>, shard: &mut crate::keyspace::Shard, h: u64, key: &[u8], 
     if expire != 0 && expire <= ctx.now_ms {
         shard.remove(h, key);
     } else {
-        shard.insert(&ctx.server.hasher, h, key, Value::Str(value), expire, ctx.lru_s());
+        shard.insert(
+            &ctx.server.hasher,
+            h,
+            key,
+            Value::Str(value),
+            expire,
+            ctx.lru_s(),
+        );
     }
     dirty(ctx, 1);
 }
@@ -206,7 +220,11 @@ struct StrOpts<'a> {
     expire: Option<(&'static str, &'a [u8])>,
 }
 
-fn parse_str_opts<'a>(args: &[&'a [u8]], from: usize, for_set: bool) -> Result<StrOpts<'a>, CmdError> {
+fn parse_str_opts<'a>(
+    args: &[&'a [u8]],
+    from: usize,
+    for_set: bool,
+) -> Result<StrOpts<'a>, CmdError> {
     let mut o = StrOpts::default();
     let mut j = from;
     while j < args.len() {
@@ -290,7 +308,14 @@ fn setnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if lookup_write(ctx, &mut shard, h, args[1]).is_some() {
         return Ok(Frame::Integer(0));
     }
-    store(ctx, &mut shard, h, args[1], Str::from_bytes(args[2]), Ttl::Clear);
+    store(
+        ctx,
+        &mut shard,
+        h,
+        args[1],
+        Str::from_bytes(args[2]),
+        Ttl::Clear,
+    );
     Ok(Frame::Integer(1))
 }
 
@@ -298,7 +323,14 @@ fn setex_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], seconds: bool) -> CmdResult 
     let deadline = expire_deadline(ctx, args[2], seconds, true)?;
     let h = ctx.hash(args[1]);
     let mut shard = ctx.db().lock(shard_of(h));
-    store(ctx, &mut shard, h, args[1], Str::from_bytes(args[3]), Ttl::At(deadline));
+    store(
+        ctx,
+        &mut shard,
+        h,
+        args[1],
+        Str::from_bytes(args[3]),
+        Ttl::At(deadline),
+    );
     Ok(Frame::ok())
 }
 
@@ -317,7 +349,14 @@ fn getset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         None => Frame::Null,
         Some(e) => Frame::Bulk(as_str(e)?.to_vec()),
     };
-    store(ctx, &mut shard, h, args[1], Str::from_bytes(args[2]), Ttl::Clear);
+    store(
+        ctx,
+        &mut shard,
+        h,
+        args[1],
+        Str::from_bytes(args[2]),
+        Ttl::Clear,
+    );
     Ok(old)
 }
 
@@ -351,7 +390,11 @@ fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             dirty(ctx, 1);
         }
         Some(Ttl::Clear) => {
-            if shard.peek(h, args[1], ctx.now_ms).and_then(|e| e.expire_ms()).is_some() {
+            if shard
+                .peek(h, args[1], ctx.now_ms)
+                .and_then(|e| e.expire_ms())
+                .is_some()
+            {
                 shard.set_expire(h, args[1], 0);
                 dirty(ctx, 1);
             }
@@ -427,7 +470,14 @@ fn append(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let len = match lookup_write(ctx, &mut shard, h, args[1]) {
         None => {
             let len = args[2].len();
-            store(ctx, &mut shard, h, args[1], Str::from_bytes(args[2]), Ttl::Clear);
+            store(
+                ctx,
+                &mut shard,
+                h,
+                args[1],
+                Str::from_bytes(args[2]),
+                Ttl::Clear,
+            );
             len
         }
         Some(e) => {
@@ -446,10 +496,12 @@ fn append(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 fn strlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let h = ctx.hash(args[1]);
     let mut shard = ctx.db().lock(shard_of(h));
-    Ok(Frame::Integer(match lookup_read(ctx, &mut shard, h, args[1]) {
-        None => 0,
-        Some(e) => as_str(e)?.len() as i64,
-    }))
+    Ok(Frame::Integer(
+        match lookup_read(ctx, &mut shard, h, args[1]) {
+            None => 0,
+            Some(e) => as_str(e)?.len() as i64,
+        },
+    ))
 }
 
 fn getrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {

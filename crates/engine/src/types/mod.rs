@@ -54,12 +54,65 @@ impl Limits {
     };
 
     /// The thresholds in force for a command.
-    pub fn of(_ctx: &crate::command::Ctx<'_>) -> Limits {
-        // TODO(config): read `list-max-listpack-size`, `hash-max-listpack-*`,
-        // `set-max-intset-entries`, `set-max-listpack-*` and
-        // `zset-max-listpack-*` from `ctx.server.config.read()` once Config
-        // has getters for them.
-        Limits::DEFAULT
+    pub fn of(ctx: &crate::command::Ctx<'_>) -> Limits {
+        ctx.server.tunables.limits.load()
+    }
+
+    /// The thresholds a configuration sets.
+    pub fn from_config(c: &crate::config::Config) -> Limits {
+        let u = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        Limits {
+            list_max_listpack_size: c.list_max_listpack_size(),
+            hash_max_listpack_entries: u(c.hash_max_listpack_entries()),
+            hash_max_listpack_value: u(c.hash_max_listpack_value()),
+            set_max_intset_entries: u(c.set_max_intset_entries()),
+            set_max_listpack_entries: u(c.set_max_listpack_entries()),
+            set_max_listpack_value: u(c.set_max_listpack_value()),
+            zset_max_listpack_entries: u(c.zset_max_listpack_entries()),
+            zset_max_listpack_value: u(c.zset_max_listpack_value()),
+        }
+    }
+}
+
+/// [`Limits`] readable without a lock on every collection command; CONFIG
+/// SET stores new values.
+#[derive(Debug, Default)]
+pub struct AtomicLimits([std::sync::atomic::AtomicI64; 8]);
+
+impl AtomicLimits {
+    /// Publishes new thresholds.
+    pub fn store(&self, l: Limits) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let v = [
+            l.list_max_listpack_size,
+            l.hash_max_listpack_entries as i64,
+            l.hash_max_listpack_value as i64,
+            l.set_max_intset_entries as i64,
+            l.set_max_listpack_entries as i64,
+            l.set_max_listpack_value as i64,
+            l.zset_max_listpack_entries as i64,
+            l.zset_max_listpack_value as i64,
+        ];
+        for (a, x) in self.0.iter().zip(v) {
+            a.store(x, Relaxed);
+        }
+    }
+
+    /// The current thresholds.
+    pub fn load(&self) -> Limits {
+        use std::sync::atomic::Ordering::Relaxed;
+        let g = |i: usize| self.0[i].load(Relaxed);
+        let u = |i: usize| usize::try_from(g(i)).unwrap_or(usize::MAX);
+        Limits {
+            list_max_listpack_size: g(0),
+            hash_max_listpack_entries: u(1),
+            hash_max_listpack_value: u(2),
+            set_max_intset_entries: u(3),
+            set_max_listpack_entries: u(4),
+            set_max_listpack_value: u(5),
+            zset_max_listpack_entries: u(6),
+            zset_max_listpack_value: u(7),
+        }
     }
 }
 
