@@ -412,6 +412,7 @@ fn families() -> Vec<&'static [CommandSpec]> {
         crate::cmd::hash::COMMANDS,
         crate::cmd::set::COMMANDS,
         crate::cmd::zset::COMMANDS,
+        crate::cmd::sort::COMMANDS,
         crate::cmd::keys::COMMANDS,
         crate::cmd::multi::COMMANDS,
         crate::cmd::connection::COMMANDS,
