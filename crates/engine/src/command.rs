@@ -408,6 +408,7 @@ pub struct Table {
 fn families() -> Vec<&'static [CommandSpec]> {
     vec![
         crate::cmd::string::COMMANDS,
+        crate::cmd::bitmap::COMMANDS,
         crate::cmd::list::COMMANDS,
         crate::cmd::hash::COMMANDS,
         crate::cmd::set::COMMANDS,

@@ -1208,7 +1208,10 @@ fn db_digest(ctx: &Ctx<'_>) -> [u8; 20] {
                 }
                 let vd = value_digest(&e.value);
                 let exp = e.expire_ms().unwrap_or(0).to_le_bytes();
-                xor_into(&mut acc, &sha1(&[&(i as u64).to_le_bytes(), &e.key, &vd, &exp]));
+                xor_into(
+                    &mut acc,
+                    &sha1(&[&(i as u64).to_le_bytes(), &e.key, &vd, &exp]),
+                );
             }
         }
     }

@@ -55,6 +55,8 @@ static DOCS: &[(&str, &str, &str)] = &[
         "key start end",
     ),
     ("getset", "O(1)", "key value"),
+    ("getbit", "O(1)", "key offset:integer"),
+    ("setbit", "O(1)", "key offset:integer value:integer"),
     ("incr", "O(1)", "key"),
     ("incrby", "O(1)", "key increment"),
     ("incrbyfloat", "O(1)", "key increment:double"),

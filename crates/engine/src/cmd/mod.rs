@@ -1,6 +1,7 @@
 //! Command families and the argument helpers they share.
 
 pub mod admin;
+pub mod bitmap;
 pub mod connection;
 pub mod docs;
 pub mod hash;

@@ -543,3 +543,32 @@ fn string_commands_on_other_types() {
         &["INCR", "hash"],
     ]);
 }
+
+#[test]
+fn setbit_getbit() {
+    diff(&[
+        &["SETBIT", "b", "7", "1"],
+        &["GET", "b"],
+        &["GETBIT", "b", "7"],
+        &["GETBIT", "b", "6"],
+        &["GETBIT", "b", "100000"],
+        &["SETBIT", "b", "7", "0"],
+        &["SETBIT", "b", "100", "1"],
+        &["STRLEN", "b"],
+        &["GETBIT", "nokey", "0"],
+        &["SETBIT", "b", "-1", "1"],
+        &["SETBIT", "b", "4294967296", "1"],
+        &["SETBIT", "b", "4294967295", "2"],
+        &["SETBIT", "b", "abc", "1"],
+        &["GETBIT", "b", "-1"],
+        &["SET", "s", "a"],
+        &["SETBIT", "s", "6", "1"],
+        &["GET", "s"],
+        &["SET", "n", "12"],
+        &["SETBIT", "n", "15", "1"],
+        &["GET", "n"],
+        &["LPUSH", "l", "x"],
+        &["SETBIT", "l", "0", "1"],
+        &["GETBIT", "l", "0"],
+    ]);
+}
