@@ -1514,7 +1514,12 @@ fn getkeys_generic(args: &[&[u8]], with_flags: bool) -> CmdResult {
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let pos = spec.key_positions(inner.len());
+    // Movable keys: SORT's STORE destination depends on the arguments.
+    let pos = if spec.name == "sort" {
+        super::sort::sort_get_keys(inner)
+    } else {
+        spec.key_positions(inner.len())
+    };
     let specs = spec.effective_key_specs();
     Ok(Frame::Array(
         pos.into_iter()

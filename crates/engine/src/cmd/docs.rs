@@ -121,6 +121,16 @@ static DOCS: &[(&str, &str, &str)] = &[
         "O(1) per call; a full iteration, with enough calls for the cursor to come back to 0, is O(N), N being the number of elements in the collection.",
         "cursor [MATCH pattern] [COUNT count] [TYPE type]",
     ),
+    (
+        "sort",
+        "O(N+M*log(M)), N being the number of elements in the list, set or sorted set to sort and M the number of returned elements; O(N) when the elements are not sorted.",
+        "key [BY by-pattern:pattern] [LIMIT offset count] [GET get-pattern:pattern [GET get-pattern:pattern ...]] order=[ASC | DESC] sorting=[ALPHA] [STORE destination:key2]",
+    ),
+    (
+        "sort_ro",
+        "O(N+M*log(M)), N being the number of elements in the list, set or sorted set to sort and M the number of returned elements; O(N) when the elements are not sorted.",
+        "key [BY by-pattern:pattern] [LIMIT offset count] [GET get-pattern:pattern [GET get-pattern:pattern ...]] order=[ASC | DESC] sorting=[ALPHA]",
+    ),
     ("touch", "O(N), N being the number of keys touched.", "key [key ...]"),
     ("ttl", "O(1)", "key"),
     ("type", "O(1)", "key"),
