@@ -134,11 +134,10 @@ impl Shard {
         if e.expire_ms == 0 || e.expire_ms > now_ms {
             return (Lookup::Found, Some(&mut **found.into_mut()));
         }
+        // An expired key is already gone for every client: removing it is
+        // no modification for WATCH (EXEC checks liveness separately).
         let entry = found.remove().0;
         self.expires.remove(&(entry.expire_ms, entry.key));
-        if let Some(w) = self.watched.get_mut(key) {
-            w.epoch += 1;
-        }
         (Lookup::Expired, None)
     }
 
@@ -236,7 +235,12 @@ impl Shard {
                 break;
             }
             let h = hasher.hash(&key);
-            self.remove(h, &key);
+            // Not a modification for WATCH, as for lazy expiry.
+            let _ = self
+                .table
+                .find_entry(h, |e| e.key == key)
+                .map(|o| o.remove());
+            self.expires.pop_first();
             n += 1;
         }
         n
@@ -247,11 +251,40 @@ impl Shard {
         self.table.iter().map(|b| &**b)
     }
 
-    /// Removes every key.
-    pub fn clear(&mut self) {
+    /// Removes every key (FLUSHDB). A watched key counts as modified only
+    /// if it held a live value: flushing a missing or already expired key
+    /// changes nothing a client could see.
+    pub fn clear(&mut self, hasher: &KeyHasher, now_ms: u64) {
+        self.touch_live_watched(hasher, now_ms, None);
         self.table.clear();
         self.expires.clear();
-        self.touch_all();
+    }
+
+    /// Bumps the epoch of every watched key that is live here or, when
+    /// given, in `other` (the data about to replace this shard's).
+    fn touch_live_watched(&mut self, hasher: &KeyHasher, now_ms: u64, other: Option<&Shard>) {
+        if self.watched.is_empty() {
+            return;
+        }
+        let live: Vec<Box<[u8]>> = self
+            .watched
+            .keys()
+            .filter(|k| {
+                let h = hasher.hash(k);
+                self.peek(h, k, now_ms).is_some()
+                    || other.is_some_and(|o| o.peek(h, k, now_ms).is_some())
+            })
+            .cloned()
+            .collect();
+        for k in live {
+            self.touch(&k);
+        }
+    }
+
+    /// Whether some client WATCHes `key`.
+    #[inline]
+    pub fn is_watched(&self, key: &[u8]) -> bool {
+        !self.watched.is_empty() && self.watched.contains_key(key)
     }
 
     /// Records a modification of `key` for WATCH.
@@ -261,13 +294,6 @@ impl Shard {
             if let Some(w) = self.watched.get_mut(key) {
                 w.epoch += 1;
             }
-        }
-    }
-
-    /// Records a modification of every watched key (FLUSHDB, SWAPDB).
-    pub fn touch_all(&mut self) {
-        for w in self.watched.values_mut() {
-            w.epoch += 1;
         }
     }
 
@@ -294,12 +320,13 @@ impl Shard {
     }
 
     /// Swaps the data (not the watch table, which belongs to the database
-    /// index) with another shard, touching every watched key of both.
-    pub fn swap_data(&mut self, other: &mut Shard) {
+    /// index) with another shard (SWAPDB). A watched key counts as modified
+    /// when it is live on either side of the swap.
+    pub fn swap_data(&mut self, other: &mut Shard, hasher: &KeyHasher, now_ms: u64) {
+        self.touch_live_watched(hasher, now_ms, Some(other));
+        other.touch_live_watched(hasher, now_ms, Some(self));
         std::mem::swap(&mut self.table, &mut other.table);
         std::mem::swap(&mut self.expires, &mut other.expires);
-        self.touch_all();
-        other.touch_all();
     }
 
     /// Sum of the TTLs left on volatile keys and their count, for INFO's
@@ -355,12 +382,12 @@ impl Db {
     }
 
     /// Removes every key; returns how many there were.
-    pub fn clear(&self) -> usize {
+    pub fn clear(&self, hasher: &KeyHasher, now_ms: u64) -> usize {
         let mut n = 0;
         for s in self.shards.iter() {
             let mut g = s.lock();
             n += g.len();
-            g.clear();
+            g.clear(hasher, now_ms);
         }
         n
     }

@@ -837,14 +837,19 @@ fn flush_mode(args: &[&[u8]]) -> Result<(), CmdError> {
 
 fn flushdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     flush_mode(args)?;
-    let n = ctx.db().clear();
+    let n = ctx.db().clear(&ctx.server.hasher, ctx.now_ms);
     dirty(ctx, n as u64);
     Ok(Frame::ok())
 }
 
 fn flushall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     flush_mode(args)?;
-    let n: usize = ctx.server.dbs.iter().map(|db| db.clear()).sum();
+    let n: usize = ctx
+        .server
+        .dbs
+        .iter()
+        .map(|db| db.clear(&ctx.server.hasher, ctx.now_ms))
+        .sum();
     dirty(ctx, n as u64 + 1);
     Ok(Frame::ok())
 }

@@ -223,7 +223,7 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         for i in 0..SHARDS {
             let mut ga = da.lock(i);
             let mut gb = db.lock(i);
-            ga.swap_data(&mut gb);
+            ga.swap_data(&mut gb, &ctx.server.hasher, ctx.now_ms);
         }
         super::dirty(ctx, 1);
     }

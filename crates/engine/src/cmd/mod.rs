@@ -115,9 +115,13 @@ pub fn lookup_write<'s>(
     h: u64,
     key: &[u8],
 ) -> Option<&'s mut Entry> {
-    // A write-path lookup counts as a modification for WATCH: the command
-    // is about to change the key (or, rarely, decides not to).
-    shard.touch(key);
+    // A write-path lookup of a live key counts as a modification for
+    // WATCH: the command is about to change it (or, rarely, decides not
+    // to). A missing or expired key is not touched here; creating it goes
+    // through `Shard::insert`, which touches it.
+    if shard.is_watched(key) && shard.peek(h, key, ctx.now_ms).is_some() {
+        shard.touch(key);
+    }
     let (l, e) = shard.lookup(h, key, ctx.now_ms);
     note_lookup(ctx, l);
     e
