@@ -251,7 +251,9 @@ fn scan_full_iterations() {
     );
     s.run(&lines(&[
         &["SCAN", "abc"],
-        &["SCAN", "-1", "COUNT", "1"],
+        // A cursor of -1 is accepted (strtoul wraps it); which keys it
+        // yields depends on each server's table layout, so compare the shape.
+        &["~type", "SCAN", "-1", "COUNT", "1"],
         &["SCAN", "18446744073709551616"],
         &["SCAN", "0", "COUNT", "0"],
         &["SCAN", "0", "COUNT", "-1"],
