@@ -353,6 +353,11 @@ static DOCS: &[(&str, &str, &str)] = &[
         "key member [member ...]",
     ),
     (
+        "zmpop",
+        "O(K) + O(M*log(N)), K being the number of keys given, N the size of the sorted set and M the number of members popped.",
+        "numkeys:integer key [key ...] where=[MIN | MAX] [COUNT count]",
+    ),
+    (
         "zpopmax",
         "O(log(N)*M), N being the size of the sorted set and M the number of members popped.",
         "key [count]",

@@ -53,6 +53,10 @@ pub static COMMANDS: &[CommandSpec] = &[
     z!("zremrangebylex", 4, WRITE, zremrangebylex, "2.8.9", "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed."),
     z!("zpopmin", -2, WRITE | FAST, zpopmin, "5.0.0", "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped."),
     z!("zpopmax", -2, WRITE | FAST, zpopmax, "5.0.0", "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped."),
+    CommandSpec::new("zmpop", -4, WRITE | MOVABLEKEYS, zmpop)
+        .keys(2, 2, 1)
+        .acl(ZS)
+        .doc("sorted-set", "7.0.0", "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped."),
     z!("zrandmember", -2, READONLY, zrandmember, "6.2.0", "Returns one or more random members from a sorted set."),
     z!("zscan", -3, READONLY, zscan, "2.8.0", "Iterates over members and scores of a sorted set."),
     CommandSpec::new("zunion", -3, READONLY | MOVABLEKEYS, zunion)
@@ -765,6 +769,65 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CmdResult {
     drop_if_empty(&mut shard, h, key, ctx.now_ms);
     dirty(ctx, n as u64);
     Ok(Frame::Array(out))
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: pops from the first
+/// non-empty sorted set; replies `[key, [[member, score], ...]]` or null.
+fn zmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let numkeys = super::list::parse_numkeys(args, 1, "ERR numkeys should be greater than 0")?;
+    let where_idx = numkeys
+        .checked_add(2)
+        .filter(|&w| w < args.len())
+        .ok_or(CmdError::Syntax)?;
+    let max = if is(args[where_idx], "max") {
+        true
+    } else if is(args[where_idx], "min") {
+        false
+    } else {
+        return Err(CmdError::Syntax);
+    };
+    let mut count: Option<usize> = None;
+    let mut j = where_idx + 1;
+    while j < args.len() {
+        if count.is_none() && is(args[j], "count") && j + 1 < args.len() {
+            j += 1;
+            match parse_int(args[j]) {
+                Ok(n) if n > 0 => count = Some(n as usize),
+                _ => return Err(CmdError::msg("ERR count should be greater than 0")),
+            }
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    let count = count.unwrap_or(1);
+    let keys = &args[2..where_idx];
+    let hs: Vec<u64> = keys.iter().map(|k| ctx.hash(k)).collect();
+    let mut locked = Locked::new(ctx.db(), hs.iter().copied());
+    for (k, &h) in keys.iter().zip(&hs) {
+        let shard = locked.shard(h);
+        let Some(e) = lookup_write(ctx, shard, h, k) else {
+            continue;
+        };
+        let z = as_zset_mut(e)?;
+        if z.is_empty() {
+            continue;
+        }
+        let n = count.min(z.len());
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let r = if max { z.len() - 1 } else { 0 };
+            let Some((sc, m)) = z.at(r).map(|(sc, m)| (sc, m.to_vec())) else {
+                break;
+            };
+            z.remove(&m);
+            out.push(Frame::Array(vec![Frame::Bulk(m), Frame::Double(sc)]));
+        }
+        drop_if_empty(shard, h, k, ctx.now_ms);
+        dirty(ctx, n as u64);
+        return Ok(Frame::Array(vec![Frame::bulk(k), Frame::Array(out)]));
+    }
+    Ok(Frame::NullArray)
 }
 
 fn zpopmin(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {

@@ -273,3 +273,23 @@ fn resp3_randomkey_and_empty_aggregates() {
         &["~type", "RANDOMKEY"],
     ]);
 }
+
+#[test]
+fn zmpop_differential() {
+    diff(&[
+        &["ZADD", "z1", "1", "a", "2", "b", "3", "c"],
+        &["ZADD", "z2", "5", "x"],
+        &["ZMPOP", "2", "nokey", "z1", "MIN", "COUNT", "2"],
+        &["ZMPOP", "1", "z1", "MAX"],
+        &["EXISTS", "z1"],
+        &["ZMPOP", "2", "z1", "z2", "MAX", "COUNT", "10"],
+        &["ZMPOP", "1", "z2", "MIN"],
+        &["ZMPOP", "0", "z2", "MIN"],
+        &["ZMPOP", "1", "z2", "FOO"],
+        &["ZMPOP", "1", "z2", "MIN", "COUNT", "0"],
+        &["ZMPOP", "1", "z2", "MIN", "COUNT", "1", "COUNT", "2"],
+        &["ZMPOP", "2", "z2"],
+        &["SET", "s", "v"],
+        &["ZMPOP", "1", "s", "MIN"],
+    ]);
+}
