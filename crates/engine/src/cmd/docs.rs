@@ -355,7 +355,7 @@ static DOCS: &[(&str, &str, &str)] = &[
     (
         "zmpop",
         "O(K) + O(M*log(N)), K being the number of keys given, N the size of the sorted set and M the number of members popped.",
-        "numkeys:integer key [key ...] where=[MIN | MAX] [COUNT count]",
+        "numkeys key [key ...] where=<MIN | MAX> [COUNT count]",
     ),
     (
         "zpopmax",

@@ -602,28 +602,7 @@ pub fn parse_numkeys(args: &[&[u8]], at: usize, msg: &'static str) -> Result<usi
 }
 
 fn lmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let numkeys = parse_numkeys(args, 1, "ERR numkeys should be greater than 0")?;
-    let where_idx = numkeys
-        .checked_add(2)
-        .filter(|&w| w < args.len())
-        .ok_or(CmdError::Syntax)?;
-    let head = parse_where(args[where_idx])?;
-    let mut count: Option<usize> = None;
-    let mut j = where_idx + 1;
-    while j < args.len() {
-        if count.is_none() && is(args[j], "count") && j + 1 < args.len() {
-            j += 1;
-            match parse_int(args[j]) {
-                Ok(n) if n > 0 => count = Some(n as usize),
-                _ => return Err(CmdError::msg("ERR count should be greater than 0")),
-            }
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        j += 1;
-    }
-    let count = count.unwrap_or(1);
-    let keys = &args[2..where_idx];
+    let (keys, head, count) = super::parse_mpop(args, "left", "right")?;
     let hs: Vec<u64> = keys.iter().map(|k| ctx.hash(k)).collect();
     let mut locked = Locked::new(ctx.db(), hs.iter().copied());
     for (k, &h) in keys.iter().zip(&hs) {

@@ -187,3 +187,40 @@ pub fn parse_intercard<'a>(args: &[&'a [u8]]) -> Result<(Vec<&'a [u8]>, usize), 
     }
     Ok((keys, limit))
 }
+
+/// Parses `numkeys key [key ...] <first|second> [COUNT count]` for LMPOP and
+/// ZMPOP: returns the keys, whether the first end word (`first`, e.g. LEFT
+/// or MIN) was given, and the count (1 by default).
+pub fn parse_mpop<'a>(
+    args: &[&'a [u8]],
+    first: &str,
+    second: &str,
+) -> Result<(Vec<&'a [u8]>, bool, usize), CmdError> {
+    let numkeys = list::parse_numkeys(args, 1, "ERR numkeys should be greater than 0")?;
+    let where_idx = numkeys
+        .checked_add(2)
+        .filter(|&w| w < args.len())
+        .ok_or(CmdError::Syntax)?;
+    let at_first = if is(args[where_idx], first) {
+        true
+    } else if is(args[where_idx], second) {
+        false
+    } else {
+        return Err(CmdError::Syntax);
+    };
+    let mut count: Option<usize> = None;
+    let mut j = where_idx + 1;
+    while j < args.len() {
+        if count.is_none() && is(args[j], "count") && j + 1 < args.len() {
+            j += 1;
+            match parse_int(args[j]) {
+                Ok(n) if n > 0 => count = Some(n as usize),
+                _ => return Err(CmdError::msg("ERR count should be greater than 0")),
+            }
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    Ok((args[2..where_idx].to_vec(), at_first, count.unwrap_or(1)))
+}

@@ -774,34 +774,8 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CmdResult {
 /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: pops from the first
 /// non-empty sorted set; replies `[key, [[member, score], ...]]` or null.
 fn zmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let numkeys = super::list::parse_numkeys(args, 1, "ERR numkeys should be greater than 0")?;
-    let where_idx = numkeys
-        .checked_add(2)
-        .filter(|&w| w < args.len())
-        .ok_or(CmdError::Syntax)?;
-    let max = if is(args[where_idx], "max") {
-        true
-    } else if is(args[where_idx], "min") {
-        false
-    } else {
-        return Err(CmdError::Syntax);
-    };
-    let mut count: Option<usize> = None;
-    let mut j = where_idx + 1;
-    while j < args.len() {
-        if count.is_none() && is(args[j], "count") && j + 1 < args.len() {
-            j += 1;
-            match parse_int(args[j]) {
-                Ok(n) if n > 0 => count = Some(n as usize),
-                _ => return Err(CmdError::msg("ERR count should be greater than 0")),
-            }
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        j += 1;
-    }
-    let count = count.unwrap_or(1);
-    let keys = &args[2..where_idx];
+    let (keys, min, count) = super::parse_mpop(args, "min", "max")?;
+    let max = !min;
     let hs: Vec<u64> = keys.iter().map(|k| ctx.hash(k)).collect();
     let mut locked = Locked::new(ctx.db(), hs.iter().copied());
     for (k, &h) in keys.iter().zip(&hs) {
