@@ -5,7 +5,7 @@
 //! whole hash is the cursor), so a cursor stays meaningful however shards
 //! grow, shrink or rehash.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
@@ -76,7 +76,10 @@ pub struct Shard {
     table: HashTable<Box<Entry>>,
     /// (deadline, key) for every key with a TTL, so that the active expiry
     /// cycle finds due keys without scanning.
-    expires: BTreeSet<(u64, Box<[u8]>)>,
+    /// Keyed by (deadline, key hash) rather than a copy of the key, which
+    /// keeps a volatile key's extra cost to one small tree slot; the count
+    /// covers two keys sharing both hash and deadline.
+    expires: BTreeMap<(u64, u64), u32>,
     /// Keys some client WATCHes: how many watchers, and an epoch bumped on
     /// every change to the key, which EXEC compares with the epoch seen at
     /// WATCH time. Empty unless someone watches, so writes pay one check.
@@ -116,7 +119,7 @@ impl Shard {
 
     /// Number of keys with a TTL.
     pub fn volatile_len(&self) -> usize {
-        self.expires.len()
+        self.expires.values().map(|&n| n as usize).sum()
     }
 
     fn find_mut(&mut self, h: u64, key: &[u8]) -> Option<&mut Entry> {
@@ -137,7 +140,7 @@ impl Shard {
         // An expired key is already gone for every client: removing it is
         // no modification for WATCH (EXEC checks liveness separately).
         let entry = found.remove().0;
-        self.expires.remove(&(entry.expire_ms, entry.key));
+        unindex_in(&mut self.expires, entry.expire_ms, h);
         (Lookup::Expired, None)
     }
 
@@ -163,9 +166,7 @@ impl Shard {
     ) -> Option<Entry> {
         let old = self.remove(h, key);
         self.touch(key);
-        if expire_ms != 0 {
-            self.expires.insert((expire_ms, key.into()));
-        }
+        self.index(expire_ms, h);
         self.table.insert_unique(
             h,
             Box::new(Entry {
@@ -200,9 +201,7 @@ impl Shard {
             .remove()
             .0;
         self.touch(key);
-        if entry.expire_ms != 0 {
-            self.expires.remove(&(entry.expire_ms, entry.key.clone()));
-        }
+        self.unindex(entry.expire_ms, h);
         Some(*entry)
     }
 
@@ -214,33 +213,46 @@ impl Shard {
         };
         let old = std::mem::replace(&mut e.expire_ms, expire_ms);
         self.touch(key);
-        if old != 0 {
-            self.expires.remove(&(old, key.into()));
-        }
-        if expire_ms != 0 {
-            self.expires.insert((expire_ms, key.into()));
-        }
+        self.unindex(old, h);
+        self.index(expire_ms, h);
         true
+    }
+
+    /// Adds a deadline to the index (0: none).
+    fn index(&mut self, deadline: u64, h: u64) {
+        if deadline != 0 {
+            *self.expires.entry((deadline, h)).or_insert(0) += 1;
+        }
+    }
+
+    /// Removes a deadline from the index (0: none).
+    fn unindex(&mut self, deadline: u64, h: u64) {
+        unindex_in(&mut self.expires, deadline, h);
     }
 
     /// Removes up to `budget` keys whose deadline is at or before `now_ms`;
     /// returns how many were removed.
-    pub fn expire_due(&mut self, hasher: &KeyHasher, now_ms: u64, budget: usize) -> usize {
+    pub fn expire_due(&mut self, now_ms: u64, budget: usize) -> usize {
         let mut n = 0;
         while n < budget {
-            let Some((deadline, key)) = self.expires.first().cloned() else {
+            let Some((&(deadline, h), _)) = self.expires.first_key_value() else {
                 break;
             };
             if deadline > now_ms {
                 break;
             }
-            let h = hasher.hash(&key);
-            // Not a modification for WATCH, as for lazy expiry.
-            let _ = self
-                .table
-                .find_entry(h, |e| e.key == key)
-                .map(|o| o.remove());
-            self.expires.pop_first();
+            // The entry with this hash and this deadline. Not a modification
+            // for WATCH, as for lazy expiry.
+            match self.table.find_entry(h, |e| e.expire_ms == deadline) {
+                Ok(o) => {
+                    o.remove();
+                }
+                Err(_) => {
+                    // The index and the table disagree: a programming error.
+                    debug_assert!(false, "expiry index names a missing entry");
+                }
+            }
+            self.unindex(deadline, h);
             n += 1;
         }
         n
@@ -333,15 +345,31 @@ impl Shard {
     /// avg_ttl.
     pub fn ttl_sum(&self, now_ms: u64) -> (u128, usize) {
         let mut sum = 0u128;
-        for (d, _) in &self.expires {
-            sum += u128::from(d.saturating_sub(now_ms));
+        let mut count = 0;
+        for (&(d, _), &k) in &self.expires {
+            sum += u128::from(d.saturating_sub(now_ms)) * u128::from(k);
+            count += k as usize;
         }
-        (sum, self.expires.len())
+        (sum, count)
     }
 
     /// Picks the `n`-th entry in table order.
     pub fn nth(&self, n: usize) -> Option<&Entry> {
         self.table.iter().nth(n).map(|b| &**b)
+    }
+}
+
+/// Removes one (deadline, hash) from an expiry index (0: none); a
+/// function on the field so that it can run while the table is borrowed.
+fn unindex_in(expires: &mut BTreeMap<(u64, u64), u32>, deadline: u64, h: u64) {
+    if deadline == 0 {
+        return;
+    }
+    if let Some(n) = expires.get_mut(&(deadline, h)) {
+        *n -= 1;
+        if *n == 0 {
+            expires.remove(&(deadline, h));
+        }
     }
 }
 
@@ -443,7 +471,7 @@ mod tests {
         assert_eq!(s.lookup(a, b"a", 99).0, Lookup::Found);
         assert_eq!(s.lookup(a, b"a", 100).0, Lookup::Expired);
         assert_eq!(s.len(), 1);
-        assert_eq!(s.expire_due(&hs, 250, 10), 1);
+        assert_eq!(s.expire_due(250, 10), 1);
         assert!(s.is_empty());
         assert_eq!(s.volatile_len(), 0);
     }

@@ -210,7 +210,7 @@ impl Server {
                 if s.volatile_len() == 0 {
                     continue;
                 }
-                removed += s.expire_due(&self.hasher, now_ms, per_shard.min(budget - removed));
+                removed += s.expire_due(now_ms, per_shard.min(budget - removed));
             }
         }
         self.stats
