@@ -3,7 +3,7 @@
 use ferrokey_resp::Frame;
 
 use super::keys::parse_cursor;
-use super::{dirty, is, lookup_read, lookup_write, parse_int};
+use super::{dirty, is, lookup_write, parse_int};
 use crate::command::{flags::*, CommandSpec, Ctx};
 use crate::config::glob_match;
 use crate::error::{CmdError, CmdResult};
@@ -186,12 +186,7 @@ fn read_hash(
     missing: Frame,
     f: impl FnOnce(&Hash) -> CmdResult,
 ) -> CmdResult {
-    let h = ctx.hash(key);
-    let mut shard = ctx.db().lock(shard_of(h));
-    match lookup_read(ctx, &mut shard, h, key) {
-        None => Ok(missing),
-        Some(e) => f(as_hash(e)?),
-    }
+    super::read_entry(ctx, key, missing, |e| f(as_hash(e)?))
 }
 
 fn hget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {

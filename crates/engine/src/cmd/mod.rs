@@ -224,3 +224,19 @@ pub fn parse_mpop<'a>(
     }
     Ok((args[2..where_idx].to_vec(), at_first, count.unwrap_or(1)))
 }
+
+/// Runs `f` on a key's entry for a read command (hit/miss counted, lazy
+/// expiry applied), or replies `missing` when the key does not exist.
+pub fn read_entry(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    missing: ferrokey_resp::Frame,
+    f: impl FnOnce(&Entry) -> crate::error::CmdResult,
+) -> crate::error::CmdResult {
+    let h = ctx.hash(key);
+    let mut shard = ctx.db().lock(crate::keyspace::shard_of(h));
+    match lookup_read(ctx, &mut shard, h, key) {
+        None => Ok(missing),
+        Some(e) => f(e),
+    }
+}

@@ -159,12 +159,7 @@ fn read_set(
     missing: Frame,
     f: impl FnOnce(&Set) -> CmdResult,
 ) -> CmdResult {
-    let h = ctx.hash(key);
-    let mut shard = ctx.db().lock(shard_of(h));
-    match lookup_read(ctx, &mut shard, h, key) {
-        None => Ok(missing),
-        Some(e) => f(as_set(e)?),
-    }
+    super::read_entry(ctx, key, missing, |e| f(as_set(e)?))
 }
 
 fn smembers(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {

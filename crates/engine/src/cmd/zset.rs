@@ -109,12 +109,7 @@ fn read_zset(
     missing: Frame,
     f: impl FnOnce(&ZSet) -> CmdResult,
 ) -> CmdResult {
-    let h = ctx.hash(key);
-    let mut shard = ctx.db().lock(shard_of(h));
-    match lookup_read(ctx, &mut shard, h, key) {
-        None => Ok(missing),
-        Some(e) => f(as_zset(e)?),
-    }
+    super::read_entry(ctx, key, missing, |e| f(as_zset(e)?))
 }
 
 /// Removes the key when its sorted set is empty.
