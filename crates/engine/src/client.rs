@@ -58,7 +58,17 @@ pub struct ClientHandle {
     pub multi: AtomicU64,
     /// Wakes the connection's task (after CLIENT KILL or UNBLOCK).
     pub waker: Mutex<Option<Waker>>,
+    /// Whether the client waits in a blocking command.
+    pub blocked: AtomicBool,
+    /// CLIENT UNBLOCK's request: 0 none, [`UNBLOCK_TIMEOUT`] or
+    /// [`UNBLOCK_ERROR`].
+    pub unblock: AtomicU32,
 }
+
+/// CLIENT UNBLOCK ... TIMEOUT (the default).
+pub const UNBLOCK_TIMEOUT: u32 = 1;
+/// CLIENT UNBLOCK ... ERROR.
+pub const UNBLOCK_ERROR: u32 = 2;
 
 /// A callback that wakes a connection's task.
 #[derive(Clone)]
@@ -170,6 +180,11 @@ pub struct Client {
     pub multi: Option<Multi>,
     /// Keys this client WATCHes.
     pub watched: Vec<Watch>,
+    /// Set while a blocking command may not block (inside EXEC, scripts):
+    /// it replies as on timeout instead.
+    pub deny_blocking: bool,
+    /// The wait a blocking command left for the connection to finish.
+    pub blocked: Option<std::sync::Arc<crate::blocking::Waiter>>,
 }
 
 /// A transaction being queued.
@@ -215,6 +230,8 @@ impl Client {
             sleep_ms: 0,
             multi: None,
             watched: Vec::new(),
+            deny_blocking: false,
+            blocked: None,
         }
     }
 

@@ -574,7 +574,11 @@ fn count_error(server: &Server, reply: &Frame) {
 
 /// Runs one command for `client` and returns its reply.
 pub fn execute(server: &Server, client: &mut Client, args: &[&[u8]], now_us: u64) -> Frame {
-    execute_inner(server, client, args, now_us, false)
+    let reply = execute_inner(server, client, args, now_us, false);
+    // Writes made by this command (or transaction) may serve blocked
+    // clients, now that it has finished.
+    crate::blocking::serve_ready(server, now_us);
+    reply
 }
 
 /// Replies to a command refused before running, counting it; inside MULTI

@@ -5,12 +5,14 @@
 //! whole hash is the cursor), so a cursor stays meaningful however shards
 //! grow, shrink or rehash.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use hashbrown::HashTable;
 use parking_lot::{Mutex, MutexGuard};
 
+use crate::blocking::{BlockState, Waiter};
 use crate::value::Value;
 
 /// Shards per database, a power of two well above any thread count.
@@ -84,6 +86,13 @@ pub struct Shard {
     /// every change to the key, which EXEC compares with the epoch seen at
     /// WATCH time. Empty unless someone watches, so writes pay one check.
     watched: HashMap<Box<[u8]>, Watched>,
+    /// Clients blocked on keys of this shard, per key in the order they
+    /// blocked. Like the watch table it belongs to the database index and
+    /// stays put on SWAPDB.
+    blocked: HashMap<Box<[u8]>, VecDeque<Arc<Waiter>>>,
+    /// Where a change to a key with waiters is reported, and this shard's
+    /// database index; `None` in stand-alone shards (unit tests).
+    signals: Option<(Arc<BlockState>, usize)>,
 }
 
 /// Watch bookkeeping for one key.
@@ -299,7 +308,8 @@ impl Shard {
         !self.watched.is_empty() && self.watched.contains_key(key)
     }
 
-    /// Records a modification of `key` for WATCH.
+    /// Records a modification of `key` for WATCH, and marks it ready for
+    /// clients blocked on it.
     #[inline]
     pub fn touch(&mut self, key: &[u8]) {
         if !self.watched.is_empty() {
@@ -307,6 +317,44 @@ impl Shard {
                 w.epoch += 1;
             }
         }
+        if !self.blocked.is_empty() && self.blocked.contains_key(key) {
+            self.signal(key);
+        }
+    }
+
+    fn signal(&self, key: &[u8]) {
+        if let Some((st, db)) = &self.signals {
+            st.signal(*db, key);
+        }
+    }
+
+    /// Queues a waiter on `key`; returns true when it is the key's first.
+    pub fn block(&mut self, key: &[u8], w: Arc<Waiter>) -> bool {
+        let q = self.blocked.entry(key.into()).or_default();
+        q.push_back(w);
+        q.len() == 1
+    }
+
+    /// Removes a waiter from `key`'s queue; returns true when the queue
+    /// became empty.
+    pub fn unblock(&mut self, key: &[u8], w: &Arc<Waiter>) -> bool {
+        let Some(q) = self.blocked.get_mut(key) else {
+            return false;
+        };
+        q.retain(|x| !Arc::ptr_eq(x, w));
+        if q.is_empty() {
+            self.blocked.remove(key);
+            return true;
+        }
+        false
+    }
+
+    /// The waiters on `key` that are still waiting, in the order they
+    /// blocked.
+    pub fn waiters(&self, key: &[u8]) -> Vec<Arc<Waiter>> {
+        self.blocked.get(key).map_or_else(Vec::new, |q| {
+            q.iter().filter(|w| !w.is_done()).cloned().collect()
+        })
     }
 
     /// Starts watching `key`; returns its current epoch.
@@ -339,6 +387,14 @@ impl Shard {
         other.touch_live_watched(hasher, now_ms, Some(self));
         std::mem::swap(&mut self.table, &mut other.table);
         std::mem::swap(&mut self.expires, &mut other.expires);
+        // Clients blocked on a key that now exists may be served.
+        for s in [&*self, &*other] {
+            for k in s.blocked.keys() {
+                if s.peek(hasher.hash(k), k, now_ms).is_some() {
+                    s.signal(k);
+                }
+            }
+        }
     }
 
     /// Sum of the TTLs left on volatile keys and their count, for INFO's
@@ -388,6 +444,21 @@ impl Default for Db {
 }
 
 impl Db {
+    /// Database `index`, whose shards report keys made ready for blocked
+    /// clients to `signals`.
+    pub fn new(index: usize, signals: &Arc<BlockState>) -> Self {
+        Db {
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        signals: Some((signals.clone(), index)),
+                        ..Shard::default()
+                    })
+                })
+                .collect(),
+        }
+    }
+
     /// Locks shard `i`.
     #[inline]
     pub fn lock(&self, i: usize) -> MutexGuard<'_, Shard> {

@@ -116,6 +116,8 @@ pub struct Server {
     pub shutting_down: AtomicBool,
     /// The process around the engine.
     pub host: Box<dyn crate::host::Host>,
+    /// Clients blocked on keys and the keys made ready for them.
+    pub blocking: std::sync::Arc<crate::blocking::BlockState>,
 }
 
 /// Settings read on every request, mirrored from [`Config`].
@@ -168,8 +170,12 @@ impl Server {
             .collect();
         let stats = Stats::default();
         stats.lastsave_ms.store(now_ms, Ordering::Relaxed);
+        let blocking = std::sync::Arc::new(crate::blocking::BlockState::default());
         Server {
-            dbs: (0..config.databases()).map(|_| Db::default()).collect(),
+            dbs: (0..config.databases())
+                .map(|i| Db::new(i, &blocking))
+                .collect(),
+            blocking,
             hasher: KeyHasher::new(),
             gate: RwLock::new(()),
             port: AtomicU64::new(u64::from(config.port())),

@@ -9,10 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
-use ferrokey_engine::client::{Client, ClientHandle, ReplyMode, Waker};
+use ferrokey_engine::client::{
+    Client, ClientHandle, ReplyMode, Waker, UNBLOCK_ERROR, UNBLOCK_TIMEOUT,
+};
 use ferrokey_engine::cmd::connection::paused_until;
 use ferrokey_engine::Server;
-use ferrokey_resp::{encode, Limits, Request, RequestDecoder};
+use ferrokey_resp::{encode, Frame, Limits, Request, RequestDecoder};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
@@ -103,6 +105,7 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Arc<Not
     .await;
     crate::verbose!("Client id={} addr={} closed ({:?})", handle.id, peer, end);
     *handle.waker.lock() = None;
+    ferrokey_engine::blocking::finish(&server, &mut client);
     client.unwatch_all(&server);
     server.clients.remove(handle.id);
 }
@@ -130,8 +133,96 @@ async fn run(
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut decoder = RequestDecoder::new();
     loop {
+        // Run every complete request in the buffer; stop early when one
+        // blocks, leaving the rest for after the wait.
+        let mut end = None;
+        let mut blocked = None;
+        loop {
+            let limits = Limits {
+                bulk_len_max: server.tunables.proto_max_bulk_len.load(Ordering::Relaxed),
+                unauthenticated: !client.authenticated,
+            };
+            let req = match decoder.decode(&buf, &limits) {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(e) => {
+                    out.extend_from_slice(format!("-ERR {e}\r\n").as_bytes());
+                    crate::verbose!("Protocol error ({}) from client id={}", e, handle.id);
+                    end = Some(End::Protocol);
+                    break;
+                }
+            };
+            let consumed = req.consumed();
+            let send = match &req {
+                Request::Empty { .. } => false,
+                Request::Args { args, .. } => {
+                    let argv: Vec<&[u8]> = args.iter().map(|r| &buf[r.clone()]).collect();
+                    run_command(server, client, &argv, &mut out).await
+                }
+                Request::Inline { args, .. } => {
+                    let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+                    run_command(server, client, &argv, &mut out).await
+                }
+            };
+            buf.advance(consumed);
+            if client.blocked.is_some() {
+                blocked = Some(send);
+                break;
+            }
+            if client.close_after_reply || client.shutdown.is_some() {
+                end = Some(End::Quit);
+                break;
+            }
+        }
+        handle.qbuf.store(buf.len(), Ordering::Relaxed);
+        let limit = server.tunables.query_buffer_limit.load(Ordering::Relaxed);
+        if end.is_none() && buf.len() as u64 > limit {
+            crate::warning!(
+                "Closing client that reached max query buffer length: id={} addr={}",
+                handle.id,
+                handle.addr
+            );
+            return End::QueryBufferLimit;
+        }
+        if !out.is_empty() {
+            server
+                .stats
+                .net_output_bytes
+                .fetch_add(out.len() as u64, Ordering::Relaxed);
+            server.stats.total_writes.fetch_add(1, Ordering::Relaxed);
+            if stream.write_all(&out).await.is_err() {
+                ferrokey_engine::blocking::finish(server, client);
+                return End::Io;
+            }
+            out.clear();
+            if out.capacity() > 1024 * 1024 {
+                out.shrink_to(READ_CHUNK);
+            }
+        }
+        if let Some(s) = client.shutdown {
+            crate::shutdown::request(server, s);
+        }
+        if let Some(e) = end {
+            return e;
+        }
         if handle.is_killed() {
+            ferrokey_engine::blocking::finish(server, client);
             return End::Killed;
+        }
+        if let Some(send) = blocked {
+            let waited =
+                wait_unblocked(server, stream, &mut buf, client, handle, notify, shutdown).await;
+            ferrokey_engine::blocking::finish(server, client);
+            match waited {
+                Ok(reply) => {
+                    if send {
+                        encode(&reply, client.resp, &mut out);
+                    }
+                    // Requests that arrived during the wait run now.
+                    continue;
+                }
+                Err(e) => return e,
+            }
         }
         // Make room for the next read: a pending big bulk gets its whole
         // size at once rather than many small grows.
@@ -157,84 +248,91 @@ async fn run(
                 Some(Ok(n)) => n,
                 Some(Err(_)) => return End::Io,
             },
-            _ = notify.notified() => continue,
+            _ = notify.notified() => {
+                if handle.is_killed() {
+                    return End::Killed;
+                }
+                continue;
+            }
             _ = shutdown.notified() => return End::Closed,
         };
-        server
-            .stats
-            .net_input_bytes
-            .fetch_add(n as u64, Ordering::Relaxed);
-        server.stats.total_reads.fetch_add(1, Ordering::Relaxed);
-        let limits = Limits {
-            bulk_len_max: server.tunables.proto_max_bulk_len.load(Ordering::Relaxed),
-            unauthenticated: !client.authenticated,
+        count_read(server, n);
+    }
+}
+
+fn count_read(server: &Server, n: usize) {
+    server
+        .stats
+        .net_input_bytes
+        .fetch_add(n as u64, Ordering::Relaxed);
+    server.stats.total_reads.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Waits until the client's blocking command is served, times out, is
+/// unblocked by CLIENT UNBLOCK, or the connection ends. Bytes that arrive
+/// meanwhile are kept in `buf` for later.
+async fn wait_unblocked(
+    server: &Arc<Server>,
+    stream: &mut TcpStream,
+    buf: &mut BytesMut,
+    client: &mut Client,
+    handle: &Arc<ClientHandle>,
+    notify: &Notify,
+    shutdown: &Notify,
+) -> Result<Frame, End> {
+    let Some(w) = client.blocked.clone() else {
+        return Ok(Frame::Null);
+    };
+    loop {
+        if let Some(reply) = w.take_reply() {
+            return Ok(reply);
+        }
+        if handle.is_killed() {
+            return Err(End::Killed);
+        }
+        match handle.unblock.swap(0, Ordering::AcqRel) {
+            UNBLOCK_TIMEOUT => return Ok(w.cancel().unwrap_or_else(|| w.op.timeout_reply())),
+            UNBLOCK_ERROR => {
+                return Ok(w.cancel().unwrap_or_else(|| {
+                    Frame::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK".into())
+                }))
+            }
+            _ => {}
+        }
+        let now = now_us() / 1000;
+        if w.deadline_ms != 0 && now >= w.deadline_ms {
+            return Ok(w.cancel().unwrap_or_else(|| w.op.timeout_reply()));
+        }
+        let sleep = async {
+            if w.deadline_ms == 0 {
+                std::future::pending::<()>().await;
+            } else {
+                tokio::time::sleep(Duration::from_millis(w.deadline_ms - now)).await;
+            }
         };
-        let mut end = None;
-        loop {
-            let req = match decoder.decode(&buf, &limits) {
-                Ok(Some(r)) => r,
-                Ok(None) => break,
-                Err(e) => {
-                    out.extend_from_slice(format!("-ERR {e}\r\n").as_bytes());
-                    crate::verbose!("Protocol error ({}) from client id={}", e, handle.id);
-                    end = Some(End::Protocol);
-                    break;
-                }
-            };
-            let consumed = req.consumed();
-            match &req {
-                Request::Empty { .. } => {}
-                Request::Args { args, .. } => {
-                    let argv: Vec<&[u8]> = args.iter().map(|r| &buf[r.clone()]).collect();
-                    run_command(server, client, &argv, &mut out).await;
-                }
-                Request::Inline { args, .. } => {
-                    let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-                    run_command(server, client, &argv, &mut out).await;
-                }
-            }
-            buf.advance(consumed);
-            if client.close_after_reply || client.shutdown.is_some() {
-                end = Some(End::Quit);
-                break;
-            }
-        }
-        handle.qbuf.store(buf.len(), Ordering::Relaxed);
-        let limit = server.tunables.query_buffer_limit.load(Ordering::Relaxed);
-        if end.is_none() && buf.len() as u64 > limit {
-            crate::warning!(
-                "Closing client that reached max query buffer length: id={} addr={}",
-                handle.id,
-                handle.addr
-            );
-            return End::QueryBufferLimit;
-        }
-        if !out.is_empty() {
-            server
-                .stats
-                .net_output_bytes
-                .fetch_add(out.len() as u64, Ordering::Relaxed);
-            server.stats.total_writes.fetch_add(1, Ordering::Relaxed);
-            if stream.write_all(&out).await.is_err() {
-                return End::Io;
-            }
-            out.clear();
-            if out.capacity() > 1024 * 1024 {
-                out.shrink_to(READ_CHUNK);
-            }
-        }
-        if let Some(s) = client.shutdown {
-            crate::shutdown::request(server, s);
-        }
-        if let Some(e) = end {
-            return e;
+        buf.reserve(READ_CHUNK);
+        tokio::select! {
+            _ = notify.notified() => {}
+            _ = sleep => {}
+            r = stream.read_buf(buf) => match r {
+                Ok(0) => return Err(End::Closed),
+                Ok(n) => count_read(server, n),
+                Err(_) => return Err(End::Io),
+            },
+            _ = shutdown.notified() => return Err(End::Closed),
         }
     }
 }
 
 /// Executes one command, waiting out CLIENT PAUSE first, and appends the
-/// reply unless CLIENT REPLY says otherwise.
-async fn run_command(server: &Arc<Server>, client: &mut Client, argv: &[&[u8]], out: &mut Vec<u8>) {
+/// reply unless CLIENT REPLY says otherwise. Returns whether the reply is
+/// to be sent: a command that blocked sends its reply when the wait ends.
+async fn run_command(
+    server: &Arc<Server>,
+    client: &mut Client,
+    argv: &[&[u8]],
+    out: &mut Vec<u8>,
+) -> bool {
     while let Some(until) = paused_until(server, argv, now_us() / 1000) {
         let wait = until.saturating_sub(now_us() / 1000).max(1);
         tokio::time::sleep(Duration::from_millis(wait.min(100))).await;
@@ -261,7 +359,9 @@ async fn run_command(server: &Arc<Server>, client: &mut Client, argv: &[&[u8]], 
         _ => true,
     };
     // A successful SHUTDOWN closes the connection without a reply.
-    if send && client.shutdown.is_none() {
+    let send = send && client.shutdown.is_none();
+    if send && client.blocked.is_none() {
         encode(&reply, client.resp, out);
     }
+    send
 }

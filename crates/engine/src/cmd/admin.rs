@@ -421,13 +421,19 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
             kv!("maxclients", cfg.maxclients());
             kv!("client_recent_max_input_buffer", 0);
             kv!("client_recent_max_output_buffer", 0);
-            kv!("blocked_clients", 0);
+            kv!(
+                "blocked_clients",
+                srv.blocking.clients.load(Ordering::Relaxed)
+            );
             kv!("tracking_clients", 0);
             kv!("pubsub_clients", 0);
             kv!("watching_clients", 0);
             kv!("clients_in_timeout_table", 0);
             kv!("total_watched_keys", 0);
-            kv!("total_blocking_keys", 0);
+            kv!(
+                "total_blocking_keys",
+                srv.blocking.keys.load(Ordering::Relaxed)
+            );
             kv!("total_blocking_keys_on_nokey", 0);
         }
         "memory" => {

@@ -8,7 +8,7 @@ use ferrokey_resp::Frame;
 
 use super::keys::container;
 use super::{help_reply, is, parse_db, parse_int};
-use crate::client::{ClientHandle, ReplyMode};
+use crate::client::{ClientHandle, ReplyMode, UNBLOCK_ERROR, UNBLOCK_TIMEOUT};
 use crate::command::{flags::*, table, CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::SHARDS;
@@ -373,6 +373,9 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
     if multi >= 0 {
         flags.push('x');
     }
+    if h.blocked.load(Ordering::Relaxed) {
+        flags.push('b');
+    }
     if h.no_evict.load(Ordering::Relaxed) {
         flags.push('e');
     }
@@ -657,20 +660,33 @@ fn client_unpause(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
 }
 
 fn client_unblock(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let _id = parse_int(args[2])?;
-    match args.get(3) {
-        None => {}
-        Some(a) if is(a, "timeout") || is(a, "error") => {}
+    let id = parse_int(args[2])?;
+    let reason = match args.get(3) {
+        None => UNBLOCK_TIMEOUT,
+        Some(a) if is(a, "timeout") => UNBLOCK_TIMEOUT,
+        Some(a) if is(a, "error") => UNBLOCK_ERROR,
         Some(_) => {
             return Err(CmdError::msg(
                 "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
             ))
         }
+    };
+    let Some(target) = u64::try_from(id)
+        .ok()
+        .and_then(|id| ctx.server.clients.get(id))
+    else {
+        return Ok(Frame::Integer(0));
+    };
+    if !target.blocked.load(Ordering::Acquire)
+        || target
+            .unblock
+            .compare_exchange(0, reason, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+    {
+        return Ok(Frame::Integer(0));
     }
-    // No command blocks yet (blocking commands arrive with the collections
-    // family), so no client can be unblocked.
-    let _ = ctx;
-    Ok(Frame::Integer(0))
+    target.wake();
+    Ok(Frame::Integer(1))
 }
 
 fn client_help(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
@@ -775,6 +791,8 @@ pub fn new_handle(
         omem: 0.into(),
         multi: u64::MAX.into(),
         waker: parking_lot::Mutex::new(None),
+        blocked: false.into(),
+        unblock: 0.into(),
     });
     server.clients.add(h.clone());
     h

@@ -180,6 +180,27 @@ static DOCS: &[(&str, &str, &str)] = &[
         "key where=<BEFORE | AFTER> pivot element",
     ),
     ("llen", "O(1)", "key"),
+    (
+        "blpop",
+        "O(N), N being the number of keys given.",
+        "key [key ...] timeout:double",
+    ),
+    (
+        "brpop",
+        "O(N), N being the number of keys given.",
+        "key [key ...] timeout:double",
+    ),
+    (
+        "blmove",
+        "O(1)",
+        "source destination wherefrom=<LEFT | RIGHT> whereto=<LEFT | RIGHT> timeout:double",
+    ),
+    ("brpoplpush", "O(1)", "source destination timeout:double"),
+    (
+        "blmpop",
+        "O(N+M), N being the number of keys given and M the number of elements popped.",
+        "timeout:double numkeys key [key ...] where=<LEFT | RIGHT> [COUNT count]",
+    ),
     ("lmove", "O(1)", "source destination wherefrom=<LEFT | RIGHT> whereto=<LEFT | RIGHT>"),
     (
         "lmpop",
@@ -356,6 +377,21 @@ static DOCS: &[(&str, &str, &str)] = &[
         "zmpop",
         "O(K) + O(M*log(N)), K being the number of keys given, N the size of the sorted set and M the number of members popped.",
         "numkeys key [key ...] where=<MIN | MAX> [COUNT count]",
+    ),
+    (
+        "bzpopmin",
+        "O(log(N)), N being the size of the sorted set.",
+        "key [key ...] timeout:double",
+    ),
+    (
+        "bzpopmax",
+        "O(log(N)), N being the size of the sorted set.",
+        "key [key ...] timeout:double",
+    ),
+    (
+        "bzmpop",
+        "O(K) + O(M*log(N)), K being the number of keys given, N the size of the sorted set and M the number of members popped.",
+        "timeout:double numkeys key [key ...] where=<MIN | MAX> [COUNT count]",
     ),
     (
         "zpopmax",

@@ -1,10 +1,11 @@
-//! List commands. The blocking variants (BLPOP & co.) come with the waiter
-//! lists and are not declared yet.
+//! List commands, including the blocking BLPOP family (the waiting itself
+//! lives in `crate::blocking`).
 
 use ferrokey_resp::Frame;
 
 use super::{dirty, is, lookup_read, lookup_write, parse_int};
-use crate::command::{flags::*, CommandSpec, Ctx};
+use crate::blocking::{block_or_run, parse_timeout, Op};
+use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::{shard_of, Entry, Locked, Shard};
 use crate::types::list::List;
@@ -85,6 +86,38 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(2, 2, 1)
         .acl(LIST)
         .doc("list", "7.0.0", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped."),
+    CommandSpec::new("blpop", -3, WRITE | BLOCKING, blpop)
+        .keys(1, -2, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "DELETE"], 1, -2, 1)])
+        .acl(LIST)
+        .doc("list", "2.0.0", "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped."),
+    CommandSpec::new("brpop", -3, WRITE | BLOCKING, brpop)
+        .keys(1, -2, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "DELETE"], 1, -2, 1)])
+        .acl(LIST)
+        .doc("list", "2.0.0", "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped."),
+    CommandSpec::new("blmove", 6, WRITE | DENYOOM | BLOCKING, blmove)
+        .keys(1, 2, 1)
+        .specs(MOVE_SPECS)
+        .acl(LIST)
+        .doc("list", "6.2.0", "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved."),
+    CommandSpec::new("brpoplpush", 4, WRITE | DENYOOM | BLOCKING, brpoplpush)
+        .keys(1, 2, 1)
+        .specs(MOVE_SPECS)
+        .acl(LIST)
+        .doc("list", "2.2.0", "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped."),
+    // As LMPOP: the keys follow numkeys; the first key's position is given.
+    CommandSpec::new("blmpop", -5, WRITE | BLOCKING | MOVABLEKEYS, blmpop)
+        .keys(3, 3, 1)
+        .acl(LIST)
+        .doc("list", "7.0.0", "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped."),
+];
+
+/// Key specs of the moving commands: the source is read and emptied, the
+/// destination grows.
+const MOVE_SPECS: &[KeySpec] = &[
+    KeySpec::new(&["RW", "ACCESS", "DELETE"], 1, 0, 1),
+    KeySpec::new(&["RW", "INSERT"], 2, 0, 1),
 ];
 
 /// The list in an entry, or WRONGTYPE.
@@ -523,18 +556,20 @@ fn parse_where(a: &[u8]) -> Result<bool, CmdError> {
     }
 }
 
-fn lmove_generic(
+/// Moves one element from `src` to `dst` under `locked` (which holds both
+/// shards): the element, or `None` when `src` is missing.
+pub fn move_one(
     ctx: &mut Ctx<'_>,
+    locked: &mut Locked<'_>,
     src: &[u8],
     dst: &[u8],
     from_head: bool,
     to_head: bool,
-) -> CmdResult {
+) -> Result<Option<Frame>, CmdError> {
     let fill = fill(ctx);
     let (hs, hd) = (ctx.hash(src), ctx.hash(dst));
-    let mut locked = Locked::new(ctx.db(), [hs, hd].into_iter());
     match lookup_write(ctx, locked.shard(hs), hs, src) {
-        None => return Ok(Frame::Null),
+        None => return Ok(None),
         Some(e) => {
             as_list(e)?;
         }
@@ -546,12 +581,12 @@ fn lmove_generic(
     }
     let v = {
         let Some(e) = lookup_write(ctx, locked.shard(hs), hs, src) else {
-            return Ok(Frame::Null);
+            return Ok(None);
         };
         let l = as_list_mut(e)?;
         match l.pop(from_head) {
             Some(v) => v,
-            None => return Ok(Frame::Null),
+            None => return Ok(None),
         }
     };
     // Redis counts only non-integer elements' bytes for this check.
@@ -579,7 +614,19 @@ fn lmove_generic(
     }
     after_removal(ctx, locked.shard(hs), hs, src);
     dirty(ctx, 1);
-    Ok(Frame::Bulk(v.into_vec()))
+    Ok(Some(Frame::Bulk(v.into_vec())))
+}
+
+fn lmove_generic(
+    ctx: &mut Ctx<'_>,
+    src: &[u8],
+    dst: &[u8],
+    from_head: bool,
+    to_head: bool,
+) -> CmdResult {
+    let (hs, hd) = (ctx.hash(src), ctx.hash(dst));
+    let mut locked = Locked::new(ctx.db(), [hs, hd].into_iter());
+    Ok(move_one(ctx, &mut locked, src, dst, from_head, to_head)?.unwrap_or(Frame::Null))
 }
 
 fn lmove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
@@ -601,22 +648,86 @@ pub fn parse_numkeys(args: &[&[u8]], at: usize, msg: &'static str) -> Result<usi
     }
 }
 
-fn lmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let (keys, head, count) = super::parse_mpop(args, "left", "right")?;
-    let hs: Vec<u64> = keys.iter().map(|k| ctx.hash(k)).collect();
-    let mut locked = Locked::new(ctx.db(), hs.iter().copied());
-    for (k, &h) in keys.iter().zip(&hs) {
+/// Pops from the first non-empty list of `keys` under `locked`: one
+/// element as `[key, element]` without a count, else `[key, [elements]]`;
+/// `None` when every list is empty.
+pub fn pop_first(
+    ctx: &mut Ctx<'_>,
+    locked: &mut Locked<'_>,
+    keys: &[&[u8]],
+    head: bool,
+    count: Option<usize>,
+) -> Result<Option<Frame>, CmdError> {
+    for k in keys {
+        let h = ctx.hash(k);
         let shard = locked.shard(h);
         let nonempty = match lookup_write(ctx, shard, h, k) {
             None => false,
             Some(e) => !as_list(e)?.is_empty(),
         };
         if nonempty {
-            let popped = pop_n(ctx, shard, h, k, head, count);
-            return Ok(Frame::Array(vec![Frame::bulk(k), Frame::Array(popped)]));
+            let mut popped = pop_n(ctx, shard, h, k, head, count.unwrap_or(1));
+            let value = match count {
+                Some(_) => Frame::Array(popped),
+                None => popped.pop().unwrap_or(Frame::Null),
+            };
+            return Ok(Some(Frame::Array(vec![Frame::bulk(k), value])));
         }
     }
-    Ok(Frame::NullArray)
+    Ok(None)
+}
+
+fn lmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let (keys, head, count) = super::parse_mpop(args, "left", "right")?;
+    let mut locked = Locked::new(ctx.db(), keys.iter().map(|k| ctx.hash(k)));
+    Ok(pop_first(ctx, &mut locked, &keys, head, Some(count))?.unwrap_or(Frame::NullArray))
+}
+
+/// BLPOP / BRPOP key [key ...] timeout.
+fn bpop_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], head: bool) -> CmdResult {
+    let deadline = parse_timeout(args[args.len() - 1], ctx.now_ms)?;
+    block_or_run(ctx, &args[1..args.len() - 1], Op::Pop { head }, deadline)
+}
+
+fn blpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    bpop_generic(ctx, args, true)
+}
+
+fn brpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    bpop_generic(ctx, args, false)
+}
+
+fn bmove_generic(
+    ctx: &mut Ctx<'_>,
+    args: &[&[u8]],
+    from_head: bool,
+    to_head: bool,
+    timeout: &[u8],
+) -> CmdResult {
+    let deadline = parse_timeout(timeout, ctx.now_ms)?;
+    let op = Op::Move {
+        dst: args[2].into(),
+        from_head,
+        to_head,
+    };
+    block_or_run(ctx, &args[1..2], op, deadline)
+}
+
+fn blmove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let from = parse_where(args[3])?;
+    let to = parse_where(args[4])?;
+    bmove_generic(ctx, args, from, to, args[5])
+}
+
+fn brpoplpush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    bmove_generic(ctx, args, false, true, args[3])
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
+fn blmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let deadline = parse_timeout(args[1], ctx.now_ms)?;
+    let (keys, head, count) = super::parse_mpop(&args[1..], "left", "right")?;
+    block_or_run(ctx, &keys, Op::MPop { head, count }, deadline)
 }
 
 #[cfg(test)]
@@ -835,9 +946,53 @@ pub(crate) mod tests {
             "ERR count should be greater than 0"
         );
         assert_eq!(h.err("lmpop 1 str left"), WRONGTYPE);
-        assert!(h
-            .err("blpop a 0")
-            .starts_with("ERR unknown command 'blpop'"));
+        // Inside a transaction a blocking pop never blocks.
+        h.run("multi");
+        h.run("blpop a 0");
+        h.run("blmove a b left left 0");
+        assert_eq!(
+            h.run("exec"),
+            Frame::Array(vec![Frame::NullArray, Frame::Null])
+        );
+        assert!(h.client.blocked.is_none());
+    }
+
+    #[test]
+    fn blocked_pop_is_served_by_a_push() {
+        let mut h = H::new();
+        assert_eq!(h.run("blpop q1 q2 0"), Frame::Null);
+        let w = h.client.blocked.clone().expect("blocked");
+        assert_eq!(
+            h.server
+                .blocking
+                .keys
+                .load(std::sync::atomic::Ordering::Relaxed),
+            2
+        );
+        // Another client pushes; the dispatcher serves the waiter.
+        let handle = crate::cmd::connection::new_handle(
+            &h.server,
+            "127.0.0.1:3".into(),
+            "127.0.0.1:2".into(),
+            -1,
+            0,
+        );
+        let mut other = Client::new(handle, true);
+        let args: Vec<&[u8]> = vec![b"rpush", b"q2", b"x", b"y"];
+        crate::command::execute(&h.server, &mut other, &args, h.now_us);
+        assert_eq!(
+            w.take_reply(),
+            Some(Frame::Array(vec![Frame::bulk(b"q2"), Frame::bulk(b"x")]))
+        );
+        crate::blocking::finish(&h.server, &mut h.client);
+        assert_eq!(
+            h.server
+                .blocking
+                .keys
+                .load(std::sync::atomic::Ordering::Relaxed),
+            0
+        );
+        assert_eq!(h.strs("lrange q2 0 -1"), vec!["y"]);
     }
 
     #[test]

@@ -153,12 +153,15 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     }
     // The dispatcher holds the gate exclusively for EXEC: run each queued
     // command without taking it again.
+    // Blocking commands do not block inside a transaction.
     let mut replies = Vec::with_capacity(m.queue.len());
+    ctx.client.deny_blocking = true;
     for cmd in &m.queue {
         let argv: Vec<&[u8]> = cmd.iter().map(Vec::as_slice).collect();
         replies.push(execute_inner(
             ctx.server, ctx.client, &argv, ctx.now_us, true,
         ));
     }
+    ctx.client.deny_blocking = false;
     Ok(Frame::Array(replies))
 }

@@ -6,7 +6,8 @@ use super::hash::{push_pair, scan_reply};
 use super::keys::parse_cursor;
 use super::list::clamp_range;
 use super::{dirty, is, lookup_read, lookup_write, parse_float, parse_int};
-use crate::command::{flags::*, CommandSpec, Ctx};
+use crate::blocking::{self, block_or_run, parse_timeout};
+use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::config::glob_match;
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::{shard_of, Entry, Locked, Shard};
@@ -57,6 +58,21 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(2, 2, 1)
         .acl(ZS)
         .doc("sorted-set", "7.0.0", "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped."),
+    CommandSpec::new("bzpopmin", -3, WRITE | FAST | BLOCKING, bzpopmin)
+        .keys(1, -2, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "DELETE"], 1, -2, 1)])
+        .acl(ZS)
+        .doc("sorted-set", "5.0.0", "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."),
+    CommandSpec::new("bzpopmax", -3, WRITE | FAST | BLOCKING, bzpopmax)
+        .keys(1, -2, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "DELETE"], 1, -2, 1)])
+        .acl(ZS)
+        .doc("sorted-set", "5.0.0", "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped."),
+    // As ZMPOP: the keys follow numkeys; the first key's position is given.
+    CommandSpec::new("bzmpop", -5, WRITE | BLOCKING | MOVABLEKEYS, bzmpop)
+        .keys(3, 3, 1)
+        .acl(ZS)
+        .doc("sorted-set", "7.0.0", "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."),
     z!("zrandmember", -2, READONLY, zrandmember, "6.2.0", "Returns one or more random members from a sorted set."),
     z!("zscan", -3, READONLY, zscan, "2.8.0", "Iterates over members and scores of a sorted set."),
     CommandSpec::new("zunion", -3, READONLY | MOVABLEKEYS, zunion)
@@ -766,14 +782,18 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CmdResult {
     Ok(Frame::Array(out))
 }
 
-/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: pops from the first
-/// non-empty sorted set; replies `[key, [[member, score], ...]]` or null.
-fn zmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let (keys, min, count) = super::parse_mpop(args, "min", "max")?;
-    let max = !min;
-    let hs: Vec<u64> = keys.iter().map(|k| ctx.hash(k)).collect();
-    let mut locked = Locked::new(ctx.db(), hs.iter().copied());
-    for (k, &h) in keys.iter().zip(&hs) {
+/// Pops from the first non-empty sorted set of `keys` under `locked`: one
+/// member as `[key, member, score]` without a count (BZPOPMIN/MAX), else
+/// `[key, [[member, score], ...]]`; `None` when every set is empty.
+pub fn pop_first(
+    ctx: &mut Ctx<'_>,
+    locked: &mut Locked<'_>,
+    keys: &[&[u8]],
+    max: bool,
+    count: Option<usize>,
+) -> Result<Option<Frame>, CmdError> {
+    for k in keys {
+        let h = ctx.hash(k);
         let shard = locked.shard(h);
         let Some(e) = lookup_write(ctx, shard, h, k) else {
             continue;
@@ -782,7 +802,7 @@ fn zmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         if z.is_empty() {
             continue;
         }
-        let n = count.min(z.len());
+        let n = count.unwrap_or(1).min(z.len());
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
             let r = if max { z.len() - 1 } else { 0 };
@@ -790,13 +810,70 @@ fn zmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 break;
             };
             z.remove(&m);
-            out.push(Frame::Array(vec![Frame::Bulk(m), Frame::Double(sc)]));
+            out.push((m, sc));
         }
         drop_if_empty(shard, h, k, ctx.now_ms);
         dirty(ctx, n as u64);
-        return Ok(Frame::Array(vec![Frame::bulk(k), Frame::Array(out)]));
+        let reply = match count {
+            Some(_) => vec![
+                Frame::bulk(k),
+                Frame::Array(
+                    out.into_iter()
+                        .map(|(m, sc)| Frame::Array(vec![Frame::Bulk(m), Frame::Double(sc)]))
+                        .collect(),
+                ),
+            ],
+            None => {
+                let mut v = vec![Frame::bulk(k)];
+                for (m, sc) in out {
+                    v.push(Frame::Bulk(m));
+                    v.push(Frame::Double(sc));
+                }
+                v
+            }
+        };
+        return Ok(Some(Frame::Array(reply)));
     }
-    Ok(Frame::NullArray)
+    Ok(None)
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: pops from the first
+/// non-empty sorted set; replies `[key, [[member, score], ...]]` or null.
+fn zmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let (keys, min, count) = super::parse_mpop(args, "min", "max")?;
+    let mut locked = Locked::new(ctx.db(), keys.iter().map(|k| ctx.hash(k)));
+    Ok(pop_first(ctx, &mut locked, &keys, !min, Some(count))?.unwrap_or(Frame::NullArray))
+}
+
+/// BZPOPMIN / BZPOPMAX key [key ...] timeout.
+fn bzpop_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CmdResult {
+    let deadline = parse_timeout(args[args.len() - 1], ctx.now_ms)?;
+    block_or_run(
+        ctx,
+        &args[1..args.len() - 1],
+        blocking::Op::ZPop { max },
+        deadline,
+    )
+}
+
+fn bzpopmin(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    bzpop_generic(ctx, args, false)
+}
+
+fn bzpopmax(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    bzpop_generic(ctx, args, true)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count].
+fn bzmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let deadline = parse_timeout(args[1], ctx.now_ms)?;
+    let (keys, min, count) = super::parse_mpop(&args[1..], "min", "max")?;
+    block_or_run(
+        ctx,
+        &keys,
+        blocking::Op::ZMPop { max: !min, count },
+        deadline,
+    )
 }
 
 fn zpopmin(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
