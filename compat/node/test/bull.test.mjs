@@ -23,7 +23,7 @@ after(async () => {
   await closeAll();
 });
 
-const NEEDS = needs(5, 6, 7);
+const NEEDS = needs(7);
 
 describe('Bull', () => {
   test('emails: attempts 3 with exponential backoff; completed and failed events', { timeout: 30000, ...NEEDS }, async () => {

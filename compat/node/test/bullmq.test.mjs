@@ -13,7 +13,7 @@ import { prefix, cleanup, closeAll, needs, HOST, PORT, PASSWORD, REDIS_URL, wait
 const P = prefix('bmq');
 const BULL_PREFIX = `${P}bull`;
 const connection = { host: HOST, port: PORT, password: PASSWORD, maxRetriesPerRequest: null };
-const NEEDS = needs(5, 7, 8);
+const NEEDS = needs(7, 8);
 
 const closers = [];
 const own = (x) => {

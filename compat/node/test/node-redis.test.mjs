@@ -160,7 +160,7 @@ for (const v of variants) {
       assert.match(await d.sendCommand(['CLIENT', 'INFO']), / db=2 /);
     });
 
-    test('subscribe(channel, listener) on a duplicate(); publish', { timeout: 15000, ...needs(6) }, async () => {
+    test('subscribe(channel, listener) on a duplicate(); publish', { timeout: 15000 }, async () => {
       const subscriber = track(redis.duplicate());
       subscriber.on('error', () => {});
       await subscriber.connect();

@@ -21,7 +21,6 @@ def _messages(p, n, timeout=5):
     return got
 
 
-@pytest.mark.needs(6)
 def test_pubsub_subscribe_psubscribe(r, pfx, protocol):
     sub = new_client(protocol)
     p = sub.pubsub()
@@ -43,7 +42,6 @@ def test_pubsub_subscribe_psubscribe(r, pfx, protocol):
         sub.close()
 
 
-@pytest.mark.needs(6)
 def test_pubsub_cache_invalidation_broadcast(r, pfx, protocol):
     caches = [{"product:42": 1, "product:43": 2} for _ in range(2)]
     subs = [new_client(protocol).pubsub() for _ in caches]

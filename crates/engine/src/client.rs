@@ -63,6 +63,10 @@ pub struct ClientHandle {
     /// CLIENT UNBLOCK's request: 0 none, [`UNBLOCK_TIMEOUT`] or
     /// [`UNBLOCK_ERROR`].
     pub unblock: AtomicU32,
+    /// Pub/Sub messages waiting to be written.
+    pub outbox: crate::pubsub::Outbox,
+    /// Channel, pattern and shard channel subscriptions, for CLIENT LIST.
+    pub sub_counts: [AtomicUsize; 3],
 }
 
 /// CLIENT UNBLOCK ... TIMEOUT (the default).
@@ -183,6 +187,10 @@ pub struct Client {
     /// Set while a blocking command may not block (inside EXEC, scripts):
     /// it replies as on timeout instead.
     pub deny_blocking: bool,
+    /// Set while EXEC runs the queued commands.
+    pub in_exec: bool,
+    /// Pub/Sub subscriptions.
+    pub pubsub: crate::pubsub::Subscriptions,
     /// The wait a blocking command left for the connection to finish.
     pub blocked: Option<std::sync::Arc<crate::blocking::Waiter>>,
 }
@@ -231,6 +239,8 @@ impl Client {
             multi: None,
             watched: Vec::new(),
             deny_blocking: false,
+            in_exec: false,
+            pubsub: Default::default(),
             blocked: None,
         }
     }

@@ -416,6 +416,7 @@ fn families() -> Vec<&'static [CommandSpec]> {
         crate::cmd::sort::COMMANDS,
         crate::cmd::keys::COMMANDS,
         crate::cmd::multi::COMMANDS,
+        crate::cmd::pubsub::COMMANDS,
         crate::cmd::connection::COMMANDS,
         crate::cmd::admin::COMMANDS,
     ]
@@ -596,6 +597,19 @@ fn reject(server: &Server, client: &mut Client, id: Option<usize>, e: CmdError) 
     f
 }
 
+/// What a subscribed RESP2 connection may run.
+const SUBSCRIBED_OK: &[&str] = &[
+    "ping",
+    "subscribe",
+    "ssubscribe",
+    "unsubscribe",
+    "sunsubscribe",
+    "psubscribe",
+    "punsubscribe",
+    "quit",
+    "reset",
+];
+
 /// Commands that run at once even inside MULTI.
 const NOT_QUEUED: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
 
@@ -626,6 +640,20 @@ pub fn execute_inner(
         && server.tunables.auth_required.load(Ordering::Relaxed)
     {
         return reject(server, client, Some(id), CmdError::NoAuth);
+    }
+    if client.resp == 2
+        && client.pubsub.active()
+        && !(entry.parent.is_none() && SUBSCRIBED_OK.contains(&spec.name))
+    {
+        return reject(
+            server,
+            client,
+            Some(id),
+            CmdError::owned(format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                entry.full_name
+            )),
+        );
     }
     if client.multi.is_some() && !gate_held {
         let top = entry

@@ -11,6 +11,7 @@ pub mod error;
 pub mod host;
 pub mod keyspace;
 pub mod longdouble;
+pub mod pubsub;
 pub mod server;
 pub mod types;
 pub mod value;

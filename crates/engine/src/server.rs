@@ -118,6 +118,8 @@ pub struct Server {
     pub host: Box<dyn crate::host::Host>,
     /// Clients blocked on keys and the keys made ready for them.
     pub blocking: std::sync::Arc<crate::blocking::BlockState>,
+    /// Pub/Sub subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
 }
 
 /// Settings read on every request, mirrored from [`Config`].
@@ -176,6 +178,7 @@ impl Server {
                 .map(|i| Db::new(i, &blocking))
                 .collect(),
             blocking,
+            pubsub: Default::default(),
             hasher: KeyHasher::new(),
             gate: RwLock::new(()),
             port: AtomicU64::new(u64::from(config.port())),

@@ -106,6 +106,7 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Arc<Not
     crate::verbose!("Client id={} addr={} closed ({:?})", handle.id, peer, end);
     *handle.waker.lock() = None;
     ferrokey_engine::blocking::finish(&server, &mut client);
+    ferrokey_engine::cmd::pubsub::unsubscribe_all(&server, &mut client);
     client.unwatch_all(&server);
     server.clients.remove(handle.id);
 }
@@ -184,19 +185,27 @@ async fn run(
             );
             return End::QueryBufferLimit;
         }
+        if !handle.outbox.is_empty() {
+            handle.outbox.drain_into(&mut out);
+        }
         if !out.is_empty() {
             server
                 .stats
                 .net_output_bytes
                 .fetch_add(out.len() as u64, Ordering::Relaxed);
             server.stats.total_writes.fetch_add(1, Ordering::Relaxed);
-            if stream.write_all(&out).await.is_err() {
+            if let Err(e) = write_out(stream, &out, handle, notify).await {
                 ferrokey_engine::blocking::finish(server, client);
-                return End::Io;
+                return e;
             }
             out.clear();
             if out.capacity() > 1024 * 1024 {
                 out.shrink_to(READ_CHUNK);
+            }
+            // Messages that arrived during the write go out before the
+            // next read.
+            if blocked.is_none() && end.is_none() && !handle.outbox.is_empty() {
+                continue;
             }
         }
         if let Some(s) = client.shutdown {
@@ -258,6 +267,32 @@ async fn run(
         };
         count_read(server, n);
     }
+}
+
+/// Writes `out` to the socket, giving up when the client is killed
+/// meanwhile (a subscriber over its output buffer limit that stopped
+/// reading would otherwise hold its task in the write forever).
+async fn write_out(
+    stream: &mut TcpStream,
+    out: &[u8],
+    handle: &ClientHandle,
+    notify: &Notify,
+) -> Result<(), End> {
+    let mut pos = 0;
+    while pos < out.len() {
+        tokio::select! {
+            r = stream.write(&out[pos..]) => match r {
+                Ok(0) | Err(_) => return Err(End::Io),
+                Ok(n) => pos += n,
+            },
+            _ = notify.notified() => {
+                if handle.is_killed() {
+                    return Err(End::Killed);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn count_read(server: &Server, n: usize) {
@@ -360,6 +395,11 @@ async fn run_command(
     };
     // A successful SHUTDOWN closes the connection without a reply.
     let send = send && client.shutdown.is_none();
+    // Messages delivered up to now, including those this command published
+    // to its own connection, go out before its reply, as in Redis.
+    if !client.handle.outbox.is_empty() {
+        client.handle.outbox.drain_into(out);
+    }
     if send && client.blocked.is_none() {
         encode(&reply, client.resp, out);
     }

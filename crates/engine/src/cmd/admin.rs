@@ -426,7 +426,7 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
                 srv.blocking.clients.load(Ordering::Relaxed)
             );
             kv!("tracking_clients", 0);
-            kv!("pubsub_clients", 0);
+            kv!("pubsub_clients", srv.pubsub.clients.load(Ordering::Relaxed));
             kv!("watching_clients", 0);
             kv!("clients_in_timeout_table", 0);
             kv!("total_watched_keys", 0);

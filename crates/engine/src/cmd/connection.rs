@@ -165,6 +165,17 @@ static CLIENT_SUBS: &[CommandSpec] = &[
 ];
 
 fn ping(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    if ctx.client.resp == 2 && ctx.client.pubsub.active() {
+        // A subscribed RESP2 connection gets PING's answer in the shape of
+        // a message, so that it can tell it apart from one.
+        if args.len() > 2 {
+            return Err(ctx.arity_error());
+        }
+        return Ok(Frame::Array(vec![
+            Frame::bulk(b"pong"),
+            Frame::bulk(args.get(1).copied().unwrap_or_default()),
+        ]));
+    }
     match args.len() {
         1 => Ok(Frame::simple("PONG")),
         2 => Ok(Frame::bulk(args[1])),
@@ -189,6 +200,7 @@ fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     let authenticated = default_authenticated(ctx);
     ctx.client.end_multi();
     ctx.client.unwatch_all(ctx.server);
+    super::pubsub::unsubscribe_all(ctx.server, ctx.client);
     let c = &mut *ctx.client;
     c.db = 0;
     c.handle.db.store(0, Ordering::Relaxed);
@@ -367,11 +379,19 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
     let multi = h.multi.load(Ordering::Relaxed);
     let multi = if multi == u64::MAX { -1 } else { multi as i64 };
     let qbuf = h.qbuf.load(Ordering::Relaxed);
-    let omem = h.omem.load(Ordering::Relaxed);
+    let omem = h.omem.load(Ordering::Relaxed) + h.outbox.len();
     // Flag letters in Redis's order; N when none applies.
     let mut flags = String::new();
     if multi >= 0 {
         flags.push('x');
+    }
+    let subs: Vec<usize> = h
+        .sub_counts
+        .iter()
+        .map(|c| c.load(Ordering::Relaxed))
+        .collect();
+    if subs.iter().sum::<usize>() > 0 {
+        flags.insert(0, 'P');
     }
     if h.blocked.load(Ordering::Relaxed) {
         flags.push('b');
@@ -386,7 +406,7 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
         flags.push('N');
     }
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         h.id,
         h.addr,
         h.laddr,
@@ -396,6 +416,9 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
         idle,
         flags,
         h.db.load(Ordering::Relaxed),
+        subs[0],
+        subs[1],
+        subs[2],
         multi,
         qbuf,
         16384usize.saturating_sub(qbuf),
@@ -793,6 +816,8 @@ pub fn new_handle(
         waker: parking_lot::Mutex::new(None),
         blocked: false.into(),
         unblock: 0.into(),
+        outbox: Default::default(),
+        sub_counts: Default::default(),
     });
     server.clients.add(h.clone());
     h

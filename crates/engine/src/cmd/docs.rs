@@ -34,6 +34,34 @@ use ferrokey_resp::Frame;
 
 /// Full command name (`set`, `config|get`), complexity, syntax.
 static DOCS: &[(&str, &str, &str)] = &[
+    // --- pub/sub ---
+    ("subscribe", "O(N), N being the number of channels subscribed to.", "channel [channel ...]"),
+    ("unsubscribe", "O(N), N being the number of channels unsubscribed from.", "[channel [channel ...]]"),
+    ("psubscribe", "O(N), N being the number of patterns subscribed to.", "pattern [pattern ...]"),
+    ("punsubscribe", "O(N), N being the number of patterns unsubscribed from.", "[pattern [pattern ...]]"),
+    (
+        "publish",
+        "O(N+M), N being the subscribers of the channel and M the number of subscribed patterns.",
+        "channel message",
+    ),
+    ("ssubscribe", "O(N), N being the number of shard channels subscribed to.", "shardchannel [shardchannel ...]"),
+    ("sunsubscribe", "O(N), N being the number of shard channels unsubscribed from.", "[shardchannel [shardchannel ...]]"),
+    ("spublish", "O(N), N being the subscribers of the shard channel.", "shardchannel message"),
+    ("pubsub", "Depends on subcommand.", ""),
+    (
+        "pubsub|channels",
+        "O(N), N being the number of active channels (pattern matching taken as constant).",
+        "[pattern]",
+    ),
+    ("pubsub|numsub", "O(N), N being the number of channels asked about.", "[channel [channel ...]]"),
+    ("pubsub|numpat", "O(1)", ""),
+    (
+        "pubsub|shardchannels",
+        "O(N), N being the number of active shard channels (pattern matching taken as constant).",
+        "[pattern]",
+    ),
+    ("pubsub|shardnumsub", "O(N), N being the number of shard channels asked about.", "[shardchannel [shardchannel ...]]"),
+    ("pubsub|help", "O(1)", ""),
     // --- strings ---
     (
         "append",

@@ -156,6 +156,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     // Blocking commands do not block inside a transaction.
     let mut replies = Vec::with_capacity(m.queue.len());
     ctx.client.deny_blocking = true;
+    ctx.client.in_exec = true;
     for cmd in &m.queue {
         let argv: Vec<&[u8]> = cmd.iter().map(Vec::as_slice).collect();
         replies.push(execute_inner(
@@ -163,5 +164,6 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         ));
     }
     ctx.client.deny_blocking = false;
+    ctx.client.in_exec = false;
     Ok(Frame::Array(replies))
 }

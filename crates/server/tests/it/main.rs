@@ -23,5 +23,6 @@ mod client;
 mod connection;
 mod keys;
 mod misc;
+mod pubsub;
 mod server;
 mod strings;

@@ -1,0 +1,291 @@
+//! Pub/Sub: who listens to which channel or pattern, and delivery of
+//! messages into the listeners' outboxes.
+//!
+//! A message is encoded once per protocol version and appended to each
+//! receiving client's [`Outbox`]; the client's connection drains the outbox
+//! into its socket. A publisher appends in the order it publishes, so every
+//! subscriber sees each publisher's messages in order. The outbox is the
+//! client's output buffer as `client-output-buffer-limit` sees it: a
+//! subscriber that stops reading fills it, and once over the limit for its
+//! class it is disconnected and its outbox dropped, so memory stays bounded.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use ferrokey_resp::{encode, Frame};
+use parking_lot::{Mutex, RwLock};
+
+use crate::client::ClientHandle;
+use crate::config::{glob_match, ObufLimit};
+use crate::server::Server;
+
+/// Bytes waiting to be written to one client outside of its own replies
+/// (Pub/Sub messages).
+#[derive(Debug, Default)]
+pub struct Outbox {
+    buf: Mutex<Vec<u8>>,
+    len: AtomicUsize,
+    /// When the soft limit was first exceeded (Unix ms; 0: not over it).
+    soft_since_ms: AtomicU64,
+}
+
+impl Outbox {
+    /// Appends bytes; returns the new length.
+    fn push(&self, bytes: &[u8]) -> usize {
+        let mut b = self.buf.lock();
+        b.extend_from_slice(bytes);
+        self.len.store(b.len(), Ordering::Release);
+        b.len()
+    }
+
+    /// Whether nothing waits.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len.load(Ordering::Acquire) == 0
+    }
+
+    /// Bytes waiting.
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Acquire)
+    }
+
+    /// Moves everything waiting to the end of `out`.
+    pub fn drain_into(&self, out: &mut Vec<u8>) {
+        let mut b = self.buf.lock();
+        if out.is_empty() {
+            std::mem::swap(out, &mut b);
+        } else {
+            out.extend_from_slice(&b);
+            b.clear();
+        }
+        self.len.store(0, Ordering::Release);
+        self.soft_since_ms.store(0, Ordering::Relaxed);
+    }
+
+    fn clear(&self) {
+        let mut b = self.buf.lock();
+        *b = Vec::new();
+        self.len.store(0, Ordering::Release);
+    }
+
+    /// Whether `len` bytes break `limit` at `now_ms` (the soft limit only
+    /// once exceeded for longer than its seconds).
+    fn over_limit(&self, len: usize, limit: &ObufLimit, now_ms: u64) -> bool {
+        let len = len as u64;
+        if limit.hard > 0 && len >= limit.hard {
+            return true;
+        }
+        if limit.soft > 0 && len >= limit.soft {
+            let since = self.soft_since_ms.load(Ordering::Relaxed);
+            if since == 0 {
+                self.soft_since_ms.store(now_ms, Ordering::Relaxed);
+                return false;
+            }
+            return now_ms.saturating_sub(since) / 1000 > limit.soft_seconds.max(0) as u64;
+        }
+        self.soft_since_ms.store(0, Ordering::Relaxed);
+        false
+    }
+}
+
+/// One client's subscriptions.
+#[derive(Debug, Default)]
+pub struct Subscriptions {
+    /// SUBSCRIBE channels.
+    pub channels: HashSet<Box<[u8]>>,
+    /// PSUBSCRIBE patterns.
+    pub patterns: HashSet<Box<[u8]>>,
+    /// SSUBSCRIBE shard channels.
+    pub shard: HashSet<Box<[u8]>>,
+}
+
+impl Subscriptions {
+    /// Channels plus patterns, the count (P)SUBSCRIBE replies carry.
+    pub fn count(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+
+    /// Whether the client is in Pub/Sub mode (any subscription).
+    pub fn active(&self) -> bool {
+        self.count() + self.shard.len() > 0
+    }
+}
+
+type Subscribers = HashMap<Box<[u8]>, Vec<Arc<ClientHandle>>>;
+
+/// The server's subscription tables.
+#[derive(Debug, Default)]
+pub struct PubSub {
+    channels: RwLock<Subscribers>,
+    patterns: RwLock<Subscribers>,
+    shard: RwLock<Subscribers>,
+    /// Clients with at least one subscription (INFO pubsub_clients).
+    pub clients: AtomicU64,
+    /// Clients closed for exceeding their output buffer limit.
+    pub obuf_disconnections: AtomicU64,
+}
+
+/// Which table a subscription lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// SUBSCRIBE / PUBLISH.
+    Channel,
+    /// PSUBSCRIBE.
+    Pattern,
+    /// SSUBSCRIBE / SPUBLISH.
+    Shard,
+}
+
+impl PubSub {
+    fn table(&self, kind: Kind) -> &RwLock<Subscribers> {
+        match kind {
+            Kind::Channel => &self.channels,
+            Kind::Pattern => &self.patterns,
+            Kind::Shard => &self.shard,
+        }
+    }
+
+    /// Adds `h` as a subscriber of `name`.
+    pub fn add(&self, kind: Kind, name: &[u8], h: &Arc<ClientHandle>) {
+        self.table(kind)
+            .write()
+            .entry(name.into())
+            .or_default()
+            .push(h.clone());
+    }
+
+    /// Removes `h` from the subscribers of `name`.
+    pub fn remove(&self, kind: Kind, name: &[u8], h: &Arc<ClientHandle>) {
+        let mut t = self.table(kind).write();
+        if let Some(v) = t.get_mut(name) {
+            v.retain(|x| !Arc::ptr_eq(x, h));
+            if v.is_empty() {
+                t.remove(name);
+            }
+        }
+    }
+
+    /// Active channels (or shard channels) matching `pattern`.
+    pub fn names(&self, kind: Kind, pattern: Option<&[u8]>) -> Vec<Box<[u8]>> {
+        self.table(kind)
+            .read()
+            .keys()
+            .filter(|c| pattern.is_none_or(|p| glob_match(p, c, false)))
+            .cloned()
+            .collect()
+    }
+
+    /// Subscribers of one channel (not counting patterns).
+    pub fn count(&self, kind: Kind, name: &[u8]) -> usize {
+        self.table(kind).read().get(name).map_or(0, Vec::len)
+    }
+
+    /// Distinct patterns subscribed to.
+    pub fn pattern_count(&self) -> usize {
+        self.patterns.read().len()
+    }
+}
+
+/// A message frame (`message` / `smessage` / `pmessage`) encoded for one
+/// protocol version.
+fn encoded(parts: &[&[u8]], resp: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.len() + 16).sum());
+    let frame = Frame::Push(parts.iter().map(Frame::bulk).collect());
+    encode(&frame, resp, &mut out);
+    out
+}
+
+/// Publishes `message` on `channel` (a shard channel when `kind` is
+/// [`Kind::Shard`]); returns how many subscriptions received it.
+pub fn publish(server: &Server, kind: Kind, channel: &[u8], message: &[u8], now_ms: u64) -> usize {
+    let limits = server.config.read().client_output_buffer_limits();
+    let limit = limits[2];
+    let mut n = 0;
+    {
+        let word: &[u8] = if kind == Kind::Shard {
+            b"smessage"
+        } else {
+            b"message"
+        };
+        let mut cache: [Option<Vec<u8>>; 2] = [None, None];
+        let t = server.pubsub.table(kind).read();
+        if let Some(subs) = t.get(channel) {
+            for h in subs {
+                let resp = h.resp.load(Ordering::Relaxed) as u8;
+                let bytes = cache[usize::from(resp >= 3)]
+                    .get_or_insert_with(|| encoded(&[word, channel, message], resp));
+                deliver(server, h, bytes, &limit, now_ms);
+                n += 1;
+            }
+        }
+    }
+    if kind == Kind::Channel {
+        let t = server.pubsub.patterns.read();
+        for (pat, subs) in t.iter() {
+            if !glob_match(pat, channel, false) {
+                continue;
+            }
+            let mut cache: [Option<Vec<u8>>; 2] = [None, None];
+            for h in subs {
+                let resp = h.resp.load(Ordering::Relaxed) as u8;
+                let bytes = cache[usize::from(resp >= 3)]
+                    .get_or_insert_with(|| encoded(&[b"pmessage", pat, channel, message], resp));
+                deliver(server, h, bytes, &limit, now_ms);
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Appends bytes to a client's outbox and wakes it, or disconnects it when
+/// that breaks its output buffer limit.
+pub fn deliver(server: &Server, h: &ClientHandle, bytes: &[u8], limit: &ObufLimit, now_ms: u64) {
+    if h.is_killed() {
+        return;
+    }
+    let len = h.outbox.push(bytes);
+    if h.outbox.over_limit(len, limit, now_ms) {
+        h.outbox.clear();
+        server
+            .pubsub
+            .obuf_disconnections
+            .fetch_add(1, Ordering::Relaxed);
+        server.host.log(
+            "warning",
+            &format!(
+                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                h.id, h.addr
+            ),
+        );
+        h.kill();
+        return;
+    }
+    h.wake();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn soft_limit_needs_time_hard_limit_is_immediate() {
+        let o = Outbox::default();
+        let l = ObufLimit {
+            hard: 100,
+            soft: 10,
+            soft_seconds: 2,
+        };
+        assert!(!o.over_limit(5, &l, 1000));
+        assert!(!o.over_limit(20, &l, 1000));
+        assert!(!o.over_limit(20, &l, 3000));
+        assert!(o.over_limit(20, &l, 4000));
+        assert!(o.over_limit(100, &l, 0));
+        let mut out = Vec::new();
+        o.push(b"abc");
+        o.drain_into(&mut out);
+        assert_eq!(out, b"abc");
+        assert!(o.is_empty());
+    }
+}
