@@ -178,7 +178,7 @@ test('graceful shutdown: quit() answers OK, the connection ends, the server forg
   await assert.rejects(r.get('x'), /Connection is closed/);
 });
 
-test('MONITOR streams other clients\' commands', { timeout: 10000, ...needs(6) }, async () => {
+test('MONITOR streams other clients\' commands', { timeout: 10000 }, async () => {
   const monitor = await redis.monitor();
   const seen = [];
   monitor.on('monitor', (time, args) => seen.push(args));

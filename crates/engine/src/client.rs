@@ -63,6 +63,8 @@ pub struct ClientHandle {
     /// CLIENT UNBLOCK's request: 0 none, [`UNBLOCK_TIMEOUT`] or
     /// [`UNBLOCK_ERROR`].
     pub unblock: AtomicU32,
+    /// In MONITOR mode.
+    pub monitor: AtomicBool,
     /// Pub/Sub messages waiting to be written.
     pub outbox: crate::pubsub::Outbox,
     /// Channel, pattern and shard channel subscriptions, for CLIENT LIST.

@@ -698,6 +698,9 @@ pub fn execute_inner(
         };
         result.unwrap_or_else(|e| e.to_frame())
     };
+    if server.pubsub.monitored() && !spec.has(flags::ADMIN) && !spec.has(flags::SKIP_MONITOR) {
+        crate::pubsub::feed_monitors(server, client.db, &client.handle.addr, args, now_us);
+    }
     let c = &server.counters[id];
     c.calls.fetch_add(1, Ordering::Relaxed);
     c.usec

@@ -77,7 +77,7 @@ pub const SHUTDOWN_FORCE: u32 = 8;
 /// One class of `client-output-buffer-limit`. The server disconnects a
 /// client whose output buffer passes `hard` bytes, or stays above `soft`
 /// bytes for `soft_seconds` seconds; zero disables a limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ObufLimit {
     /// Hard limit in bytes (0: none).
     pub hard: u64,

@@ -239,9 +239,14 @@ impl Shard {
         unindex_in(&mut self.expires, deadline, h);
     }
 
-    /// Removes up to `budget` keys whose deadline is at or before `now_ms`;
-    /// returns how many were removed.
-    pub fn expire_due(&mut self, now_ms: u64, budget: usize) -> usize {
+    /// Removes up to `budget` keys whose deadline is at or before `now_ms`,
+    /// calling `on_expired` with each; returns how many were removed.
+    pub fn expire_due(
+        &mut self,
+        now_ms: u64,
+        budget: usize,
+        on_expired: &mut dyn FnMut(&[u8]),
+    ) -> usize {
         let mut n = 0;
         while n < budget {
             let Some((&(deadline, h), _)) = self.expires.first_key_value() else {
@@ -254,7 +259,8 @@ impl Shard {
             // for WATCH, as for lazy expiry.
             match self.table.find_entry(h, |e| e.expire_ms == deadline) {
                 Ok(o) => {
-                    o.remove();
+                    let (e, _) = o.remove();
+                    on_expired(&e.key);
                 }
                 Err(_) => {
                     // The index and the table disagree: a programming error.
@@ -542,7 +548,9 @@ mod tests {
         assert_eq!(s.lookup(a, b"a", 99).0, Lookup::Found);
         assert_eq!(s.lookup(a, b"a", 100).0, Lookup::Expired);
         assert_eq!(s.len(), 1);
-        assert_eq!(s.expire_due(250, 10), 1);
+        let mut gone = Vec::new();
+        assert_eq!(s.expire_due(250, 10, &mut |k| gone.push(k.to_vec())), 1);
+        assert_eq!(gone, vec![b"b".to_vec()]);
         assert!(s.is_empty());
         assert_eq!(s.volatile_len(), 0);
     }

@@ -124,6 +124,10 @@ pub struct PubSub {
     pub clients: AtomicU64,
     /// Clients closed for exceeding their output buffer limit.
     pub obuf_disconnections: AtomicU64,
+    /// Clients in MONITOR mode.
+    monitors: RwLock<Vec<Arc<ClientHandle>>>,
+    /// How many monitors there are, read on every command.
+    monitor_count: AtomicUsize,
 }
 
 /// Which table a subscription lives in.
@@ -187,6 +191,122 @@ impl PubSub {
     }
 }
 
+impl PubSub {
+    /// Adds a MONITOR client.
+    pub fn add_monitor(&self, h: &Arc<ClientHandle>) {
+        let mut m = self.monitors.write();
+        m.push(h.clone());
+        self.monitor_count.store(m.len(), Ordering::Release);
+    }
+
+    /// Removes a MONITOR client (when it closes or resets).
+    pub fn remove_monitor(&self, h: &Arc<ClientHandle>) {
+        let mut m = self.monitors.write();
+        m.retain(|x| !Arc::ptr_eq(x, h));
+        self.monitor_count.store(m.len(), Ordering::Release);
+    }
+
+    /// Whether anyone monitors.
+    #[inline]
+    pub fn monitored(&self) -> bool {
+        self.monitor_count.load(Ordering::Acquire) > 0
+    }
+}
+
+/// Arguments whose value MONITOR shows as `(redacted)`: AUTH's, HELLO's
+/// AUTH credentials, and the secrets CONFIG SET sets.
+fn redacted(args: &[&[u8]], j: usize) -> bool {
+    let is = |a: &[u8], s: &str| a.eq_ignore_ascii_case(s.as_bytes());
+    match args[0] {
+        a if is(a, "auth") => j >= 1,
+        a if is(a, "hello") => (2..args.len().saturating_sub(1))
+            .any(|i| is(args[i], "auth") && (j == i + 1 || j == i + 2)),
+        a if is(a, "config") && args.len() > 1 && is(args[1], "set") => {
+            j >= 3 && (j - 3).is_multiple_of(2) && {
+                let name = args[j - 1];
+                is(name, "masterauth") || is(name, "requirepass") || is(name, "masteruser")
+            }
+        }
+        a if is(a, "migrate") => (1..j).any(|i| {
+            (is(args[i], "auth") && j == i + 1)
+                || (is(args[i], "auth2") && (j == i + 1 || j == i + 2))
+        }),
+        _ => false,
+    }
+}
+
+/// Streams one executed command to every monitor, in Redis's line format:
+/// `+<secs>.<usecs> [<db> <addr>] "arg" ...`.
+pub fn feed_monitors(server: &Server, db: usize, addr: &str, args: &[&[u8]], now_us: u64) {
+    let mut line = format!(
+        "+{}.{:06} [{} {}]",
+        now_us / 1_000_000,
+        now_us % 1_000_000,
+        db,
+        addr
+    )
+    .into_bytes();
+    for (j, a) in args.iter().enumerate() {
+        line.push(b' ');
+        let a: &[u8] = if redacted(args, j) { b"(redacted)" } else { a };
+        quote_into(&mut line, a);
+    }
+    line.extend_from_slice(b"\r\n");
+    let limit = server.tunables.obuf.lock()[1];
+    let monitors = server.pubsub.monitors.read();
+    for h in monitors.iter() {
+        deliver(server, h, &line, &limit, now_us / 1000);
+    }
+}
+
+/// Appends `s` in double quotes with C-style escapes for quotes,
+/// backslashes, control characters and bytes outside printable ASCII.
+pub fn quote_into(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    for &c in s {
+        match c {
+            b'\\' | b'"' => {
+                out.push(b'\\');
+                out.push(c);
+            }
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x07 => out.extend_from_slice(b"\\a"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x20..=0x7e => out.push(c),
+            _ => out.extend_from_slice(format!("\\x{c:02x}").as_bytes()),
+        }
+    }
+    out.push(b'"');
+}
+
+/// Publishes keyspace event `event` about `key` of database `db` on the
+/// `__keyspace@<db>__:<key>` and `__keyevent@<db>__:<event>` channels, as
+/// `notify-keyspace-events` selects (`class` is one of the NOTIFY_* bits).
+pub fn notify_keyspace(
+    server: &Server,
+    class: u32,
+    event: &str,
+    key: &[u8],
+    db: usize,
+    now_ms: u64,
+) {
+    let flags = server.tunables.notify.load(Ordering::Relaxed);
+    if flags & class == 0 {
+        return;
+    }
+    if flags & crate::config::NOTIFY_KEYSPACE != 0 {
+        let mut ch = format!("__keyspace@{db}__:").into_bytes();
+        ch.extend_from_slice(key);
+        publish(server, Kind::Channel, &ch, event.as_bytes(), now_ms);
+    }
+    if flags & crate::config::NOTIFY_KEYEVENT != 0 {
+        let ch = format!("__keyevent@{db}__:{event}");
+        publish(server, Kind::Channel, ch.as_bytes(), key, now_ms);
+    }
+}
+
 /// A message frame (`message` / `smessage` / `pmessage`) encoded for one
 /// protocol version.
 fn encoded(parts: &[&[u8]], resp: u8) -> Vec<u8> {
@@ -199,8 +319,8 @@ fn encoded(parts: &[&[u8]], resp: u8) -> Vec<u8> {
 /// Publishes `message` on `channel` (a shard channel when `kind` is
 /// [`Kind::Shard`]); returns how many subscriptions received it.
 pub fn publish(server: &Server, kind: Kind, channel: &[u8], message: &[u8], now_ms: u64) -> usize {
-    let limits = server.config.read().client_output_buffer_limits();
-    let limit = limits[2];
+    // Not the config lock: this runs under shard locks (keyspace events).
+    let limit = server.tunables.obuf.lock()[2];
     let mut n = 0;
     {
         let word: &[u8] = if kind == Kind::Shard {
@@ -282,6 +402,9 @@ mod tests {
         assert!(!o.over_limit(20, &l, 3000));
         assert!(o.over_limit(20, &l, 4000));
         assert!(o.over_limit(100, &l, 0));
+        let mut q = Vec::new();
+        quote_into(&mut q, b"a\"b\\c\n\x01\xff ok");
+        assert_eq!(q, b"\"a\\\"b\\\\c\\n\\x01\\xff ok\"");
         let mut out = Vec::new();
         o.push(b"abc");
         o.drain_into(&mut out);

@@ -139,6 +139,10 @@ pub struct Tunables {
     pub hz: AtomicU64,
     /// Collection encoding thresholds.
     pub limits: crate::types::AtomicLimits,
+    /// `notify-keyspace-events` as NOTIFY_* bits.
+    pub notify: std::sync::atomic::AtomicU32,
+    /// `client-output-buffer-limit` per class (normal, replica, pubsub).
+    pub obuf: Mutex<[crate::config::ObufLimit; 3]>,
 }
 
 impl Tunables {
@@ -154,6 +158,9 @@ impl Tunables {
         self.timeout_s.store(c.timeout_s(), Ordering::Relaxed);
         self.hz.store(u64::from(c.hz()), Ordering::Relaxed);
         self.limits.store(crate::types::Limits::from_config(c));
+        self.notify
+            .store(c.notify_keyspace_events(), Ordering::Relaxed);
+        *self.obuf.lock() = c.client_output_buffer_limits();
     }
 }
 
@@ -210,7 +217,7 @@ impl Server {
         let _gate = self.gate.read();
         let mut removed = 0;
         let per_shard = (budget / crate::keyspace::SHARDS).max(1);
-        for db in self.dbs.iter() {
+        for (dbi, db) in self.dbs.iter().enumerate() {
             for i in 0..crate::keyspace::SHARDS {
                 if removed >= budget {
                     break;
@@ -219,7 +226,16 @@ impl Server {
                 if s.volatile_len() == 0 {
                     continue;
                 }
-                removed += s.expire_due(now_ms, per_shard.min(budget - removed));
+                removed += s.expire_due(now_ms, per_shard.min(budget - removed), &mut |k| {
+                    crate::pubsub::notify_keyspace(
+                        self,
+                        crate::config::NOTIFY_EXPIRED,
+                        "expired",
+                        k,
+                        dbi,
+                        now_ms,
+                    )
+                });
             }
         }
         self.stats

@@ -107,6 +107,7 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Arc<Not
     *handle.waker.lock() = None;
     ferrokey_engine::blocking::finish(&server, &mut client);
     ferrokey_engine::cmd::pubsub::unsubscribe_all(&server, &mut client);
+    ferrokey_engine::cmd::pubsub::stop_monitor(&server, &client);
     client.unwatch_all(&server);
     server.clients.remove(handle.id);
 }
@@ -394,7 +395,14 @@ async fn run_command(
         _ => true,
     };
     // A successful SHUTDOWN closes the connection without a reply.
-    let send = send && client.shutdown.is_none();
+    // Pub/Sub confirmations are pushed past CLIENT REPLY OFF|SKIP, as
+    // Redis does with everything it pushes.
+    let pushed = match &reply {
+        Frame::Push(_) => true,
+        Frame::Many(v) => v.iter().all(|f| matches!(f, Frame::Push(_))),
+        _ => false,
+    };
+    let send = (send || pushed) && client.shutdown.is_none();
     // Messages delivered up to now, including those this command published
     // to its own connection, go out before its reply, as in Redis.
     if !client.handle.outbox.is_empty() {

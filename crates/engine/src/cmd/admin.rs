@@ -904,7 +904,7 @@ fn memory_usage(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let h = ctx.hash(key);
     let mut shard = ctx.db().lock(shard_of(h));
     let (l, e) = shard.lookup(h, key, ctx.now_ms);
-    super::note_lookup(ctx, l);
+    super::note_lookup(ctx, l, key);
     Ok(match e {
         None => Frame::Null,
         Some(e) => {

@@ -201,6 +201,7 @@ fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     ctx.client.end_multi();
     ctx.client.unwatch_all(ctx.server);
     super::pubsub::unsubscribe_all(ctx.server, ctx.client);
+    super::pubsub::stop_monitor(ctx.server, ctx.client);
     let c = &mut *ctx.client;
     c.db = 0;
     c.handle.db.store(0, Ordering::Relaxed);
@@ -392,6 +393,9 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
         .collect();
     if subs.iter().sum::<usize>() > 0 {
         flags.insert(0, 'P');
+    }
+    if h.monitor.load(Ordering::Relaxed) {
+        flags.insert(0, 'O');
     }
     if h.blocked.load(Ordering::Relaxed) {
         flags.push('b');
@@ -816,6 +820,7 @@ pub fn new_handle(
         waker: parking_lot::Mutex::new(None),
         blocked: false.into(),
         unblock: 0.into(),
+        monitor: false.into(),
         outbox: Default::default(),
         sub_counts: Default::default(),
     });

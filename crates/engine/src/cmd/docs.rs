@@ -62,6 +62,7 @@ static DOCS: &[(&str, &str, &str)] = &[
     ),
     ("pubsub|shardnumsub", "O(N), N being the number of shard channels asked about.", "[shardchannel [shardchannel ...]]"),
     ("pubsub|help", "O(1)", ""),
+    ("monitor", "O(1) per command streamed.", ""),
     // --- strings ---
     (
         "append",

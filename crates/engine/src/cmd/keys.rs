@@ -401,7 +401,7 @@ fn randomkey(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         if e.expire_ms().is_some_and(|t| t <= ctx.now_ms) {
             let h = ctx.hash(&key);
             let (l, _) = s.lookup(h, &key, ctx.now_ms);
-            super::note_lookup(ctx, l);
+            super::note_lookup(ctx, l, &key);
             continue;
         }
         return Ok(Frame::Bulk(key.to_vec()));
@@ -527,7 +527,7 @@ pub fn scan_keys(
         }
         for (h, k) in expired {
             let (l, _) = s.lookup(h, &k, ctx.now_ms);
-            super::note_lookup(ctx, l);
+            super::note_lookup(ctx, l, &k);
         }
         if let Some(next) = next {
             return (next, out);
@@ -548,7 +548,7 @@ fn with_entry<R>(ctx: &Ctx<'_>, key: &[u8], f: impl FnOnce(&Entry) -> R) -> Opti
     let h = ctx.hash(key);
     let mut shard = ctx.db().lock(shard_of(h));
     let (l, e) = shard.lookup(h, key, ctx.now_ms);
-    super::note_lookup(ctx, l);
+    super::note_lookup(ctx, l, key);
     e.map(|e| f(e))
 }
 

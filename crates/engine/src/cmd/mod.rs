@@ -17,6 +17,10 @@ pub mod zset;
 use std::sync::atomic::Ordering;
 
 use crate::command::Ctx;
+pub use crate::config::{
+    NOTIFY_EXPIRED, NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_KEY_MISS, NOTIFY_LIST, NOTIFY_NEW,
+    NOTIFY_SET, NOTIFY_STRING, NOTIFY_ZSET,
+};
 use crate::error::CmdError;
 use crate::keyspace::{Entry, Lookup, Shard};
 use crate::value::{Str, Value};
@@ -73,14 +77,22 @@ pub fn parse_db(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, CmdError> {
     Ok(n as usize)
 }
 
-/// Counts a lazy expiry in the statistics.
-pub fn note_lookup(ctx: &Ctx<'_>, l: Lookup) {
+/// Counts a lazy expiry in the statistics and announces it (`expired`).
+pub fn note_lookup(ctx: &Ctx<'_>, l: Lookup, key: &[u8]) {
     if l == Lookup::Expired {
         ctx.server
             .stats
             .expired_keys
             .fetch_add(1, Ordering::Relaxed);
+        notify(ctx, NOTIFY_EXPIRED, "expired", key);
     }
+}
+
+/// Publishes a keyspace event about `key` in the client's database, when
+/// `notify-keyspace-events` asks for its class.
+#[inline]
+pub fn notify(ctx: &Ctx<'_>, class: u32, event: &str, key: &[u8]) {
+    crate::pubsub::notify_keyspace(ctx.server, class, event, key, ctx.client.db, ctx.now_ms);
 }
 
 /// Looks a key up for a read command: expires it if due and counts a
@@ -92,7 +104,7 @@ pub fn lookup_read<'s>(
     key: &[u8],
 ) -> Option<&'s mut Entry> {
     let (l, e) = shard.lookup(h, key, ctx.now_ms);
-    note_lookup(ctx, l);
+    note_lookup(ctx, l, key);
     let stats = &ctx.server.stats;
     match e {
         Some(e) => {
@@ -104,6 +116,7 @@ pub fn lookup_read<'s>(
         }
         None => {
             stats.keyspace_misses.fetch_add(1, Ordering::Relaxed);
+            notify(ctx, NOTIFY_KEY_MISS, "keymiss", key);
             None
         }
     }
@@ -124,7 +137,7 @@ pub fn lookup_write<'s>(
         shard.touch(key);
     }
     let (l, e) = shard.lookup(h, key, ctx.now_ms);
-    note_lookup(ctx, l);
+    note_lookup(ctx, l, key);
     e
 }
 

@@ -68,6 +68,11 @@ pub static COMMANDS: &[CommandSpec] = &[
     .keys(1, 1, 1)
     .specs(&[KeySpec::new(&["NOT_KEY"], 1, 0, 1)])
     .doc("pubsub", "7.0.0", "Post a message to a shard channel"),
+    CommandSpec::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, monitor).doc(
+        "server",
+        "1.0.0",
+        "Listens for all requests received by the server in real-time.",
+    ),
     CommandSpec::new("pubsub", -2, 0, super::keys::container)
         .doc("pubsub", "2.8.0", "A container for Pub/Sub commands.")
         .subs(PUBSUB_SUBS),
@@ -261,6 +266,27 @@ fn punsubscribe(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 
 fn sunsubscribe(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     unsubscribe_generic(ctx, args, Kind::Shard)
+}
+
+fn monitor(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    if ctx.client.deny_blocking {
+        return Err(CmdError::msg(
+            "ERR MONITOR isn't allowed for DENY BLOCKING client",
+        ));
+    }
+    // Asking again changes nothing (and replies nothing, as in Redis).
+    if ctx.client.handle.monitor.swap(true, Ordering::AcqRel) {
+        return Ok(Frame::Many(Vec::new()));
+    }
+    ctx.server.pubsub.add_monitor(&ctx.client.handle);
+    Ok(Frame::ok())
+}
+
+/// Leaves MONITOR mode (RESET, disconnect).
+pub fn stop_monitor(server: &Server, client: &Client) {
+    if client.handle.monitor.swap(false, Ordering::AcqRel) {
+        server.pubsub.remove_monitor(&client.handle);
+    }
 }
 
 fn publish_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {

@@ -337,3 +337,47 @@ fn watch_aborts_on_other_client_expiry_and_flushall() {
         assert_eq!(a.cmd(&["EXEC"]).text(), "*1\r\n$1\r\n1\r\n", "{:?}", s.kind);
     }
 }
+
+#[test]
+fn monitor_streams_commands_with_secrets_redacted() {
+    for s in std::iter::once(Server::ferrokey()).chain(Server::redis()) {
+        let mut m = s.connect();
+        assert_eq!(m.cmd(&["MONITOR"]).text(), "+OK\r\n");
+        let mut c = s.connect();
+        let port = c.stream.local_addr().unwrap().port();
+        c.cmd(&["SET", "k", "a\"b\\c\n\x01\u{7f}"]);
+        c.cmd(&["AUTH", "user", "secret"]);
+        c.cmd(&["SELECT", "2"]);
+        c.cmd(&["HELLO", "2", "AUTH", "default", "pw"]);
+        c.cmd(&["CONFIG", "GET", "maxmemory"]); // admin: not shown
+        c.cmd(&["MULTI"]);
+        c.cmd(&["INCR", "n"]);
+        c.cmd(&["EXEC"]);
+        let want = [
+            r#""SET" "k" "a\"b\\c\n\x01\x7f""#.to_string(),
+            r#""AUTH" "(redacted)" "(redacted)""#.to_string(),
+            r#""SELECT" "2""#.to_string(),
+            r#""HELLO" "2" "AUTH" "(redacted)" "(redacted)""#.to_string(),
+            r#""MULTI""#.to_string(),
+            r#""INCR" "n""#.to_string(),
+            r#""EXEC""#.to_string(),
+        ];
+        for (i, w) in want.iter().enumerate() {
+            let line = m.read().text();
+            let line = line.trim_end();
+            // +<secs>.<usecs> [<db> 127.0.0.1:<port>] <args>
+            let (stamp, rest) = line.split_once(' ').unwrap();
+            assert!(stamp.starts_with('+') && stamp.contains('.'), "{line}");
+            let db = if i < 2 { 0 } else { 2 };
+            let prefix = format!("[{db} 127.0.0.1:{port}] ");
+            assert_eq!(
+                rest.strip_prefix(&prefix),
+                Some(w.as_str()),
+                "{:?}: {line}",
+                s.kind
+            );
+        }
+        let list = c.cmd(&["CLIENT", "LIST"]).text();
+        assert!(list.contains("flags=O"), "{list}");
+    }
+}
