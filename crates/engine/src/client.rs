@@ -65,6 +65,11 @@ pub struct ClientHandle {
     pub unblock: AtomicU32,
     /// In MONITOR mode.
     pub monitor: AtomicBool,
+    /// CLIENT TRACKING state.
+    pub tracking: Mutex<crate::tracking::Mode>,
+    /// Invalidations caused by this client's own command, written after
+    /// its reply.
+    pub late: crate::pubsub::Outbox,
     /// Pub/Sub messages waiting to be written.
     pub outbox: crate::pubsub::Outbox,
     /// Channel, pattern and shard channel subscriptions, for CLIENT LIST.
@@ -193,6 +198,8 @@ pub struct Client {
     pub in_exec: bool,
     /// Pub/Sub subscriptions.
     pub pubsub: crate::pubsub::Subscriptions,
+    /// CLIENT CACHING YES|NO for the next command (OPTIN / OPTOUT).
+    pub caching: bool,
     /// The wait a blocking command left for the connection to finish.
     pub blocked: Option<std::sync::Arc<crate::blocking::Waiter>>,
 }
@@ -243,6 +250,7 @@ impl Client {
             deny_blocking: false,
             in_exec: false,
             pubsub: Default::default(),
+            caching: false,
             blocked: None,
         }
     }

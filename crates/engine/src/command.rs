@@ -575,10 +575,15 @@ fn count_error(server: &Server, reply: &Frame) {
 
 /// Runs one command for `client` and returns its reply.
 pub fn execute(server: &Server, client: &mut Client, args: &[&[u8]], now_us: u64) -> Frame {
+    crate::tracking::set_current(client.id());
     let reply = execute_inner(server, client, args, now_us, false);
     // Writes made by this command (or transaction) may serve blocked
     // clients, now that it has finished.
     crate::blocking::serve_ready(server, now_us);
+    if server.tracking.active() {
+        server.tracking.flush_broadcasts(&server.clients);
+    }
+    crate::tracking::set_current(0);
     reply
 }
 
@@ -595,6 +600,40 @@ fn reject(server: &Server, client: &mut Client, id: Option<usize>, e: CmdError) 
     let f = e.to_frame();
     count_error(server, &f);
     f
+}
+
+/// After a command: remembers the keys a tracking client read, and spends
+/// a CLIENT CACHING YES|NO on the command it applied to.
+fn track_reads(
+    server: &Server,
+    client: &mut Client,
+    spec: &CommandSpec,
+    entry: &Entry,
+    args: &[&[u8]],
+) {
+    let is_caching = entry.full_name == "client|caching";
+    let mode = client.handle.tracking.lock().clone();
+    if mode.on && !mode.bcast && spec.has(flags::READONLY) && !spec.has(flags::PUBSUB) {
+        let wanted = if mode.optin {
+            client.caching
+        } else if mode.optout {
+            !client.caching
+        } else {
+            true
+        };
+        if wanted {
+            for key in crate::tracking::read_keys(spec, args) {
+                server.tracking.remember(client.id(), key);
+            }
+            server.tracking.limit(
+                &server.clients,
+                server.tunables.tracking_max_keys.load(Ordering::Relaxed),
+            );
+        }
+    }
+    if !is_caching && client.multi.is_none() && !client.in_exec {
+        client.caching = false;
+    }
 }
 
 /// What a subscribed RESP2 connection may run.
@@ -698,6 +737,9 @@ pub fn execute_inner(
         };
         result.unwrap_or_else(|e| e.to_frame())
     };
+    if server.tracking.active() {
+        track_reads(server, client, spec, entry, args);
+    }
     if server.pubsub.monitored() && !spec.has(flags::ADMIN) && !spec.has(flags::SKIP_MONITOR) {
         crate::pubsub::feed_monitors(server, client.db, &client.handle.addr, args, now_us);
     }

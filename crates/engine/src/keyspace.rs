@@ -13,6 +13,8 @@ use hashbrown::HashTable;
 use parking_lot::{Mutex, MutexGuard};
 
 use crate::blocking::{BlockState, Waiter};
+use crate::client::Registry;
+use crate::tracking::Tracking;
 use crate::value::Value;
 
 /// Shards per database, a power of two well above any thread count.
@@ -90,9 +92,22 @@ pub struct Shard {
     /// blocked. Like the watch table it belongs to the database index and
     /// stays put on SWAPDB.
     blocked: HashMap<Box<[u8]>, VecDeque<Arc<Waiter>>>,
-    /// Where a change to a key with waiters is reported, and this shard's
-    /// database index; `None` in stand-alone shards (unit tests).
-    signals: Option<(Arc<BlockState>, usize)>,
+    /// Where changes to keys are reported (blocked clients, client-side
+    /// caching), and this shard's database index; `None` in stand-alone
+    /// shards (unit tests).
+    signals: Option<(Arc<Hooks>, usize)>,
+}
+
+/// What a shard tells about changed keys: clients blocked on them and
+/// clients caching them.
+#[derive(Debug)]
+pub struct Hooks {
+    /// Blocked clients.
+    pub blocking: Arc<BlockState>,
+    /// CLIENT TRACKING tables.
+    pub tracking: Arc<Tracking>,
+    /// Connected clients (to find tracking clients by id).
+    pub clients: Arc<Registry>,
 }
 
 /// Watch bookkeeping for one key.
@@ -150,6 +165,7 @@ impl Shard {
         // no modification for WATCH (EXEC checks liveness separately).
         let entry = found.remove().0;
         unindex_in(&mut self.expires, entry.expire_ms, h);
+        invalidate_in(&self.signals, &entry.key);
         (Lookup::Expired, None)
     }
 
@@ -260,6 +276,7 @@ impl Shard {
             match self.table.find_entry(h, |e| e.expire_ms == deadline) {
                 Ok(o) => {
                     let (e, _) = o.remove();
+                    self.invalidate(&e.key);
                     on_expired(&e.key);
                 }
                 Err(_) => {
@@ -326,12 +343,30 @@ impl Shard {
         if !self.blocked.is_empty() && self.blocked.contains_key(key) {
             self.signal(key);
         }
+        self.invalidate(key);
     }
 
     fn signal(&self, key: &[u8]) {
-        if let Some((st, db)) = &self.signals {
-            st.signal(*db, key);
+        if let Some((hooks, db)) = &self.signals {
+            hooks.blocking.signal(*db, key);
         }
+    }
+
+    /// Tells clients caching `key` that it changed.
+    #[inline]
+    fn invalidate(&self, key: &[u8]) {
+        invalidate_in(&self.signals, key);
+    }
+
+    /// Whether a change to `key` must be reported before it happens (a
+    /// watcher, or clients that may cache it).
+    #[inline]
+    pub fn observed(&self, key: &[u8]) -> bool {
+        self.is_watched(key)
+            || self
+                .signals
+                .as_ref()
+                .is_some_and(|(hooks, _)| hooks.tracking.active())
     }
 
     /// Queues a waiter on `key`; returns true when it is the key's first.
@@ -421,6 +456,17 @@ impl Shard {
     }
 }
 
+/// Tells clients caching `key` that it changed; a function on the field so
+/// that it can run while the table is borrowed.
+#[inline]
+fn invalidate_in(signals: &Option<(Arc<Hooks>, usize)>, key: &[u8]) {
+    if let Some((hooks, _)) = signals {
+        if hooks.tracking.active() {
+            hooks.tracking.invalidate(&hooks.clients, key);
+        }
+    }
+}
+
 /// Removes one (deadline, hash) from an expiry index (0: none); a
 /// function on the field so that it can run while the table is borrowed.
 fn unindex_in(expires: &mut BTreeMap<(u64, u64), u32>, deadline: u64, h: u64) {
@@ -450,14 +496,13 @@ impl Default for Db {
 }
 
 impl Db {
-    /// Database `index`, whose shards report keys made ready for blocked
-    /// clients to `signals`.
-    pub fn new(index: usize, signals: &Arc<BlockState>) -> Self {
+    /// Database `index`, whose shards report changed keys to `hooks`.
+    pub fn new(index: usize, hooks: &Arc<Hooks>) -> Self {
         Db {
             shards: (0..SHARDS)
                 .map(|_| {
                     Mutex::new(Shard {
-                        signals: Some((signals.clone(), index)),
+                        signals: Some((hooks.clone(), index)),
                         ..Shard::default()
                     })
                 })

@@ -13,6 +13,7 @@ pub mod keyspace;
 pub mod longdouble;
 pub mod pubsub;
 pub mod server;
+pub mod tracking;
 pub mod types;
 pub mod value;
 

@@ -31,6 +31,11 @@ pub struct Outbox {
 }
 
 impl Outbox {
+    /// Appends bytes with no limit check (invalidations).
+    pub fn push_bytes(&self, bytes: &[u8]) {
+        self.push(bytes);
+    }
+
     /// Appends bytes; returns the new length.
     fn push(&self, bytes: &[u8]) -> usize {
         let mut b = self.buf.lock();

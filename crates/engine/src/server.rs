@@ -97,7 +97,7 @@ pub struct Server {
     /// Per-command counters, indexed like the command table.
     pub counters: Box<[crate::command::Counters]>,
     /// Connected clients.
-    pub clients: Registry,
+    pub clients: std::sync::Arc<Registry>,
     /// Process start, Unix ms.
     pub start_ms: u64,
     /// Random 40-hex-digit run id.
@@ -120,6 +120,8 @@ pub struct Server {
     pub blocking: std::sync::Arc<crate::blocking::BlockState>,
     /// Pub/Sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// CLIENT TRACKING tables.
+    pub tracking: std::sync::Arc<crate::tracking::Tracking>,
 }
 
 /// Settings read on every request, mirrored from [`Config`].
@@ -139,6 +141,8 @@ pub struct Tunables {
     pub hz: AtomicU64,
     /// Collection encoding thresholds.
     pub limits: crate::types::AtomicLimits,
+    /// `tracking-table-max-keys`.
+    pub tracking_max_keys: AtomicU64,
     /// `notify-keyspace-events` as NOTIFY_* bits.
     pub notify: std::sync::atomic::AtomicU32,
     /// `client-output-buffer-limit` per class (normal, replica, pubsub).
@@ -161,6 +165,8 @@ impl Tunables {
         self.notify
             .store(c.notify_keyspace_events(), Ordering::Relaxed);
         *self.obuf.lock() = c.client_output_buffer_limits();
+        self.tracking_max_keys
+            .store(c.tracking_table_max_keys(), Ordering::Relaxed);
     }
 }
 
@@ -180,11 +186,19 @@ impl Server {
         let stats = Stats::default();
         stats.lastsave_ms.store(now_ms, Ordering::Relaxed);
         let blocking = std::sync::Arc::new(crate::blocking::BlockState::default());
+        let tracking = std::sync::Arc::new(crate::tracking::Tracking::default());
+        let clients = std::sync::Arc::new(Registry::default());
+        let hooks = std::sync::Arc::new(crate::keyspace::Hooks {
+            blocking: blocking.clone(),
+            tracking: tracking.clone(),
+            clients: clients.clone(),
+        });
         Server {
             dbs: (0..config.databases())
-                .map(|i| Db::new(i, &blocking))
+                .map(|i| Db::new(i, &hooks))
                 .collect(),
             blocking,
+            tracking,
             pubsub: Default::default(),
             hasher: KeyHasher::new(),
             gate: RwLock::new(()),
@@ -194,7 +208,7 @@ impl Server {
             tunables,
             stats,
             counters: crate::command::new_counters(),
-            clients: Registry::default(),
+            clients,
             start_ms: now_ms,
             run_id,
             active_expire: AtomicBool::new(true),
@@ -241,6 +255,7 @@ impl Server {
         self.stats
             .expired_keys
             .fetch_add(removed as u64, Ordering::Relaxed);
+        self.tracking.flush_broadcasts(&self.clients);
         removed
     }
 }

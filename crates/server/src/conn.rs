@@ -108,6 +108,7 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Arc<Not
     ferrokey_engine::blocking::finish(&server, &mut client);
     ferrokey_engine::cmd::pubsub::unsubscribe_all(&server, &mut client);
     ferrokey_engine::cmd::pubsub::stop_monitor(&server, &client);
+    ferrokey_engine::cmd::connection::disable_tracking(&server, &handle);
     client.unwatch_all(&server);
     server.clients.remove(handle.id);
 }
@@ -410,6 +411,11 @@ async fn run_command(
     }
     if send && client.blocked.is_none() {
         encode(&reply, client.resp, out);
+    }
+    // Invalidations this command caused for its own connection follow its
+    // reply.
+    if !client.handle.late.is_empty() {
+        client.handle.late.drain_into(out);
     }
     send
 }

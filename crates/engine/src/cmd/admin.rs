@@ -425,7 +425,10 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
                 "blocked_clients",
                 srv.blocking.clients.load(Ordering::Relaxed)
             );
-            kv!("tracking_clients", 0);
+            kv!(
+                "tracking_clients",
+                srv.tracking.clients.load(Ordering::Relaxed)
+            );
             kv!("pubsub_clients", srv.pubsub.clients.load(Ordering::Relaxed));
             kv!("watching_clients", 0);
             kv!("clients_in_timeout_table", 0);
@@ -628,9 +631,15 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
             kv!("active_defrag_key_misses", 0);
             kv!("total_active_defrag_time", 0);
             kv!("current_active_defrag_time", 0);
-            kv!("tracking_total_keys", 0);
-            kv!("tracking_total_items", 0);
-            kv!("tracking_total_prefixes", 0);
+            kv!(
+                "tracking_total_keys",
+                srv.tracking.keys.load(Ordering::Relaxed)
+            );
+            kv!(
+                "tracking_total_items",
+                srv.tracking.items.load(Ordering::Relaxed)
+            );
+            kv!("tracking_total_prefixes", srv.tracking.prefix_count());
             kv!("unexpected_error_replies", 0);
             kv!("total_error_replies", g(&st.total_error_replies));
             kv!("dump_payload_sanitizations", 0);
@@ -844,6 +853,7 @@ fn flush_mode(args: &[&[u8]]) -> Result<(), CmdError> {
 fn flushdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     flush_mode(args)?;
     let n = ctx.db().clear(&ctx.server.hasher, ctx.now_ms);
+    ctx.server.tracking.flush_all(&ctx.server.clients);
     dirty(ctx, n as u64);
     Ok(Frame::ok())
 }
@@ -856,6 +866,7 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         .iter()
         .map(|db| db.clear(&ctx.server.hasher, ctx.now_ms))
         .sum();
+    ctx.server.tracking.flush_all(&ctx.server.clients);
     dirty(ctx, n as u64 + 1);
     Ok(Frame::ok())
 }

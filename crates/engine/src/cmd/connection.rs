@@ -155,6 +155,34 @@ static CLIENT_SUBS: &[CommandSpec] = &[
             "5.0.0",
             "Unblocks a client blocked by a blocking command from a different connection.",
         ),
+    CommandSpec::new("tracking", -3, CLIENT_FLAGS, client_tracking)
+        .acl(CONN)
+        .doc(
+            "connection",
+            "6.0.0",
+            "Controls server-assisted client-side caching for the connection.",
+        ),
+    CommandSpec::new("caching", 3, CLIENT_FLAGS, client_caching)
+        .acl(CONN)
+        .doc(
+            "connection",
+            "6.0.0",
+            "Instructs the server whether to track the keys in the next request.",
+        ),
+    CommandSpec::new("getredir", 2, CLIENT_FLAGS, client_getredir)
+        .acl(CONN)
+        .doc(
+            "connection",
+            "6.0.0",
+            "Returns the client ID to which the connection's tracking notifications are redirected.",
+        ),
+    CommandSpec::new("trackinginfo", 2, CLIENT_FLAGS, client_trackinginfo)
+        .acl(CONN)
+        .doc(
+            "connection",
+            "6.2.0",
+            "Returns information about server-assisted client-side caching for the connection.",
+        ),
     CommandSpec::new("help", 2, LOADING | STALE, client_help)
         .acl(CONN)
         .doc(
@@ -202,6 +230,7 @@ fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     ctx.client.unwatch_all(ctx.server);
     super::pubsub::unsubscribe_all(ctx.server, ctx.client);
     super::pubsub::stop_monitor(ctx.server, ctx.client);
+    disable_tracking(ctx.server, &ctx.client.handle);
     let c = &mut *ctx.client;
     c.db = 0;
     c.handle.db.store(0, Ordering::Relaxed);
@@ -399,6 +428,18 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
     }
     if h.blocked.load(Ordering::Relaxed) {
         flags.push('b');
+    }
+    {
+        let t = h.tracking.lock();
+        if t.on {
+            flags.push('t');
+        }
+        if t.broken_redirect {
+            flags.push('R');
+        }
+        if t.bcast {
+            flags.push('B');
+        }
     }
     if h.no_evict.load(Ordering::Relaxed) {
         flags.push('e');
@@ -716,6 +757,205 @@ fn client_unblock(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(Frame::Integer(1))
 }
 
+fn client_tracking(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let mut redirect: Option<u64> = None;
+    let (mut bcast, mut optin, mut optout, mut noloop) = (false, false, false, false);
+    let mut prefixes: Vec<Box<[u8]>> = Vec::new();
+    let mut j = 3;
+    while j < args.len() {
+        let more = j + 1 < args.len();
+        if is(args[j], "redirect") && more {
+            j += 1;
+            if redirect.is_some() {
+                return Err(CmdError::msg(
+                    "ERR A client can only redirect to a single other client",
+                ));
+            }
+            let id = parse_int(args[j])?;
+            if u64::try_from(id)
+                .ok()
+                .and_then(|id| ctx.server.clients.get(id))
+                .is_none()
+            {
+                return Err(CmdError::msg(
+                    "ERR The client ID you want redirect to does not exist",
+                ));
+            }
+            redirect = Some(id as u64);
+        } else if is(args[j], "bcast") {
+            bcast = true;
+        } else if is(args[j], "optin") {
+            optin = true;
+        } else if is(args[j], "optout") {
+            optout = true;
+        } else if is(args[j], "noloop") {
+            noloop = true;
+        } else if is(args[j], "prefix") && more {
+            j += 1;
+            prefixes.push(args[j].into());
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    let handle = ctx.client.handle.clone();
+    if is(args[2], "off") {
+        disable_tracking(ctx.server, &handle);
+        return Ok(Frame::ok());
+    }
+    if !is(args[2], "on") {
+        return Err(CmdError::Syntax);
+    }
+    let mut mode = handle.tracking.lock().clone();
+    if !bcast && !prefixes.is_empty() {
+        return Err(CmdError::msg(
+            "ERR PREFIX option requires BCAST mode to be enabled",
+        ));
+    }
+    if mode.on && mode.bcast != bcast {
+        return Err(CmdError::msg("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."));
+    }
+    if bcast && (optin || optout) {
+        return Err(CmdError::msg(
+            "ERR OPTIN and OPTOUT are not compatible with BCAST",
+        ));
+    }
+    if optin && optout {
+        return Err(CmdError::msg(
+            "ERR You can't specify both OPTIN mode and OPTOUT mode",
+        ));
+    }
+    if (optin && mode.optout) || (optout && mode.optin) {
+        return Err(CmdError::msg("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode."));
+    }
+    if bcast {
+        let overlaps = |a: &[u8], b: &[u8]| a.starts_with(b) || b.starts_with(a);
+        for (i, p) in prefixes.iter().enumerate() {
+            if let Some(old) = mode.prefixes.iter().find(|o| overlaps(p, o)) {
+                return Err(CmdError::owned(format!(
+                    "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                    String::from_utf8_lossy(p),
+                    String::from_utf8_lossy(old)
+                )));
+            }
+            if let Some(other) = prefixes[i + 1..].iter().find(|o| overlaps(p, o)) {
+                return Err(CmdError::owned(format!(
+                    "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.",
+                    String::from_utf8_lossy(p),
+                    String::from_utf8_lossy(other)
+                )));
+            }
+        }
+    }
+    if !mode.on {
+        ctx.server.tracking.clients.fetch_add(1, Ordering::Relaxed);
+    }
+    mode.on = true;
+    mode.broken_redirect = false;
+    mode.redirect = redirect.unwrap_or(0);
+    mode.bcast = bcast;
+    mode.optin = optin;
+    mode.optout = optout;
+    mode.noloop = noloop;
+    if bcast {
+        if prefixes.is_empty() {
+            prefixes.push(Box::from(&b""[..]));
+        }
+        ctx.server.tracking.add_prefixes(handle.id, &prefixes);
+        for p in prefixes {
+            if !mode.prefixes.contains(&p) {
+                mode.prefixes.push(p);
+            }
+        }
+        mode.prefixes.sort();
+    }
+    *handle.tracking.lock() = mode;
+    Ok(Frame::ok())
+}
+
+/// Turns CLIENT TRACKING off (CLIENT TRACKING OFF, RESET, disconnect).
+pub fn disable_tracking(server: &crate::Server, handle: &ClientHandle) {
+    let mut mode = handle.tracking.lock();
+    if !mode.on {
+        return;
+    }
+    if mode.bcast {
+        server.tracking.remove_prefixes(handle.id);
+    }
+    *mode = Default::default();
+    server.tracking.clients.fetch_sub(1, Ordering::Relaxed);
+}
+
+fn client_caching(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let mode = ctx.client.handle.tracking.lock().clone();
+    if !mode.on {
+        return Err(CmdError::msg("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"));
+    }
+    if is(args[2], "yes") {
+        if !mode.optin {
+            return Err(CmdError::msg(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            ));
+        }
+    } else if is(args[2], "no") {
+        if !mode.optout {
+            return Err(CmdError::msg(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            ));
+        }
+    } else {
+        return Err(CmdError::Syntax);
+    }
+    ctx.client.caching = true;
+    Ok(Frame::ok())
+}
+
+fn client_getredir(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let mode = ctx.client.handle.tracking.lock();
+    Ok(Frame::Integer(if mode.on {
+        mode.redirect as i64
+    } else {
+        -1
+    }))
+}
+
+fn client_trackinginfo(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let mode = ctx.client.handle.tracking.lock().clone();
+    let mut flags = vec![Frame::bulk(if mode.on { &b"on"[..] } else { b"off" })];
+    if mode.bcast {
+        flags.push(Frame::bulk(b"bcast"));
+    }
+    if mode.optin {
+        flags.push(Frame::bulk(b"optin"));
+        if ctx.client.caching {
+            flags.push(Frame::bulk(b"caching-yes"));
+        }
+    }
+    if mode.optout {
+        flags.push(Frame::bulk(b"optout"));
+        if ctx.client.caching {
+            flags.push(Frame::bulk(b"caching-no"));
+        }
+    }
+    if mode.noloop {
+        flags.push(Frame::bulk(b"noloop"));
+    }
+    if mode.broken_redirect {
+        flags.push(Frame::bulk(b"broken_redirect"));
+    }
+    Ok(Frame::Map(vec![
+        (Frame::bulk(b"flags"), Frame::Set(flags)),
+        (
+            Frame::bulk(b"redirect"),
+            Frame::Integer(if mode.on { mode.redirect as i64 } else { -1 }),
+        ),
+        (
+            Frame::bulk(b"prefixes"),
+            Frame::Array(mode.prefixes.iter().map(Frame::bulk).collect()),
+        ),
+    ]))
+}
+
 fn client_help(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     help_reply(
         args,
@@ -821,6 +1061,8 @@ pub fn new_handle(
         blocked: false.into(),
         unblock: 0.into(),
         monitor: false.into(),
+        tracking: Default::default(),
+        late: Default::default(),
         outbox: Default::default(),
         sub_counts: Default::default(),
     });

@@ -562,6 +562,14 @@ static DOCS: &[(&str, &str, &str)] = &[
         "client-id [TIMEOUT | ERROR]",
     ),
     ("client|unpause", "O(N), N being the number of paused clients.", ""),
+    (
+        "client|tracking",
+        "O(1). Some options may introduce additional complexity.",
+        "status=<ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]",
+    ),
+    ("client|caching", "O(1)", "mode=<YES | NO>"),
+    ("client|getredir", "O(1)", ""),
+    ("client|trackinginfo", "O(1)", ""),
     ("echo", "O(1)", "message"),
     (
         "hello",

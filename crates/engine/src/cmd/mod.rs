@@ -133,7 +133,7 @@ pub fn lookup_write<'s>(
     // WATCH: the command is about to change it (or, rarely, decides not
     // to). A missing or expired key is not touched here; creating it goes
     // through `Shard::insert`, which touches it.
-    if shard.is_watched(key) && shard.peek(h, key, ctx.now_ms).is_some() {
+    if shard.observed(key) && shard.peek(h, key, ctx.now_ms).is_some() {
         shard.touch(key);
     }
     let (l, e) = shard.lookup(h, key, ctx.now_ms);

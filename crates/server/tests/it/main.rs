@@ -26,3 +26,4 @@ mod misc;
 mod pubsub;
 mod server;
 mod strings;
+mod tracking;
