@@ -416,6 +416,7 @@ fn families() -> Vec<&'static [CommandSpec]> {
         crate::cmd::sort::COMMANDS,
         crate::cmd::keys::COMMANDS,
         crate::cmd::multi::COMMANDS,
+        crate::cmd::persist::COMMANDS,
         crate::cmd::pubsub::COMMANDS,
         crate::cmd::connection::COMMANDS,
         crate::cmd::admin::COMMANDS,

@@ -2294,7 +2294,7 @@ fn strtoll_checked(s: &[u8], radix: u32) -> Option<(i64, bool)> {
 /// Redis's `memtoull`: bytes with an optional case-insensitive unit
 /// (`b`, `k`=1000, `kb`=1024, `m`, `mb`, `g`, `gb`). Like Redis, an empty
 /// number is 0 and the multiplication wraps on overflow.
-fn memtoull(p: &[u8]) -> Option<u64> {
+pub fn memtoull(p: &[u8]) -> Option<u64> {
     let p = c_str(p);
     if p.first() == Some(&b'-') {
         return None;

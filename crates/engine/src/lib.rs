@@ -12,6 +12,7 @@ pub mod host;
 pub mod keyspace;
 pub mod longdouble;
 pub mod pubsub;
+pub mod rdb;
 pub mod server;
 pub mod tracking;
 pub mod types;

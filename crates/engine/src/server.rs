@@ -143,6 +143,8 @@ pub struct Tunables {
     pub limits: crate::types::AtomicLimits,
     /// `tracking-table-max-keys`.
     pub tracking_max_keys: AtomicU64,
+    /// DEBUG QUICKLIST-PACKED-THRESHOLD (no effect on Ferrokey's lists).
+    pub packed_threshold: AtomicU64,
     /// `notify-keyspace-events` as NOTIFY_* bits.
     pub notify: std::sync::atomic::AtomicU32,
     /// `client-output-buffer-limit` per class (normal, replica, pubsub).

@@ -93,7 +93,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "debug",
         -2,
-        ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED,
+        ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED | EXCLUSIVE,
         debug,
     )
     .doc("server", "1.0.0", "A container for debugging commands."),
@@ -1077,6 +1077,55 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         ctx.server.active_expire.store(v != 0, Ordering::Relaxed);
         return Ok(Frame::ok());
     }
+    if is(sub, "reload") {
+        // Serialize everything and load it back, as Redis's save + load
+        // (in memory: the image is not written to disk).
+        let (mut flush, mut merge) = (true, false);
+        for a in &args[2..] {
+            if is(a, "merge") {
+                merge = true;
+            } else if is(a, "noflush") {
+                flush = false;
+            } else if is(a, "nosave") {
+            } else {
+                return Err(CmdError::msg(
+                    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+                ));
+            }
+        }
+        let image = crate::rdb::snapshot(ctx.server, ctx.now_ms);
+        if flush {
+            for db in ctx.server.dbs.iter() {
+                db.clear(&ctx.server.hasher, ctx.now_ms);
+            }
+        } else if !merge && ctx.server.dbs.iter().any(|db| !db.is_empty()) {
+            // Loading over existing keys without MERGE fails in Redis on the
+            // first duplicate; every key is a duplicate here.
+            return Err(CmdError::msg(
+                "ERR Error trying to load the RDB dump, check server logs.",
+            ));
+        }
+        crate::rdb::load_into(ctx.server, &image, ctx.now_ms).map_err(|_| {
+            CmdError::msg("ERR Error trying to load the RDB dump, check server logs.")
+        })?;
+        return Ok(Frame::ok());
+    }
+    if is(sub, "quicklist-packed-threshold") && args.len() == 3 {
+        // Redis stores list elements at or above this size in nodes of
+        // their own. Ferrokey's lists keep every element the same way, so
+        // the value is only validated and remembered, as Redis does.
+        let sz = crate::config::memtoull(args[2])
+            .filter(|&sz| sz <= (1u64 << 32) - (1 << 20))
+            .ok_or(CmdError::msg(
+                "ERR argument must be a memory value bigger than 1 and smaller than 4gb",
+            ))?;
+        let sz = if sz == 0 { 1 << 30 } else { sz };
+        ctx.server
+            .tunables
+            .packed_threshold
+            .store(sz, Ordering::Relaxed);
+        return Ok(Frame::ok());
+    }
     if is(sub, "object") && args.len() == 3 {
         let key = args[2];
         let h = ctx.hash(key);
@@ -1142,6 +1191,9 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 "    Show low level info about the <key> and associated value.",
                 "PROTOCOL <type>",
                 "    Reply with a test value of the specified type.",
+                "QUICKLIST-PACKED-THRESHOLD <size>",
+                "    Set the threshold for list elements stored in nodes of their own",
+                "    (accepted and validated; Ferrokey's lists store every element alike).",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",

@@ -34,6 +34,17 @@ use ferrokey_resp::Frame;
 
 /// Full command name (`set`, `config|get`), complexity, syntax.
 static DOCS: &[(&str, &str, &str)] = &[
+    // --- dump / restore ---
+    (
+        "dump",
+        "O(N) to serialize the value, N being its number of elements (O(1) for strings).",
+        "key",
+    ),
+    (
+        "restore",
+        "O(N) to rebuild the value, N being its number of elements; O(N*log(N)) for sorted sets.",
+        "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
+    ),
     // --- pub/sub ---
     ("subscribe", "O(N), N being the number of channels subscribed to.", "channel [channel ...]"),
     ("unsubscribe", "O(N), N being the number of channels unsubscribed from.", "[channel [channel ...]]"),

@@ -8,6 +8,7 @@ pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod multi;
+pub mod persist;
 pub mod pubsub;
 pub mod set;
 pub mod sort;

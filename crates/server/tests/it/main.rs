@@ -23,6 +23,7 @@ mod client;
 mod connection;
 mod keys;
 mod misc;
+mod persist;
 mod pubsub;
 mod server;
 mod strings;

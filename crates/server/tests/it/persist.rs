@@ -1,0 +1,168 @@
+//! DUMP / RESTORE and DEBUG RELOAD: error replies compared with
+//! redis-server, payloads moved between the two servers in both
+//! directions, and a reload that keeps every type and TTL.
+
+use crate::harness::*;
+
+#[test]
+fn restore_errors_differential() {
+    let p = Pair::new();
+    p.diff(&[
+        &["SET", "k", "v"],
+        &["~type", "DUMP", "k"],
+        &["DUMP", "nokey"],
+        &["RESTORE", "k", "0", "garbage"],
+        &["RESTORE", "new", "0", "garbage"],
+        &["RESTORE", "new", "-1", "garbage"],
+        &["RESTORE", "new", "abc", "garbage"],
+        &["RESTORE", "new", "0", "garbage", "IDLETIME", "-1"],
+        &["RESTORE", "new", "0", "garbage", "FREQ", "300"],
+        &[
+            "RESTORE", "new", "0", "garbage", "IDLETIME", "1", "FREQ", "1",
+        ],
+        &["RESTORE", "new", "0", "garbage", "BOGUS"],
+        &["RESTORE", "new", "0", ""],
+        &["RESTORE", "new"],
+    ]);
+}
+
+fn bulk(r: &Reply) -> Vec<u8> {
+    match &r.frame {
+        ferrokey_resp::Frame::Bulk(b) => b.clone(),
+        other => panic!("expected a bulk, got {other:?}"),
+    }
+}
+
+#[test]
+fn payloads_move_both_ways() {
+    let Some(redis) = Server::redis() else {
+        eprintln!("redis-server not installed: cross-server DUMP/RESTORE skipped");
+        return;
+    };
+    let fk = Server::ferrokey();
+    let mut f = fk.connect();
+    let mut r = redis.connect();
+    let long = "x".repeat(300); // LZF-compressed by Redis
+    let setup: &[&[&str]] = &[
+        &["RPUSH", "list", "a", "1", "-20000", &long],
+        &["HSET", "hash", "f", "v", "n", "123456789012"],
+        &["SADD", "iset", "1", "-2", "70000"],
+        &["SADD", "sset", "a", "b"],
+        &["ZADD", "zset", "1.5", "a", "-inf", "b", "3", "c"],
+        &["SET", "str", &long],
+        &["SET", "num", "-123"],
+    ];
+    let keys = ["list", "hash", "iset", "sset", "zset", "str", "num"];
+    let reads: &[&[&str]] = &[
+        &["LRANGE", "list", "0", "-1"],
+        &["HGETALL", "hash"],
+        &["SMEMBERS", "iset"],
+        &["SMEMBERS", "sset"],
+        &["ZRANGE", "zset", "0", "-1", "WITHSCORES"],
+        &["GET", "str"],
+        &["GET", "num"],
+    ];
+    for c in setup {
+        f.cmd(c);
+        r.cmd(c);
+    }
+    for (k, read) in keys.iter().zip(reads) {
+        // Redis -> Ferrokey.
+        let from_redis = bulk(&r.cmd(&["DUMP", k]));
+        let to = format!("{k}:from-redis");
+        let restored = f.cmd(&[b"RESTORE".as_slice(), to.as_bytes(), b"0", &from_redis]);
+        assert_eq!(restored.text(), "+OK\r\n", "{k}");
+        // Ferrokey -> Redis.
+        let from_fk = bulk(&f.cmd(&["DUMP", k]));
+        let to2 = format!("{k}:from-ferrokey");
+        let restored = r.cmd(&[b"RESTORE".as_slice(), to2.as_bytes(), b"0", &from_fk]);
+        assert_eq!(restored.text(), "+OK\r\n", "{k}");
+        let mut a: Vec<&str> = read.to_vec();
+        a[1] = &to;
+        let mut b: Vec<&str> = read.to_vec();
+        b[1] = &to2;
+        let (mut x, mut y) = (f.cmd(read), r.cmd(&b));
+        let mut z = f.cmd(&a);
+        if read[0] == "SMEMBERS" || read[0] == "HGETALL" {
+            for v in [&mut x, &mut y, &mut z] {
+                if let ferrokey_resp::Frame::Array(items) = &mut v.frame {
+                    items.sort_by_key(|f| format!("{f:?}"));
+                }
+            }
+        }
+        assert_eq!(
+            x.frame, y.frame,
+            "{k}: Ferrokey's payload read back by Redis"
+        );
+        assert_eq!(
+            x.frame, z.frame,
+            "{k}: Redis's payload read back by Ferrokey"
+        );
+    }
+    // A corrupted payload is refused.
+    let mut p = bulk(&f.cmd(&["DUMP", "str"]));
+    let last = p.len() - 1;
+    p[last] ^= 0xff;
+    assert_eq!(
+        f.cmd(&[b"RESTORE".as_slice(), b"bad", b"0", &p]).text(),
+        "-ERR DUMP payload version or checksum are wrong\r\n"
+    );
+}
+
+#[test]
+fn restore_ttl_replace_and_debug_reload() {
+    let s = Server::ferrokey();
+    let mut c = s.connect();
+    c.cmd(&["RPUSH", "l", "a", "b"]);
+    let p = bulk(&c.cmd(&["DUMP", "l"]));
+    let args = |extra: &[&[u8]]| {
+        let mut v: Vec<Vec<u8>> = vec![
+            b"RESTORE".to_vec(),
+            b"l2".to_vec(),
+            b"5000".to_vec(),
+            p.clone(),
+        ];
+        v.extend(extra.iter().map(|e| e.to_vec()));
+        v
+    };
+    assert_eq!(c.cmd(&args(&[])).text(), "+OK\r\n");
+    let pttl: i64 = c.cmd(&["PTTL", "l2"]).text()[1..].trim().parse().unwrap();
+    assert!(pttl > 0 && pttl <= 5000, "{pttl}");
+    assert_eq!(
+        c.cmd(&args(&[])).text(),
+        "-BUSYKEY Target key name already exists.\r\n"
+    );
+    assert_eq!(
+        c.cmd(&args(&[b"REPLACE", b"IDLETIME", b"100"])).text(),
+        "+OK\r\n"
+    );
+    let idle: i64 = c.cmd(&["OBJECT", "IDLETIME", "l2"]).text()[1..]
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(idle >= 100, "{idle}");
+    // ABSTTL in the past: replaced key is deleted, nothing created.
+    let mut v = args(&[b"REPLACE", b"ABSTTL"]);
+    v[2] = b"1000".to_vec();
+    assert_eq!(c.cmd(&v).text(), "+OK\r\n");
+    assert_eq!(c.cmd(&["EXISTS", "l2"]).text(), ":0\r\n");
+
+    // DEBUG RELOAD keeps every type, TTLs and databases.
+    c.cmd(&["HSET", "h", "f", "v"]);
+    c.cmd(&["SADD", "s", "1", "x"]);
+    c.cmd(&["ZADD", "z", "2", "m"]);
+    c.cmd(&["SET", "t", "v", "EX", "1000"]);
+    c.cmd(&["SELECT", "3"]);
+    c.cmd(&["SET", "other", "db3"]);
+    let digest = c.cmd(&["DEBUG", "DIGEST"]).text();
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD"]).text(), "+OK\r\n");
+    assert_eq!(c.cmd(&["DEBUG", "DIGEST"]).text(), digest);
+    assert_eq!(c.cmd(&["GET", "other"]).text(), "$3\r\ndb3\r\n");
+    c.cmd(&["SELECT", "0"]);
+    let ttl: i64 = c.cmd(&["TTL", "t"]).text()[1..].trim().parse().unwrap();
+    assert!(ttl > 990 && ttl <= 1000, "{ttl}");
+    assert_eq!(
+        c.cmd(&["LRANGE", "l", "0", "-1"]).text(),
+        "*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+    );
+}
