@@ -3,6 +3,7 @@
 //! clock, and hands each parsed request to [`command::execute`].
 
 pub mod blocking;
+pub mod cfloat;
 pub mod client;
 pub mod cmd;
 pub mod command;

@@ -4,6 +4,7 @@
 //! types are lowered to their RESP2 shapes the way Redis lowers them (a map
 //! becomes a flat array, a double a bulk string, a boolean an integer).
 
+use crate::dtoa::format_double;
 use std::borrow::Cow;
 
 use crate::request::parse_i64;
@@ -79,69 +80,6 @@ impl Frame {
             Frame::Attribute(_, r) => r.is_error(),
             Frame::Many(v) => v.last().is_some_and(Frame::is_error),
             _ => false,
-        }
-    }
-}
-
-/// Formats a double the way Redis 7.2 does in replies: the shortest text that
-/// reads back to the same value, `inf`/`-inf`/`nan`, and an exponent past
-/// the range where `%.17g` would use one.
-pub fn format_double(d: f64, out: &mut Vec<u8>) {
-    if d.is_nan() {
-        out.extend_from_slice(b"nan");
-        return;
-    }
-    if d.is_infinite() {
-        out.extend_from_slice(if d > 0.0 { b"inf" } else { b"-inf" });
-        return;
-    }
-    if d == 0.0 {
-        out.extend_from_slice(if d.is_sign_negative() { b"-0" } else { b"0" });
-        return;
-    }
-    // `{:e}` gives the shortest round-trip digits in scientific form.
-    let sci = format!("{d:e}");
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (neg, mant) = match mant.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mant),
-    };
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
-    if neg {
-        out.push(b'-');
-    }
-    if !(-5..21).contains(&exp) {
-        // Scientific: d.ddde+XX, as fpconv_dtoa prints.
-        out.extend_from_slice(&digits.as_bytes()[..1]);
-        if digits.len() > 1 {
-            out.push(b'.');
-            out.extend_from_slice(&digits.as_bytes()[1..]);
-        }
-        out.push(b'e');
-        out.push(if exp < 0 { b'-' } else { b'+' });
-        let a = exp.unsigned_abs();
-        if a < 10 {
-            out.push(b'0');
-        }
-        out.extend_from_slice(a.to_string().as_bytes());
-    } else if exp < 0 {
-        out.extend_from_slice(b"0.");
-        for _ in 0..(-exp - 1) {
-            out.push(b'0');
-        }
-        out.extend_from_slice(digits.as_bytes());
-    } else {
-        let int_len = exp as usize + 1;
-        if digits.len() <= int_len {
-            out.extend_from_slice(digits.as_bytes());
-            for _ in digits.len()..int_len {
-                out.push(b'0');
-            }
-        } else {
-            out.extend_from_slice(&digits.as_bytes()[..int_len]);
-            out.push(b'.');
-            out.extend_from_slice(&digits.as_bytes()[int_len..]);
         }
     }
 }
@@ -450,23 +388,6 @@ mod tests {
         assert_eq!(enc(&Frame::Double(1.5), 2), "$3\r\n1.5\r\n");
         assert_eq!(enc(&Frame::Double(1.5), 3), ",1.5\r\n");
         assert_eq!(enc(&Frame::Boolean(true), 2), ":1\r\n");
-    }
-
-    #[test]
-    fn doubles_like_redis() {
-        let f = |d: f64| {
-            let mut o = Vec::new();
-            format_double(d, &mut o);
-            String::from_utf8(o).unwrap()
-        };
-        assert_eq!(f(1.1), "1.1");
-        assert_eq!(f(3.0), "3");
-        assert_eq!(f(-0.5), "-0.5");
-        assert_eq!(f(0.0001), "0.0001");
-        assert_eq!(f(1e300), "1e+300");
-        assert_eq!(f(1.5e-7), "1.5e-07");
-        assert_eq!(f(f64::INFINITY), "inf");
-        assert_eq!(f(123456789012.0), "123456789012");
     }
 
     fn arb_frame() -> impl Strategy<Value = Frame> {

@@ -10,12 +10,12 @@
 // Bytes from the network must never panic the server.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+mod dtoa;
 mod frame;
 mod request;
 
-pub use frame::{
-    decode, encode, format_double, write_bulk, write_int, DecodeError, Frame, DEPTH_MAX,
-};
+pub use dtoa::format_double;
+pub use frame::{decode, encode, write_bulk, write_int, DecodeError, Frame, DEPTH_MAX};
 pub use request::{
     parse_i64, split_args, Limits, ProtocolError, Request, RequestDecoder, INLINE_LEN_MAX,
     MULTIBULK_LEN_MAX, UNAUTH_BULK_LEN_MAX, UNAUTH_MULTIBULK_LEN_MAX,

@@ -318,8 +318,9 @@ fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 /// The sets of `keys` (None for a missing key), looked up under the locks
-/// in `locked`. With `stop_at_missing`, stops at the first missing key
-/// (SINTER does not type-check the keys after it).
+/// in `locked`. With `stop_at_missing`, a missing key makes the whole
+/// result None (an intersection with nothing), but every key is still
+/// type-checked, as SINTER does.
 fn collect(
     ctx: &Ctx<'_>,
     locked: &mut Locked<'_>,
@@ -328,6 +329,7 @@ fn collect(
     stop_at_missing: bool,
 ) -> Result<Option<Vec<Option<Set>>>, CmdError> {
     let mut out = Vec::with_capacity(keys.len());
+    let mut missing = false;
     for k in keys {
         let h = ctx.hash(k);
         let shard = locked.shard(h);
@@ -337,14 +339,19 @@ fn collect(
             lookup_read(ctx, shard, h, k)
         };
         match e {
-            None if stop_at_missing => return Ok(None),
+            None if stop_at_missing => missing = true,
             None => out.push(None),
-            // A copy keeps the borrow checker simple across shards; the
-            // set operations are linear in the sets' sizes anyway.
-            Some(e) => out.push(Some(as_set(e)?.clone())),
+            Some(e) => {
+                let set = as_set(e)?;
+                // A copy keeps the borrow checker simple across shards;
+                // the set operations are linear in the sets' sizes anyway.
+                if !missing {
+                    out.push(Some(set.clone()));
+                }
+            }
         }
     }
-    Ok(Some(out))
+    Ok(if missing { None } else { Some(out) })
 }
 
 /// The intersection of `sets`, in the order of the smallest; stops after
@@ -626,7 +633,7 @@ mod tests {
         );
         h.run("set str x");
         assert_eq!(h.err("sunion a str"), WRONGTYPE);
-        assert_eq!(h.strs("sinter nokey str"), s(&[]));
+        assert_eq!(h.err("sinter nokey str"), WRONGTYPE);
         assert_eq!(h.err("sinter str nokey"), WRONGTYPE);
         assert_eq!(h.int("sunionstore str a"), 4);
         assert_eq!(h.strs("type str"), s(&["set"]));

@@ -157,110 +157,6 @@ fn lookup_pattern(ctx: &Ctx<'_>, pat: &[u8], subst: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// C's `isspace` in the "C" locale.
-fn c_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-/// Parses a weight as Redis does with `strtod`: leading white space is
-/// skipped and the rest (up to a NUL, as C sees the string) must be
-/// consumed whole; NaN and out-of-range values (overflow, underflow) are
-/// refused. The empty string converts to 0.
-fn strtod(b: &[u8]) -> Option<f64> {
-    let b = b.iter().position(|&c| c == 0).map_or(b, |i| &b[..i]);
-    if b.is_empty() {
-        return Some(0.0);
-    }
-    let t = &b[b.iter().position(|&c| !c_space(c))?..];
-    let (neg, body) = match t[0] {
-        b'-' => (true, &t[1..]),
-        b'+' => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let lower = body.to_ascii_lowercase();
-    let v = if lower == b"inf" || lower == b"infinity" {
-        f64::INFINITY
-    } else if lower.starts_with(b"nan") {
-        return None;
-    } else if let Some(hex) = lower.strip_prefix(b"0x") {
-        let v = hex_float(hex)?;
-        if v.is_infinite() || (v != 0.0 && v < f64::MIN_POSITIVE) {
-            return None;
-        }
-        v
-    } else {
-        if !body
-            .first()
-            .is_some_and(|c| c.is_ascii_digit() || *c == b'.')
-        {
-            return None;
-        }
-        let v: f64 = std::str::from_utf8(body).ok()?.parse().ok()?;
-        if v.is_infinite() {
-            return None;
-        }
-        // Underflow: a non-zero mantissa that rounds to zero or to a
-        // subnormal sets ERANGE.
-        let mantissa = body.split(|&c| c == b'e' || c == b'E').next()?;
-        if v < f64::MIN_POSITIVE && mantissa.iter().any(|c| (b'1'..=b'9').contains(c)) {
-            return None;
-        }
-        v
-    };
-    Some(if neg { -v } else { v })
-}
-
-/// The digits of a C hexadecimal float after `0x`: `h[.h][p[+-]d]`.
-fn hex_float(s: &[u8]) -> Option<f64> {
-    let (mant, exp) = match s.iter().position(|&c| c == b'p') {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let mut v = 0f64;
-    let mut frac_digits = 0i64;
-    let mut digits = 0;
-    let mut dot = false;
-    for &c in mant {
-        if c == b'.' && !dot {
-            dot = true;
-            continue;
-        }
-        let d = char::from(c).to_digit(16)?;
-        v = v * 16.0 + f64::from(d);
-        digits += 1;
-        if dot {
-            frac_digits += 1;
-        }
-    }
-    if digits == 0 {
-        return None;
-    }
-    let mut e: i64 = match exp {
-        None => 0,
-        Some(x) => {
-            let (neg, d) = match x.first() {
-                Some(b'-') => (true, &x[1..]),
-                Some(b'+') => (false, &x[1..]),
-                _ => (false, x),
-            };
-            if d.is_empty() || !d.iter().all(u8::is_ascii_digit) {
-                return None;
-            }
-            let n = std::str::from_utf8(d)
-                .ok()?
-                .parse::<i64>()
-                .unwrap_or(i64::MAX / 2);
-            if neg {
-                -n
-            } else {
-                n
-            }
-        }
-    };
-    e = e.saturating_sub(4 * frac_digits);
-    Some(v * 2f64.powi(e.clamp(-2000, 2000) as i32))
-}
-
 /// One element to sort with its weight.
 struct Item {
     elem: Vec<u8>,
@@ -406,7 +302,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CmdResult 
             if o.alpha {
                 it.cmp = Some(byval);
             } else {
-                match strtod(&byval) {
+                match crate::cfloat::sort_weight(&byval) {
                     Some(v) => it.score = v,
                     None => bad_double = true,
                 }
@@ -549,24 +445,6 @@ mod tests {
         assert!(h.err("sort bad").contains("double"));
         h.run("rpush big 1 1e400");
         assert!(h.err("sort big").contains("double"));
-    }
-
-    #[test]
-    fn strtod_like_c() {
-        assert_eq!(strtod(b""), Some(0.0));
-        assert_eq!(strtod(b"  5"), Some(5.0));
-        assert_eq!(strtod(b"5 "), None);
-        assert_eq!(strtod(b"   "), None);
-        assert_eq!(strtod(b"0x10"), Some(16.0));
-        assert_eq!(strtod(b"0x1p-2"), Some(0.25));
-        assert_eq!(strtod(b"-Infinity"), Some(f64::NEG_INFINITY));
-        assert_eq!(strtod(b".5"), Some(0.5));
-        assert_eq!(strtod(b"5."), Some(5.0));
-        assert_eq!(strtod(b"1e"), None);
-        assert_eq!(strtod(b"nan"), None);
-        assert_eq!(strtod(b"1e-400"), None);
-        assert_eq!(strtod(b"0e-400"), Some(0.0));
-        assert_eq!(strtod(b"7\0junk"), Some(7.0));
     }
 
     #[test]

@@ -5,8 +5,9 @@ use ferrokey_resp::Frame;
 use super::hash::{push_pair, scan_reply};
 use super::keys::parse_cursor;
 use super::list::clamp_range;
-use super::{dirty, is, lookup_read, lookup_write, parse_float, parse_int};
+use super::{dirty, is, lookup_read, lookup_write, parse_int};
 use crate::blocking::{self, block_or_run, parse_timeout};
+use crate::cfloat::{range_bound, string2d};
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::config::glob_match;
 use crate::error::{CmdError, CmdResult};
@@ -137,7 +138,7 @@ fn drop_if_empty(shard: &mut Shard, h: u64, key: &[u8], now_ms: u64) {
 }
 
 fn parse_score(a: &[u8]) -> Result<f64, CmdError> {
-    parse_float(a).ok_or(CmdError::NotFloat)
+    string2d(a).ok_or(CmdError::NotFloat)
 }
 
 // ---- ZADD / ZINCRBY ------------------------------------------------------
@@ -382,8 +383,8 @@ struct ScoreRange {
 
 fn parse_score_bound(a: &[u8]) -> Option<(f64, bool)> {
     match a.strip_prefix(b"(") {
-        Some(rest) => parse_float(rest).map(|v| (v, true)),
-        None => parse_float(a).map(|v| (v, false)),
+        Some(rest) => range_bound(rest).map(|v| (v, true)),
+        None => range_bound(a).map(|v| (v, false)),
     }
 }
 
@@ -1138,7 +1139,7 @@ fn setop_generic(
         let a = args[j];
         if op != Op::Diff && remaining > n && is(a, "weights") {
             for (i, w) in weights.iter_mut().enumerate() {
-                *w = parse_float(args[j + 1 + i])
+                *w = string2d(args[j + 1 + i])
                     .ok_or(CmdError::msg("ERR weight value is not a float"))?;
             }
             j += 1 + n;
@@ -1201,12 +1202,35 @@ fn zdiffstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     setop_generic(ctx, args, 2, Some(args[1]), Op::Diff)
 }
 
+/// ZINTERCARD shares ZINTER's argument handling, not SINTERCARD's: its own
+/// numkeys errors, and the keys are type-checked before LIMIT is read.
 fn zintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let (keys, limit) = super::parse_intercard(args)?;
-    let keys = &keys[..];
+    let numkeys = parse_int(args[1])?;
+    if numkeys < 1 {
+        return Err(CmdError::msg(
+            "ERR at least 1 input key is needed for 'zintercard' command",
+        ));
+    }
+    if numkeys > (args.len() - 2) as i64 {
+        return Err(CmdError::Syntax);
+    }
+    let keys = &args[2..2 + numkeys as usize];
     let hs: Vec<u64> = keys.iter().map(|k| ctx.hash(k)).collect();
     let mut locked = Locked::new(ctx.db(), hs.into_iter());
     let inputs = load_inputs(ctx, &mut locked, keys, false)?;
+    let mut limit = usize::MAX;
+    let mut j = 2 + keys.len();
+    while j < args.len() {
+        if is(args[j], "limit") && j + 1 < args.len() {
+            match parse_int(args[j + 1]) {
+                Ok(n) if n >= 0 => limit = if n == 0 { usize::MAX } else { n as usize },
+                _ => return Err(CmdError::msg("ERR LIMIT can't be negative")),
+            }
+            j += 2;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
     let weights = vec![1.0; keys.len()];
     Ok(Frame::Integer(
         combine(&inputs, &weights, Op::Inter, Agg::Sum, limit).len() as i64,

@@ -26,6 +26,16 @@ pub fn cmp_entry(a: (f64, &[u8]), b: (f64, &[u8])) -> Ordering {
 
 type Item = (f64, Box<[u8]>);
 
+/// A score as a listpack keeps it: Redis stores integral scores as
+/// integers there, so -0 comes back as 0 (a skiplist keeps -0).
+fn pack_score(s: f64) -> f64 {
+    if s == 0.0 {
+        0.0
+    } else {
+        s
+    }
+}
+
 /// Sorted blocks with a Fenwick tree of their lengths.
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
@@ -223,7 +233,7 @@ impl ZSet {
                 v.sort_by(|a, b| cmp_entry((a.0, &a.1), (b.0, &b.1)));
                 *p = v
                     .into_iter()
-                    .map(|(s, m)| (s, m.into_boxed_slice()))
+                    .map(|(s, m)| (pack_score(s), m.into_boxed_slice()))
                     .collect();
             }
             ZSet::Skip { .. } => {
@@ -312,6 +322,7 @@ impl ZSet {
         }
         match self {
             ZSet::Pack(v) => {
+                let score = pack_score(score);
                 let old = v.iter().position(|e| &*e.1 == m).map(|i| v.remove(i).0);
                 let p = v.partition_point(|e| cmp_entry((e.0, &e.1), (score, m)) == Ordering::Less);
                 v.insert(p, (score, m.into()));

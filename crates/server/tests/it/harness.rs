@@ -20,6 +20,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum Kind {
     Ferrokey,
     Redis,
+    /// A Redis 7.2 build named by [`REDIS72_ENV`], for 7.2-only checks.
+    Redis72,
 }
 
 impl Kind {
@@ -27,8 +29,24 @@ impl Kind {
         match self {
             Kind::Ferrokey => "ferrokey",
             Kind::Redis => "redis",
+            Kind::Redis72 => "redis-7.2",
         }
     }
+}
+
+/// Names a redis-server 7.2 binary. The differential oracle is Debian's
+/// 7.0, so what 7.2 changed is checked against Ferrokey only (`expect`);
+/// with this set, [`targets72`] adds a real 7.2 server and those checks run
+/// against it too, which keeps their expectations honest.
+pub const REDIS72_ENV: &str = "FERROKEY_IT_REDIS72";
+
+/// Ferrokey, plus a Redis 7.2 server when [`REDIS72_ENV`] is set.
+pub fn targets72() -> Vec<Server> {
+    let mut v = vec![Server::ferrokey()];
+    if std::env::var_os(REDIS72_ENV).is_some() {
+        v.push(Server::start(Kind::Redis72, &[]));
+    }
+    v
 }
 
 /// A server process on 127.0.0.1, killed when dropped.
@@ -106,6 +124,9 @@ impl Server {
             let mut cmd = match kind {
                 Kind::Ferrokey => Command::new(env!("CARGO_BIN_EXE_ferrokey-server")),
                 Kind::Redis => Command::new("redis-server"),
+                Kind::Redis72 => Command::new(
+                    std::env::var_os(REDIS72_ENV).expect("REDIS72_ENV names a redis-server"),
+                ),
             };
             cmd.args([
                 "--port",
@@ -118,7 +139,7 @@ impl Server {
                 "no",
             ]);
             cmd.args(["--enable-debug-command", "yes"]);
-            if kind == Kind::Redis {
+            if kind != Kind::Ferrokey {
                 cmd.args(["--daemonize", "no"]);
             }
             cmd.args(extra);
@@ -510,7 +531,10 @@ pub fn compare(mode: Mode, redis: &Reply, ferrokey: &Reply) -> Option<String> {
             match (element_raws(&redis.raw), element_raws(&ferrokey.raw)) {
                 (Some((ka, a)), Some((kb, b))) => {
                     let group = |v: Vec<Vec<u8>>| -> Vec<Vec<u8>> {
-                        let mut v = if mode == Mode::Pairs && ka == b'*' {
+                        // RESP2 pairs are flat; RESP3 nests each pair in
+                        // an array of two, already one element.
+                        let flat = !v.first().is_some_and(|e| e.starts_with(b"*2\r\n"));
+                        let mut v = if mode == Mode::Pairs && ka == b'*' && flat {
                             v.chunks(2).map(|c| c.concat()).collect()
                         } else {
                             v
@@ -763,6 +787,19 @@ pub fn expect<A: AsRef<[u8]>>(c: &mut Conn, args: &[A], want: &[u8]) {
         escape(want),
         "{shown}: Ferrokey's reply differs from Redis 7.2's"
     );
+}
+
+/// Runs `check` (a series of [`expect`]s) against each of [`targets72`],
+/// naming the server that failed.
+pub fn check72(check: impl Fn(&mut Conn)) {
+    for s in targets72() {
+        let mut c = s.connect();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&mut c)));
+        if let Err(e) = r {
+            eprintln!("7.2 check failed on {}", s.kind.name());
+            std::panic::resume_unwind(e);
+        }
+    }
 }
 
 /// Runs one script against a new server pair.

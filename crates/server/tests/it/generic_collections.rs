@@ -1,0 +1,392 @@
+//! Generic commands on collection keys: TYPE, OBJECT ENCODING, SORT and
+//! SORT_RO, COPY, RENAME and MEMORY USAGE, compared with redis-server in
+//! RESP2 and RESP3.
+
+use crate::harness::*;
+
+/// Runs one script in RESP2 and again in RESP3 against one server pair.
+fn both(script: &[&[&str]]) {
+    let p = Pair::new();
+    p.diff(script);
+    p.diff3(script);
+}
+
+/// A key of each type.
+const FILL: &[&[&str]] = &[
+    &["SET", "str", "v"],
+    &["SET", "int", "12"],
+    &["RPUSH", "list", "c", "a", "b"],
+    &["HSET", "hash", "f1", "v1", "f2", "v2"],
+    &["SADD", "set", "x", "y"],
+    &["SADD", "iset", "3", "1", "2"],
+    &["ZADD", "zset", "1", "m1", "2", "m2"],
+];
+
+#[test]
+fn type_and_memory_usage() {
+    let mut script: Vec<&[&str]> = FILL.to_vec();
+    script.extend_from_slice(&[
+        &["TYPE", "str"],
+        &["TYPE", "list"],
+        &["TYPE", "hash"],
+        &["TYPE", "set"],
+        &["TYPE", "iset"],
+        &["TYPE", "zset"],
+        &["TYPE", "nokey"],
+        &["~type", "MEMORY", "USAGE", "list"],
+        &["~type", "MEMORY", "USAGE", "hash"],
+        &["~type", "MEMORY", "USAGE", "set"],
+        &["~type", "MEMORY", "USAGE", "iset"],
+        &["~type", "MEMORY", "USAGE", "zset", "SAMPLES", "0"],
+        &["MEMORY", "USAGE", "nokey"],
+        &["MEMORY", "USAGE", "list", "SAMPLES", "x"],
+        &["MEMORY", "USAGE", "list", "FOO"],
+        &["OBJECT", "ENCODING", "str"],
+        &["OBJECT", "ENCODING", "int"],
+        &["OBJECT", "ENCODING", "hash"],
+        &["OBJECT", "ENCODING", "iset"],
+        &["OBJECT", "ENCODING", "zset"],
+        &["OBJECT", "ENCODING", "nokey"],
+    ]);
+    both(&script);
+}
+
+#[test]
+fn object_encoding_thresholds() {
+    // Hash, intset and zset transitions are the same in Redis 7.0 and 7.2.
+    let long = "x".repeat(65);
+    let script: Vec<Vec<&str>> = vec![
+        vec!["HSET", "h", "f", long.as_str()],
+        vec!["OBJECT", "ENCODING", "h"],
+        vec!["ZADD", "z", "1", long.as_str()],
+        vec!["OBJECT", "ENCODING", "z"],
+        vec!["CONFIG", "SET", "set-max-intset-entries", "2"],
+        vec!["SADD", "s", "1", "2"],
+        vec!["OBJECT", "ENCODING", "s"],
+        vec!["SADD", "s", "3"],
+        vec!["OBJECT", "ENCODING", "s"],
+        vec!["CONFIG", "SET", "set-max-intset-entries", "512"],
+        vec!["CONFIG", "SET", "zset-max-listpack-entries", "2"],
+        vec!["ZADD", "z2", "1", "a", "2", "b"],
+        vec!["OBJECT", "ENCODING", "z2"],
+        vec!["ZADD", "z2", "3", "c"],
+        vec!["OBJECT", "ENCODING", "z2"],
+        vec!["CONFIG", "SET", "zset-max-listpack-entries", "128"],
+        vec!["CONFIG", "SET", "hash-max-listpack-entries", "2"],
+        vec!["HSET", "h2", "a", "1", "b", "2"],
+        vec!["OBJECT", "ENCODING", "h2"],
+        vec!["HSET", "h2", "c", "3"],
+        vec!["OBJECT", "ENCODING", "h2"],
+        vec!["CONFIG", "SET", "hash-max-listpack-entries", "128"],
+    ];
+    let lines: Vec<&[&str]> = script.iter().map(Vec::as_slice).collect();
+    both(&lines);
+}
+
+/// Redis 7.2 added listpack encodings for small lists and small sets of
+/// strings; the 7.0 oracle says `quicklist` and `hashtable` for them, so
+/// these are checked against Ferrokey only, with the encodings 7.2 picks.
+#[test]
+fn listpack_lists_and_sets_72() {
+    check72(|c| {
+        let enc = |c: &mut Conn, key: &str, want: &str| {
+            expect(
+                c,
+                &["OBJECT", "ENCODING", key],
+                format!("${}\r\n{want}\r\n", want.len()).as_bytes(),
+            );
+        };
+        c.cmd(&["RPUSH", "l", "a", "b", "c"]);
+        enc(c, "l", "listpack");
+        c.cmd(&["SADD", "s", "a"]);
+        enc(c, "s", "listpack");
+        c.cmd(&["SADD", "i", "1"]);
+        enc(c, "i", "intset");
+        c.cmd(&["SADD", "i", "a"]);
+        enc(c, "i", "listpack");
+        c.cmd(&["SADD", "v", &"y".repeat(65)]);
+        enc(c, "v", "hashtable");
+        // COPY and RENAME keep the encoding.
+        c.cmd(&["COPY", "l", "l2"]);
+        enc(c, "l2", "listpack");
+        c.cmd(&["COPY", "s", "s2"]);
+        enc(c, "s2", "listpack");
+        c.cmd(&["RENAME", "s2", "s3"]);
+        enc(c, "s3", "listpack");
+        // SORT ... STORE builds a list like RPUSH would.
+        c.cmd(&["SORT", "i", "ALPHA", "STORE", "sorted"]);
+        enc(c, "sorted", "listpack");
+        let mut big = vec!["RPUSH".to_string(), "big".into()];
+        big.extend((0..300).map(|i| format!("element-number-{i:05}-with-padding")));
+        c.cmd(&big);
+        enc(c, "big", "quicklist");
+        c.cmd(&["COPY", "big", "big2"]);
+        enc(c, "big2", "quicklist");
+        c.cmd(&["SORT", "big", "ALPHA", "STORE", "big3"]);
+        enc(c, "big3", "quicklist");
+        c.cmd(&["FLUSHALL"]);
+    });
+}
+
+#[test]
+fn sort_lists_sets_zsets() {
+    both(&[
+        &["RPUSH", "n", "3", "1", "10", "2", "-1.5", "2e1"],
+        &["SORT", "n"],
+        &["SORT", "n", "DESC"],
+        &["SORT", "n", "ALPHA"],
+        &["SORT", "n", "alpha", "desc"],
+        &["SORT", "n", "LIMIT", "1", "2"],
+        &["SORT", "n", "LIMIT", "0", "-1"],
+        &["SORT", "n", "LIMIT", "-1", "2"],
+        &["SORT", "n", "LIMIT", "4", "100"],
+        &["SORT", "n", "LIMIT", "100", "1"],
+        &["SORT", "n", "LIMIT", "x", "1"],
+        &["SORT", "n", "LIMIT", "1"],
+        &["SORT", "n", "LIMIT", "0", "9223372036854775807"],
+        &["SORT", "n", "FOO"],
+        &["SORT", "n", "BY"],
+        &["SORT", "n", "GET"],
+        &["SORT", "n", "STORE"],
+        &["RPUSH", "w", "b", "a", "c", "10", "1"],
+        &["SORT", "w"],
+        &["SORT", "w", "ALPHA"],
+        &["SORT", "w", "ALPHA", "LIMIT", "1", "3"],
+        &["SORT", "w", "BY", "nosort"],
+        &["SORT", "w", "BY", "nosort", "DESC"],
+        &["SORT", "w", "BY", "nosort", "LIMIT", "1", "2"],
+        &["RPUSH", "e"],
+        &["SORT", "nokey"],
+        &["SORT", "nokey", "ALPHA", "LIMIT", "0", "10"],
+        &["SADD", "s", "5", "3", "9", "1"],
+        &["SORT", "s"],
+        &["SORT", "s", "DESC", "LIMIT", "0", "2"],
+        &["SADD", "sa", "pear", "apple", "fig"],
+        &["SORT", "sa", "ALPHA"],
+        &["SORT", "sa"],
+        &["~sorted", "SORT", "sa", "BY", "nosort"],
+        &["ZADD", "z", "3", "a", "1", "b", "2", "c"],
+        &["SORT", "z", "ALPHA"],
+        &["SORT", "z", "BY", "nosort"],
+        &["SORT", "z", "BY", "nosort", "DESC"],
+        &["SORT", "z", "BY", "nosort", "LIMIT", "1", "5"],
+        &["SORT", "z", "BY", "nosort", "DESC", "LIMIT", "1", "1"],
+        &["SORT", "z"],
+        &["SET", "str", "v"],
+        &["SORT", "str"],
+        &["HSET", "h", "a", "1"],
+        &["SORT", "h"],
+        &["SORT_RO", "str"],
+        &["SORT"],
+    ]);
+}
+
+#[test]
+fn sort_by_get_store() {
+    both(&[
+        &["RPUSH", "ids", "1", "2", "3", "4"],
+        &["MSET", "w_1", "40", "w_2", "10", "w_3", "30", "w_4", "10"],
+        &["MSET", "name_1", "one", "name_2", "two", "name_3", "three"],
+        &["HSET", "obj_1", "age", "7", "nick", "x1"],
+        &["HSET", "obj_2", "age", "3", "nick", "x2"],
+        &["HSET", "obj_3", "age", "5"],
+        &["HSET", "obj_4", "age", "9", "nick", "x4"],
+        &["SORT", "ids", "BY", "w_*"],
+        &["SORT", "ids", "BY", "w_*", "DESC"],
+        &["SORT", "ids", "BY", "w_*", "GET", "name_*"],
+        &["SORT", "ids", "BY", "w_*", "GET", "#", "GET", "name_*"],
+        &["SORT", "ids", "BY", "obj_*->age"],
+        &[
+            "SORT",
+            "ids",
+            "BY",
+            "obj_*->age",
+            "GET",
+            "obj_*->nick",
+            "GET",
+            "#",
+        ],
+        &["SORT", "ids", "BY", "obj_*->nosuch"],
+        &["SORT", "ids", "BY", "nokey_*"],
+        &["SORT", "ids", "BY", "nokey_*", "DESC"],
+        &["SORT", "ids", "BY", "name_*", "ALPHA"],
+        &["SORT", "ids", "BY", "name_*"],
+        &["SORT", "ids", "GET", "name_*", "LIMIT", "1", "2"],
+        &["SORT", "ids", "GET", "obj_*->age", "GET", "obj_*->"],
+        &["SORT", "ids", "GET", "nopattern"],
+        &["SORT", "ids", "GET", "w_*->x"],
+        &["SORT", "ids", "BY", "obj_*->age", "GET", "obj_*"],
+        &["SORT", "ids", "BY", "w_*", "STORE", "dst"],
+        &["LRANGE", "dst", "0", "-1"],
+        &["TYPE", "dst"],
+        &["SORT", "ids", "BY", "w_*", "GET", "name_*", "STORE", "dst"],
+        &["LRANGE", "dst", "0", "-1"],
+        &["SORT", "nokey", "STORE", "dst"],
+        &["EXISTS", "dst"],
+        &["SORT", "ids", "STORE", "ids"],
+        &["LRANGE", "ids", "0", "-1"],
+        &["SET", "dst", "v"],
+        &["SORT", "ids", "STORE", "dst"],
+        &["TYPE", "dst"],
+        &["SORT_RO", "ids", "BY", "w_*", "GET", "#", "GET", "name_*"],
+        &["SORT_RO", "ids", "STORE", "dst"],
+        &["SORT_RO", "ids", "LIMIT", "0", "2", "DESC"],
+        &["SORT_RO", "nokey"],
+        &["SORT_RO"],
+        &["SORT", "ids", "BY", "w_*", "BY", "name_*", "ALPHA"],
+        &["SORT", "ids", "GET", "#", "GET", "#"],
+        &["SADD", "strs", "a", "b"],
+        &["SORT", "strs"],
+        &["SORT", "strs", "BY", "nosort", "STORE", "dst2"],
+        &["LRANGE", "dst2", "0", "-1"],
+        &[
+            "SORT",
+            "ids",
+            "BY",
+            "obj_*->age",
+            "LIMIT",
+            "1",
+            "2",
+            "GET",
+            "#",
+            "DESC",
+        ],
+        &["RPUSH", "bad", "1", "x"],
+        &["SORT", "bad"],
+        &["SORT", "bad", "ALPHA"],
+        &["SORT", "bad", "BY", "nosort"],
+        &["MSET", "wb_1", "x"],
+        &["SORT", "bad", "BY", "wb_*"],
+    ]);
+}
+
+#[test]
+fn copy_every_type() {
+    let mut script: Vec<&[&str]> = FILL.to_vec();
+    script.extend_from_slice(&[
+        &["COPY", "str", "str2"],
+        &["COPY", "list", "list2"],
+        &["COPY", "hash", "hash2"],
+        &["COPY", "set", "set2"],
+        &["COPY", "iset", "iset2"],
+        &["COPY", "zset", "zset2"],
+        &["GET", "str2"],
+        &["LRANGE", "list2", "0", "-1"],
+        &["HGETALL", "hash2"],
+        &["~sorted", "SMEMBERS", "set2"],
+        &["SMEMBERS", "iset2"],
+        &["ZRANGE", "zset2", "0", "-1", "WITHSCORES"],
+        &["OBJECT", "ENCODING", "hash2"],
+        &["OBJECT", "ENCODING", "iset2"],
+        &["OBJECT", "ENCODING", "zset2"],
+        // The copy is independent of the original.
+        &["RPUSH", "list2", "z"],
+        &["LLEN", "list"],
+        &["HSET", "hash2", "f3", "v3"],
+        &["HLEN", "hash"],
+        &["SADD", "set2", "w"],
+        &["SCARD", "set"],
+        &["ZADD", "zset2", "3", "m3"],
+        &["ZCARD", "zset"],
+        &["COPY", "list", "hash"],
+        &["COPY", "list", "hash", "REPLACE"],
+        &["TYPE", "hash"],
+        &["COPY", "nokey", "x"],
+        &["COPY", "list", "list"],
+        &["COPY", "list", "list", "REPLACE"],
+        &["COPY", "zset", "other", "DB", "1"],
+        &["SELECT", "1"],
+        &["ZRANGE", "other", "0", "-1", "WITHSCORES"],
+        &["COPY", "other", "back", "DB", "0"],
+        &["SELECT", "0"],
+        &["ZCARD", "back"],
+        &["COPY", "list", "x", "DB", "x"],
+        &["COPY", "list", "x", "DB", "99"],
+        &["COPY", "list", "x", "FOO"],
+        &["COPY", "list", "x", "DB"],
+        &["SELECT", "1"],
+        &["FLUSHDB"],
+        &["SELECT", "0"],
+    ]);
+    both(&script);
+}
+
+#[test]
+fn copy_large_encodings() {
+    let mut hset = vec!["HSET".to_string(), "h".into()];
+    let mut sadd = vec!["SADD".to_string(), "s".into()];
+    let mut zadd = vec!["ZADD".to_string(), "z".into()];
+    let mut rpush = vec!["RPUSH".to_string(), "l".into()];
+    for i in 0..300 {
+        hset.extend([format!("f{i}"), format!("{i}")]);
+        sadd.push(format!("m{i}"));
+        zadd.extend([format!("{i}"), format!("m{i}")]);
+        // Long enough that 300 of them pass the 8 kB listpack limit.
+        rpush.push(format!("element-{i:05}-with-some-padding"));
+    }
+    let mut script = vec![hset, sadd, zadd, rpush];
+    for l in [
+        "COPY h h2",
+        "COPY s s2",
+        "COPY z z2",
+        "COPY l l2",
+        "OBJECT ENCODING h2",
+        "OBJECT ENCODING s2",
+        "OBJECT ENCODING z2",
+        "OBJECT ENCODING l2",
+        "HLEN h2",
+        "HGET h2 f299",
+        "SCARD s2",
+        "SISMEMBER s2 m150",
+        "ZCARD z2",
+        "ZRANGE z2 100 103 WITHSCORES",
+        "ZRANK z2 m200",
+        "LRANGE l2 100 103",
+        "RENAME h2 h3",
+        "HLEN h3",
+        "RENAME z2 z3",
+        "ZSCORE z3 m7",
+        "ZRANGE z3 -3 -1",
+    ] {
+        script.push(l.split(' ').map(String::from).collect());
+    }
+    let refs: Vec<Vec<&str>> = script
+        .iter()
+        .map(|l| l.iter().map(String::as_str).collect())
+        .collect();
+    let lines: Vec<&[&str]> = refs.iter().map(Vec::as_slice).collect();
+    both(&lines);
+}
+
+#[test]
+fn rename_every_type() {
+    let mut script: Vec<&[&str]> = FILL.to_vec();
+    script.extend_from_slice(&[
+        &["RENAME", "list", "list2"],
+        &["LRANGE", "list2", "0", "-1"],
+        &["EXISTS", "list"],
+        &["RENAME", "hash", "hash2"],
+        &["HGETALL", "hash2"],
+        &["RENAME", "set", "set2"],
+        &["~sorted", "SMEMBERS", "set2"],
+        &["RENAME", "iset", "iset2"],
+        &["SMEMBERS", "iset2"],
+        &["RENAME", "zset", "zset2"],
+        &["ZRANGE", "zset2", "0", "-1", "WITHSCORES"],
+        &["RENAME", "zset2", "list2"],
+        &["TYPE", "list2"],
+        &["RENAME", "list2", "list2"],
+        &["RENAMENX", "hash2", "set2"],
+        &["RENAMENX", "hash2", "hash3"],
+        &["HLEN", "hash3"],
+        &["RENAME", "nokey", "x"],
+        &["RENAMENX", "nokey", "x"],
+        &["EXPIRE", "hash3", "1000"],
+        &["RENAME", "hash3", "hash4"],
+        &["TTL", "hash4"],
+        &["TYPE", "hash4"],
+        &["OBJECT", "ENCODING", "hash4"],
+        &["OBJECT", "ENCODING", "iset2"],
+    ]);
+    both(&script);
+}
