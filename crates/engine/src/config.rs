@@ -1536,9 +1536,10 @@ impl Config {
     /// The server logs these at startup so that an operator who relies on,
     /// say, `maxmemory` learns that it is only stored. File-only directives
     /// that Ferrokey keeps but does not apply (`rename-command`, `user`,
-    /// `loadmodule` and module settings) are listed when present. `save ""`
-    /// is not listed: it turns snapshots off, which is what Ferrokey does
-    /// anyway, and test setups pass it routinely.
+    /// `loadmodule` and module settings) are listed when present. Save points
+    /// other than the default are listed (Ferrokey saves at shutdown when
+    /// any is set, not on their schedule yet); `save ""` is not: it turns
+    /// snapshots off, and test setups pass it routinely.
     pub fn not_effective(&self) -> Vec<&'static str> {
         let mut out: Vec<&'static str> = SPECS
             .iter()

@@ -39,6 +39,12 @@ pub trait Host: Send + Sync + Debug {
     fn write_file(&self, path: &str, text: &str) -> Result<(), String>;
     /// Reads the file at `path`.
     fn read_file(&self, path: &str) -> Result<String, String>;
+    /// Replaces the file at `path` with `bytes` durably: a temp file,
+    /// fsynced, renamed over the old one (SAVE).
+    fn write_durably(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
+        let _ = (path, bytes);
+        Err("no file system".into())
+    }
     /// Writes a line to the server log at `level` (`debug`, `verbose`,
     /// `notice`, `warning`).
     fn log(&self, level: &str, msg: &str);

@@ -787,6 +787,31 @@ pub fn load_into(server: &crate::Server, data: &[u8], now_ms: u64) -> R<usize> {
     }
 }
 
+/// SAVE: writes a snapshot to `dbfilename` (relative to `dir`, the
+/// working directory) and resets the change counter. The caller holds the
+/// gate exclusively.
+pub fn save(server: &crate::Server, now_ms: u64) -> Result<(), String> {
+    use std::sync::atomic::Ordering;
+    let path = server.config.read().dbfilename();
+    let image = snapshot(server, now_ms);
+    let dirty = server.stats.dirty.load(Ordering::Relaxed);
+    match server.host.write_durably(&path, &image) {
+        Ok(()) => {
+            server.stats.dirty.fetch_sub(dirty, Ordering::Relaxed);
+            server.stats.lastsave_ms.store(now_ms, Ordering::Relaxed);
+            server.stats.rdb_saves.fetch_add(1, Ordering::Relaxed);
+            server.host.log("notice", "DB saved on disk");
+            Ok(())
+        }
+        Err(e) => {
+            server
+                .host
+                .log("warning", &format!("Failed saving the DB: {e}"));
+            Err(e)
+        }
+    }
+}
+
 /// RESTORE's error for a payload it cannot use.
 pub fn bad_payload() -> Frame {
     Frame::Error("ERR DUMP payload version or checksum are wrong".into())

@@ -40,6 +40,10 @@ pub struct Stats {
     pub rejected_calls: AtomicU64,
     /// Writes since the last save.
     pub dirty: AtomicU64,
+    /// Successful SAVEs.
+    pub rdb_saves: AtomicU64,
+    /// Keys loaded from the RDB file at startup.
+    pub rdb_loaded_keys: AtomicU64,
     /// Error replies by their code (`ERR`, `WRONGTYPE`...).
     pub errors: Mutex<HashMap<String, u64>>,
     /// Unix ms of the last successful save (start time until one happens).

@@ -78,6 +78,27 @@ impl Host for ProcessHost {
         std::fs::rename(&tmp, path).map_err(|e| e.to_string())
     }
 
+    fn write_durably(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
+        use std::io::Write;
+        // A crash mid-write leaves the temp file, never a damaged `path`.
+        let tmp = format!("temp-{}.rdb", std::process::id());
+        let dir = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| std::path::PathBuf::from("."));
+        let tmp = dir.join(tmp);
+        let mut f = std::fs::File::create(&tmp).map_err(|e| e.to_string())?;
+        f.write_all(bytes).map_err(|e| e.to_string())?;
+        f.sync_all().map_err(|e| e.to_string())?;
+        drop(f);
+        std::fs::rename(&tmp, path).map_err(|e| e.to_string())?;
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
     fn read_file(&self, path: &str) -> Result<String, String> {
         std::fs::read_to_string(path).map_err(|e| e.to_string())
     }

@@ -115,6 +115,36 @@ fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     Ok(s.into())
 }
 
+/// Loads `dbfilename` from the working directory (`dir`) when it exists;
+/// a file that cannot be read stops startup, as in Redis.
+fn load_rdb(server: &Server) {
+    let path = server.config.read().dbfilename();
+    let data = match std::fs::read(&path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => fatal(&format!("Fatal error loading the DB {path}: {e}. Exiting.")),
+    };
+    let start = std::time::Instant::now();
+    let now_ms = clock::now_us() / 1000;
+    let _gate = server.gate.write();
+    match ferrokey_engine::rdb::load_into(server, &data, now_ms) {
+        Ok(n) => {
+            server
+                .stats
+                .rdb_loaded_keys
+                .store(n as u64, Ordering::Relaxed);
+            notice!(
+                "Done loading RDB, keys loaded: {n}.\nDB loaded from disk: {:.3} seconds",
+                start.elapsed().as_secs_f64()
+            );
+        }
+        Err(e) => fatal(&format!(
+            "Short read or OOM loading DB ({}). Unrecoverable error, aborting now.",
+            e.0
+        )),
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-v" || a == "--version") {
@@ -177,6 +207,7 @@ fn main() {
         clock::now_us() / 1000,
     ));
     server.threads.store(threads, Ordering::Relaxed);
+    load_rdb(&server);
 
     let mut listeners = Vec::new();
     if port != 0 {
@@ -264,8 +295,11 @@ fn main() {
         notice!("Ready to accept connections tcp");
         let cron_server = server.clone();
         tokio::spawn(async move { cron(cron_server).await });
-        wait_for_signal().await;
-        shutdown::request(&server, Shutdown { save: None });
+        // A shutdown whose final save fails keeps the server running.
+        loop {
+            wait_for_signal().await;
+            shutdown::request(&server, Shutdown { save: None });
+        }
     });
 }
 

@@ -52,6 +52,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.6.0",
         "Returns the server time.",
     ),
+    CommandSpec::new("save", 1, ADMIN | NOSCRIPT | NO_MULTI | EXCLUSIVE, save).doc(
+        "server",
+        "1.0.0",
+        "Synchronously saves the database(s) to disk.",
+    ),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, lastsave)
         .acl(&["@admin", "@dangerous"])
         .doc(
@@ -570,10 +575,13 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
             kv!("rdb_last_bgsave_status", "ok");
             kv!("rdb_last_bgsave_time_sec", -1);
             kv!("rdb_current_bgsave_time_sec", -1);
-            kv!("rdb_saves", 0);
+            kv!("rdb_saves", st.rdb_saves.load(Ordering::Relaxed));
             kv!("rdb_last_cow_size", 0);
             kv!("rdb_last_load_keys_expired", 0);
-            kv!("rdb_last_load_keys_loaded", 0);
+            kv!(
+                "rdb_last_load_keys_loaded",
+                st.rdb_loaded_keys.load(Ordering::Relaxed)
+            );
             kv!("aof_enabled", 0);
             kv!("aof_rewrite_in_progress", 0);
             kv!("aof_rewrite_scheduled", 0);
@@ -834,6 +842,12 @@ fn time(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         Frame::Bulk((ctx.now_us / 1_000_000).to_string().into_bytes()),
         Frame::Bulk((ctx.now_us % 1_000_000).to_string().into_bytes()),
     ]))
+}
+
+fn save(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    crate::rdb::save(ctx.server, ctx.now_ms)
+        .map(|()| Frame::ok())
+        .map_err(|_| CmdError::msg("ERR"))
 }
 
 fn lastsave(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {

@@ -35,6 +35,7 @@ use ferrokey_resp::Frame;
 /// Full command name (`set`, `config|get`), complexity, syntax.
 static DOCS: &[(&str, &str, &str)] = &[
     // --- dump / restore ---
+    ("save", "O(N), N being the total number of keys in all databases.", ""),
     (
         "dump",
         "O(N) to serialize the value, N being its number of elements (O(1) for strings).",

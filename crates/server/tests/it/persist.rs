@@ -166,3 +166,76 @@ fn restore_ttl_replace_and_debug_reload() {
         "*2\r\n$1\r\na\r\n$1\r\nb\r\n"
     );
 }
+
+/// A fresh scratch directory under the system temp dir.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("ferrokey-it-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn fill(c: &mut Conn) {
+    c.cmd(&["RPUSH", "list", "a", "1", &"y".repeat(200)]);
+    c.cmd(&["HSET", "hash", "f", "v"]);
+    c.cmd(&["SADD", "set", "1", "2"]);
+    c.cmd(&["ZADD", "zset", "1.5", "a"]);
+    c.cmd(&["SET", "ttl", "v", "EX", "1000"]);
+    c.cmd(&["SELECT", "2"]);
+    c.cmd(&["SET", "in2", "x"]);
+    c.cmd(&["SELECT", "0"]);
+}
+
+fn check(c: &mut Conn, who: &str) {
+    assert_eq!(c.cmd(&["DBSIZE"]).text(), ":5\r\n", "{who}");
+    assert_eq!(
+        c.cmd(&["LRANGE", "list", "0", "1"]).text(),
+        "*2\r\n$1\r\na\r\n$1\r\n1\r\n",
+        "{who}"
+    );
+    assert_eq!(c.cmd(&["HGET", "hash", "f"]).text(), "$1\r\nv\r\n", "{who}");
+    assert_eq!(
+        c.cmd(&["ZSCORE", "zset", "a"]).text(),
+        "$3\r\n1.5\r\n",
+        "{who}"
+    );
+    let ttl: i64 = c.cmd(&["TTL", "ttl"]).text()[1..].trim().parse().unwrap();
+    assert!(ttl > 900, "{who}: ttl {ttl}");
+    c.cmd(&["SELECT", "2"]);
+    assert_eq!(c.cmd(&["GET", "in2"]).text(), "$1\r\nx\r\n", "{who}");
+    c.cmd(&["SELECT", "0"]);
+}
+
+#[test]
+fn save_and_load_rdb_files_with_redis() {
+    let dir = scratch("rdb");
+    let d = dir.to_str().unwrap();
+    {
+        let s = Server::ferrokey_with(&["--dir", d]);
+        let mut c = s.connect();
+        fill(&mut c);
+        assert_eq!(c.cmd(&["SAVE"]).text(), "+OK\r\n");
+        assert!(dir.join("dump.rdb").exists());
+        let info = c.cmd(&["INFO", "persistence"]).text();
+        assert!(info.contains("rdb_changes_since_last_save:0"), "{info}");
+    }
+    // Ferrokey loads its own file at startup.
+    {
+        let s = Server::ferrokey_with(&["--dir", d]);
+        check(&mut s.connect(), "ferrokey reloading its own file");
+    }
+    let Some(redis) = Server::redis_with(&["--dir", d]) else {
+        return;
+    };
+    // redis-server loads Ferrokey's file, and Ferrokey loads redis-server's.
+    let mut r = redis.connect();
+    check(&mut r, "redis-server loading Ferrokey's file");
+    r.cmd(&["SET", "from-redis", "1"]);
+    r.cmd(&["DEL", "from-redis"]);
+    assert_eq!(r.cmd(&["SAVE"]).text(), "+OK\r\n");
+    drop(r);
+    drop(redis);
+    let s = Server::ferrokey_with(&["--dir", d]);
+    check(&mut s.connect(), "ferrokey loading redis-server's file");
+    let _ = std::fs::remove_dir_all(&dir);
+}
