@@ -224,7 +224,7 @@ test('eviction: allkeys-lru under a small maxmemory evicts instead of failing', 
   }
 });
 
-test('persistence: SAVE, restart, data is back (dump.rdb)', { timeout: 30000, ...privateServer, ...needs(10) }, async () => {
+test('persistence: SAVE, restart, data is back (dump.rdb)', { timeout: 30000, ...privateServer }, async () => {
   const srv = await spawnServer();
   const connect = () => {
     const c = new Redis({ port: srv.port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => null });
