@@ -7,6 +7,8 @@ pub mod docs;
 pub mod hash;
 pub mod keys;
 pub mod list;
+#[cfg(test)]
+mod model_tests;
 pub mod multi;
 pub mod persist;
 pub mod pubsub;
