@@ -102,7 +102,7 @@ test('UNSUBSCRIBE returns the connection to normal commands', { timeout: 15000 }
   assert.equal(await subscriber.get(`${P}after`), '1');
 });
 
-test('keyspace notifications: expired events for cache keys', { timeout: 15000, ...needs(6) }, async () => {
+test('keyspace notifications: expired events for cache keys', { timeout: 15000 }, async () => {
   const [, old] = await publisher.config('GET', 'notify-keyspace-events');
   const subscriber = await ready(ioredis());
   try {

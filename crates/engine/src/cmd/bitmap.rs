@@ -4,6 +4,10 @@
 use ferrokey_resp::Frame;
 
 use super::{as_str, as_str_mut, dirty, lookup_read, lookup_write};
+#[allow(unused_imports)]
+use super::{
+    notify, NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_LIST, NOTIFY_SET, NOTIFY_STRING, NOTIFY_ZSET,
+};
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::shard_of;
@@ -70,10 +74,20 @@ fn setbit(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             }
             let mut s = Str::Raw(Vec::new());
             *s.make_raw() = raw;
-            shard.insert(&ctx.server.hasher, h, key, Value::Str(s), 0, ctx.lru_s());
+            super::insert_key(
+                ctx,
+                &mut *shard,
+                ctx.client.db,
+                h,
+                key,
+                Value::Str(s),
+                0,
+                ctx.lru_s(),
+            );
             false
         }
     };
+    notify(ctx, NOTIFY_STRING, "setbit", key);
     dirty(ctx, 1);
     Ok(Frame::Integer(i64::from(old)))
 }

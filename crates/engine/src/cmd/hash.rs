@@ -4,6 +4,10 @@ use ferrokey_resp::Frame;
 
 use super::keys::parse_cursor;
 use super::{dirty, is, lookup_write, parse_int};
+#[allow(unused_imports)]
+use super::{
+    notify, NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_LIST, NOTIFY_SET, NOTIFY_STRING, NOTIFY_ZSET,
+};
 use crate::command::{flags::*, CommandSpec, Ctx};
 use crate::config::glob_match;
 use crate::error::{CmdError, CmdResult};
@@ -112,8 +116,10 @@ fn with_hash_write<R>(
             false
         }
         None => {
-            shard.insert(
-                &ctx.server.hasher,
+            super::insert_key(
+                ctx,
+                &mut *shard,
+                ctx.client.db,
                 h,
                 key,
                 Value::Hash(Box::default()),
@@ -151,6 +157,7 @@ fn hset_generic(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Result<i64, CmdError> {
             .filter(|p| hash.set(p[0], p[1], &lim))
             .count() as i64)
     })?;
+    notify(ctx, NOTIFY_HASH, "hset", args[1]);
     dirty(ctx, (pairs.len() / 2) as u64);
     Ok(added)
 }
@@ -174,6 +181,7 @@ fn hsetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         Ok(true)
     })?;
     if set {
+        notify(ctx, NOTIFY_HASH, "hset", args[1]);
         dirty(ctx, 1);
     }
     Ok(Frame::Integer(i64::from(set)))
@@ -275,8 +283,13 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             }
         }
     }
-    if hash.is_empty() {
+    let empty = hash.is_empty();
+    if n > 0 {
+        notify(ctx, NOTIFY_HASH, "hdel", key);
+    }
+    if empty {
         shard.remove(h, key);
+        notify(ctx, NOTIFY_GENERIC, "del", key);
     }
     dirty(ctx, n);
     Ok(Frame::Integer(n as i64))
@@ -295,6 +308,7 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         hash.set(args[2], new.to_string().as_bytes(), &lim);
         Ok(new)
     })?;
+    notify(ctx, NOTIFY_HASH, "hincrby", args[1]);
     dirty(ctx, 1);
     Ok(Frame::Integer(v))
 }
@@ -320,6 +334,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         hash.set(args[2], &text, &lim);
         Ok(text)
     })?;
+    notify(ctx, NOTIFY_HASH, "hincrbyfloat", args[1]);
     dirty(ctx, 1);
     Ok(Frame::Bulk(text))
 }

@@ -4,7 +4,9 @@
 use ferrokey_resp::Frame;
 use rand::Rng;
 
-use super::{dirty, help_reply, is, lookup_read, lookup_write, parse_db, parse_int};
+use super::{
+    dirty, help_reply, is, lookup_read, lookup_write, notify, parse_db, parse_int, NOTIFY_GENERIC,
+};
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::config::glob_match;
 use crate::error::{unknown_subcommand, CmdError, CmdResult};
@@ -190,6 +192,7 @@ fn del(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         let shard = locked.shard(h);
         if lookup_write(ctx, shard, h, k).is_some() {
             shard.remove(h, k);
+            notify(ctx, NOTIFY_GENERIC, "del", k);
             n += 1;
         }
     }
@@ -244,9 +247,18 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], nx: bool) -> CmdResult {
         return Err(CmdError::NoSuchKey);
     };
     let expire = e.expire_ms().unwrap_or(0);
-    locked
-        .shard(hd)
-        .insert(&ctx.server.hasher, hd, dst, e.value, expire, e.lru_s);
+    super::insert_key(
+        ctx,
+        locked.shard(hd),
+        ctx.client.db,
+        hd,
+        dst,
+        e.value,
+        expire,
+        e.lru_s,
+    );
+    notify(ctx, NOTIFY_GENERIC, "rename_from", src);
+    notify(ctx, NOTIFY_GENERIC, "rename_to", dst);
     dirty(ctx, 1);
     Ok(if nx { Frame::Integer(1) } else { Frame::ok() })
 }
@@ -339,9 +351,12 @@ fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if pair.dst().peek(hd, dst, now).is_some() && !replace {
         return Ok(Frame::Integer(0));
     }
-    pair.dst()
-        .insert(&ctx.server.hasher, hd, dst, value, exp, ctx.lru_s());
+    // Redis deletes a replaced destination and adds the copy anew.
+    pair.dst().remove(hd, dst);
+    let lru = ctx.lru_s();
+    super::insert_key(ctx, pair.dst(), db_b, hd, dst, value, exp, lru);
     drop(pair);
+    crate::pubsub::notify_keyspace(ctx.server, NOTIFY_GENERIC, "copy_to", dst, db_b, now);
     dirty(ctx, 1);
     Ok(Frame::Integer(1))
 }
@@ -366,9 +381,10 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     };
     let exp = e.expire_ms().unwrap_or(0);
     // insert() replaces a stale expired copy in the target, if any.
-    pair.dst()
-        .insert(&ctx.server.hasher, h, key, e.value, exp, e.lru_s);
+    super::insert_key(ctx, pair.dst(), db_b, h, key, e.value, exp, e.lru_s);
     drop(pair);
+    crate::pubsub::notify_keyspace(ctx.server, NOTIFY_GENERIC, "move_from", key, db_a, now);
+    crate::pubsub::notify_keyspace(ctx.server, NOTIFY_GENERIC, "move_to", key, db_b, now);
     dirty(ctx, 1);
     Ok(Frame::Integer(1))
 }
@@ -684,8 +700,10 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], seconds: bool, relative: bo
     }
     if when <= ctx.now_ms as i64 {
         shard.remove(h, key);
+        notify(ctx, NOTIFY_GENERIC, "del", key);
     } else {
         shard.set_expire(h, key, when as u64);
+        notify(ctx, NOTIFY_GENERIC, "expire", key);
     }
     dirty(ctx, 1);
     Ok(Frame::Integer(1))
@@ -750,6 +768,7 @@ fn persist(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     };
     if has_ttl {
         shard.set_expire(h, key, 0);
+        notify(ctx, NOTIFY_GENERIC, "persist", key);
         dirty(ctx, 1);
     }
     Ok(Frame::Integer(i64::from(has_ttl)))

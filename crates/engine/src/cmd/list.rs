@@ -4,6 +4,10 @@
 use ferrokey_resp::Frame;
 
 use super::{dirty, is, lookup_read, lookup_write, parse_int};
+#[allow(unused_imports)]
+use super::{
+    notify, NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_LIST, NOTIFY_SET, NOTIFY_STRING, NOTIFY_ZSET,
+};
 use crate::blocking::{block_or_run, parse_timeout, Op};
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
@@ -169,8 +173,10 @@ fn push_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], head: bool, only_existing: bo
                 l.push(fill, el, head);
             }
             let n = l.len();
-            shard.insert(
-                &ctx.server.hasher,
+            super::insert_key(
+                ctx,
+                &mut *shard,
+                ctx.client.db,
                 h,
                 key,
                 Value::List(Box::new(l)),
@@ -180,6 +186,7 @@ fn push_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], head: bool, only_existing: bo
             n
         }
     };
+    notify(ctx, NOTIFY_LIST, if head { "lpush" } else { "rpush" }, key);
     dirty(ctx, elems.len() as u64);
     Ok(Frame::Integer(len as i64))
 }
@@ -200,9 +207,11 @@ fn rpushx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     push_generic(ctx, args, false, true)
 }
 
-/// Removes the key if its list is empty, otherwise lets the encoding
-/// shrink back. Call after removing elements.
-fn after_removal(ctx: &Ctx<'_>, shard: &mut Shard, h: u64, key: &[u8]) {
+/// Announces `event`, then removes the key (announcing `del`) if its list
+/// is empty, otherwise lets the encoding shrink back. Call after removing
+/// elements.
+fn after_removal(ctx: &Ctx<'_>, shard: &mut Shard, h: u64, key: &[u8], event: &str) {
+    notify(ctx, NOTIFY_LIST, event, key);
     let fill = fill(ctx);
     let empty = match shard.peek(h, key, ctx.now_ms).map(|e| &e.value) {
         Some(Value::List(l)) => l.is_empty(),
@@ -210,6 +219,7 @@ fn after_removal(ctx: &Ctx<'_>, shard: &mut Shard, h: u64, key: &[u8]) {
     };
     if empty {
         shard.remove(h, key);
+        notify(ctx, NOTIFY_GENERIC, "del", key);
     } else if let Some((_, Some(e))) = Some(shard.lookup(h, key, ctx.now_ms)) {
         if let Value::List(l) = &mut e.value {
             l.shrink(fill);
@@ -237,7 +247,7 @@ fn pop_n(
             }
         }
     }
-    after_removal(ctx, shard, h, key);
+    after_removal(ctx, shard, h, key, if head { "lpop" } else { "rpop" });
     dirty(ctx, out.len() as u64);
     out
 }
@@ -366,6 +376,7 @@ fn lset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     l.grow(fill, args[3].len(), 1);
     l.set(i as usize, args[3]);
     l.shrink(fill);
+    notify(ctx, NOTIFY_LIST, "lset", args[1]);
     dirty(ctx, 1);
     Ok(Frame::ok())
 }
@@ -390,8 +401,10 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     };
     l.grow(fill, args[4].len(), 1);
     l.insert(fill, pivot, after, args[4]);
+    let n = l.len();
+    notify(ctx, NOTIFY_LIST, "linsert", args[1]);
     dirty(ctx, 1);
-    Ok(Frame::Integer(l.len() as i64))
+    Ok(Frame::Integer(n as i64))
 }
 
 fn lrem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
@@ -429,7 +442,7 @@ fn lrem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     l.remove_sorted(&idx);
     let removed = idx.len();
     if removed > 0 {
-        after_removal(ctx, &mut shard, h, key);
+        after_removal(ctx, &mut shard, h, key, "lrem");
         dirty(ctx, removed as u64);
     }
     Ok(Frame::Integer(removed as i64))
@@ -455,7 +468,7 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     for _ in 0..rtrim {
         l.pop(false);
     }
-    after_removal(ctx, &mut shard, h, key);
+    after_removal(ctx, &mut shard, h, key, "ltrim");
     dirty(ctx, (ltrim + rtrim) as u64);
     Ok(Frame::ok())
 }
@@ -602,8 +615,10 @@ pub fn move_one(
             let mut l = List::new();
             l.grow(fill, add, 1);
             l.push(fill, &v, to_head);
-            dshard.insert(
-                &ctx.server.hasher,
+            super::insert_key(
+                ctx,
+                &mut *dshard,
+                ctx.client.db,
                 hd,
                 dst,
                 Value::List(Box::new(l)),
@@ -612,7 +627,14 @@ pub fn move_one(
             );
         }
     }
-    after_removal(ctx, locked.shard(hs), hs, src);
+    notify(
+        ctx,
+        NOTIFY_LIST,
+        if to_head { "lpush" } else { "rpush" },
+        dst,
+    );
+    let pop = if from_head { "lpop" } else { "rpop" };
+    after_removal(ctx, locked.shard(hs), hs, src, pop);
     dirty(ctx, 1);
     Ok(Some(Frame::Bulk(v.into_vec())))
 }

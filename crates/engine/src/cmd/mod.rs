@@ -91,6 +91,26 @@ pub fn note_lookup(ctx: &Ctx<'_>, l: Lookup, key: &[u8]) {
     }
 }
 
+/// Stores `value` under `key` in database `db` (as `Shard::insert`),
+/// announcing a key that did not exist (`new`). Returns the old entry.
+#[allow(clippy::too_many_arguments)]
+pub fn insert_key(
+    ctx: &Ctx<'_>,
+    shard: &mut Shard,
+    db: usize,
+    h: u64,
+    key: &[u8],
+    value: Value,
+    expire_ms: u64,
+    lru_s: u32,
+) -> Option<Entry> {
+    let old = shard.insert(&ctx.server.hasher, h, key, value, expire_ms, lru_s);
+    if old.is_none() {
+        crate::pubsub::notify_keyspace(ctx.server, NOTIFY_NEW, "new", key, db, ctx.now_ms);
+    }
+    old
+}
+
 /// Publishes a keyspace event about `key` in the client's database, when
 /// `notify-keyspace-events` asks for its class.
 #[inline]

@@ -5,6 +5,10 @@ use ferrokey_resp::Frame;
 use super::hash::scan_reply;
 use super::keys::parse_cursor;
 use super::{dirty, lookup_read, lookup_write, parse_int};
+#[allow(unused_imports)]
+use super::{
+    notify, NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_LIST, NOTIFY_SET, NOTIFY_STRING, NOTIFY_ZSET,
+};
 use crate::command::{flags::*, CommandSpec, Ctx};
 use crate::config::glob_match;
 use crate::error::{CmdError, CmdResult};
@@ -114,8 +118,10 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         None => {
             let mut set = Set::for_first(members[0], members.len(), &lim);
             let n = members.iter().filter(|m| set.add(m, &lim)).count();
-            shard.insert(
-                &ctx.server.hasher,
+            super::insert_key(
+                ctx,
+                &mut *shard,
+                ctx.client.db,
                 h,
                 key,
                 Value::Set(Box::new(set)),
@@ -125,6 +131,9 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             n
         }
     };
+    if added > 0 {
+        notify(ctx, NOTIFY_SET, "sadd", key);
+    }
     dirty(ctx, added as u64);
     Ok(Frame::Integer(added as i64))
 }
@@ -146,8 +155,13 @@ fn srem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             }
         }
     }
-    if set.is_empty() {
+    let empty = set.is_empty();
+    if n > 0 {
+        notify(ctx, NOTIFY_SET, "srem", key);
+    }
+    if empty {
         shard.remove(h, key);
+        notify(ctx, NOTIFY_GENERIC, "del", key);
     }
     dirty(ctx, n);
     Ok(Frame::Integer(n as i64))
@@ -231,6 +245,8 @@ fn spop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             let all: Vec<Frame> = set.iter().map(|m| Frame::Bulk(m.into_owned())).collect();
             dirty(ctx, all.len() as u64);
             shard.remove(h, key);
+            notify(ctx, NOTIFY_SET, "spop", key);
+            notify(ctx, NOTIFY_GENERIC, "del", key);
             return Ok(Frame::Set(all));
         }
         Some(n) => {
@@ -242,8 +258,11 @@ fn spop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             Frame::Set(picked.into_iter().map(Frame::Bulk).collect())
         }
     };
-    if set.is_empty() {
+    let empty = set.is_empty();
+    notify(ctx, NOTIFY_SET, "spop", key);
+    if empty {
         shard.remove(h, key);
+        notify(ctx, NOTIFY_GENERIC, "del", key);
     }
     Ok(reply)
 }
@@ -291,27 +310,34 @@ fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let sshard = locked.shard(hs);
     if let Some(Value::Set(set)) = sshard.lookup(hs, src, ctx.now_ms).1.map(|e| &mut e.value) {
         set.remove(m);
-        if set.is_empty() {
+        let empty = set.is_empty();
+        notify(ctx, NOTIFY_SET, "srem", src);
+        if empty {
             sshard.remove(hs, src);
+            notify(ctx, NOTIFY_GENERIC, "del", src);
         }
     }
     let dshard = locked.shard(hd);
-    match lookup_write(ctx, dshard, hd, dst) {
-        Some(e) => {
-            as_set_mut(e)?.add(m, &lim);
-        }
+    let added = match lookup_write(ctx, dshard, hd, dst) {
+        Some(e) => as_set_mut(e)?.add(m, &lim),
         None => {
             let mut set = Set::for_first(m, 1, &lim);
             set.add(m, &lim);
-            dshard.insert(
-                &ctx.server.hasher,
+            super::insert_key(
+                ctx,
+                &mut *dshard,
+                ctx.client.db,
                 hd,
                 dst,
                 Value::Set(Box::new(set)),
                 0,
                 ctx.lru_s(),
             );
+            true
         }
+    };
+    if added {
+        notify(ctx, NOTIFY_SET, "sadd", dst);
     }
     dirty(ctx, 1);
     Ok(Frame::Integer(1))
@@ -384,23 +410,27 @@ fn build(members: impl IntoIterator<Item = Vec<u8>>, lim: &Limits) -> Set {
 }
 
 /// Stores `set` at `dst` (deleting `dst` when empty); returns its size.
-fn store(ctx: &Ctx<'_>, locked: &mut Locked<'_>, dst: &[u8], set: Set) -> i64 {
+fn store(ctx: &Ctx<'_>, locked: &mut Locked<'_>, dst: &[u8], set: Set, event: &str) -> i64 {
     let h = ctx.hash(dst);
     let shard = locked.shard(h);
     let n = set.len();
     if n == 0 {
         if shard.remove(h, dst).is_some() {
+            notify(ctx, NOTIFY_GENERIC, "del", dst);
             dirty(ctx, 1);
         }
     } else {
-        shard.insert(
-            &ctx.server.hasher,
+        super::insert_key(
+            ctx,
+            &mut *shard,
+            ctx.client.db,
             h,
             dst,
             Value::Set(Box::new(set)),
             0,
             ctx.lru_s(),
         );
+        notify(ctx, NOTIFY_SET, event, dst);
         dirty(ctx, 1);
     }
     n as i64
@@ -436,6 +466,7 @@ fn sinterstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         &mut locked,
         args[1],
         build(members, &lim),
+        "sinterstore",
     )))
 }
 
@@ -487,7 +518,14 @@ fn sunion_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], diff: bool, store_to: bool)
         union_of(sets, &lim)
     };
     if store_to {
-        return Ok(Frame::Integer(store(ctx, &mut locked, args[1], result)));
+        let event = if diff { "sdiffstore" } else { "sunionstore" };
+        return Ok(Frame::Integer(store(
+            ctx,
+            &mut locked,
+            args[1],
+            result,
+            event,
+        )));
     }
     Ok(set_frame(result.iter().map(|m| m.into_owned())))
 }

@@ -10,6 +10,10 @@ use std::cmp::Ordering;
 use ferrokey_resp::Frame;
 
 use super::{dirty, is, lookup_read, parse_int};
+#[allow(unused_imports)]
+use super::{
+    notify, NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_LIST, NOTIFY_SET, NOTIFY_STRING, NOTIFY_ZSET,
+};
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::shard_of;
@@ -374,16 +378,20 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CmdResult 
         for v in &vals {
             l.push(fill, v, false);
         }
-        shard.insert(
-            &ctx.server.hasher,
+        super::insert_key(
+            ctx,
+            &mut *shard,
+            ctx.client.db,
             hd,
             dst,
             Value::List(Box::new(l)),
             0,
             ctx.lru_s(),
         );
+        notify(ctx, NOTIFY_LIST, "sortstore", dst);
         dirty(ctx, n as u64);
     } else if shard.remove(hd, dst).is_some() {
+        notify(ctx, NOTIFY_GENERIC, "del", dst);
         dirty(ctx, 1);
     }
     Ok(Frame::Integer(n as i64))

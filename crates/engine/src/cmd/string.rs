@@ -3,6 +3,10 @@
 use ferrokey_resp::Frame;
 
 use super::{as_str, as_str_mut, dirty, is, lookup_read, lookup_write, parse_int};
+#[allow(unused_imports)]
+use super::{
+    notify, NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_LIST, NOTIFY_SET, NOTIFY_STRING, NOTIFY_ZSET,
+};
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::{shard_of, Locked};
@@ -181,6 +185,7 @@ fn store(
     key: &[u8],
     value: Str,
     ttl: Ttl,
+    event: &'static str,
 ) {
     let expire = match ttl {
         Ttl::Clear => 0,
@@ -192,15 +197,23 @@ fn store(
     };
     if expire != 0 && expire <= ctx.now_ms {
         shard.remove(h, key);
+        notify(ctx, NOTIFY_STRING, event, key);
+        notify(ctx, NOTIFY_GENERIC, "expire", key);
     } else {
-        shard.insert(
-            &ctx.server.hasher,
+        super::insert_key(
+            ctx,
+            &mut *shard,
+            ctx.client.db,
             h,
             key,
             Value::Str(value),
             expire,
             ctx.lru_s(),
         );
+        notify(ctx, NOTIFY_STRING, event, key);
+        if matches!(ttl, Ttl::At(_)) {
+            notify(ctx, NOTIFY_GENERIC, "expire", key);
+        }
     }
     dirty(ctx, 1);
 }
@@ -298,7 +311,15 @@ fn set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if (nx && exists) || (xx && !exists) {
         return Ok(reply_old());
     }
-    store(ctx, &mut shard, h, key, Str::from_bytes(args[2]), ttl);
+    store(
+        ctx,
+        &mut shard,
+        h,
+        key,
+        Str::from_bytes(args[2]),
+        ttl,
+        "set",
+    );
     Ok(if want_get { reply_old() } else { Frame::ok() })
 }
 
@@ -315,6 +336,7 @@ fn setnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         args[1],
         Str::from_bytes(args[2]),
         Ttl::Clear,
+        "set",
     );
     Ok(Frame::Integer(1))
 }
@@ -330,6 +352,7 @@ fn setex_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], seconds: bool) -> CmdResult 
         args[1],
         Str::from_bytes(args[3]),
         Ttl::At(deadline),
+        "set",
     );
     Ok(Frame::ok())
 }
@@ -356,6 +379,7 @@ fn getset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         args[1],
         Str::from_bytes(args[2]),
         Ttl::Clear,
+        "set",
     );
     Ok(old)
 }
@@ -368,6 +392,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         Some(e) => as_str(e)?.to_vec(),
     };
     shard.remove(h, args[1]);
+    notify(ctx, NOTIFY_GENERIC, "del", args[1]);
     dirty(ctx, 1);
     Ok(Frame::Bulk(v))
 }
@@ -383,10 +408,12 @@ fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     match ttl {
         Some(Ttl::At(ms)) if ms <= ctx.now_ms => {
             shard.remove(h, args[1]);
+            notify(ctx, NOTIFY_GENERIC, "del", args[1]);
             dirty(ctx, 1);
         }
         Some(Ttl::At(ms)) => {
             shard.set_expire(h, args[1], ms);
+            notify(ctx, NOTIFY_GENERIC, "expire", args[1]);
             dirty(ctx, 1);
         }
         Some(Ttl::Clear) => {
@@ -396,6 +423,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 .is_some()
             {
                 shard.set_expire(h, args[1], 0);
+                notify(ctx, NOTIFY_GENERIC, "persist", args[1]);
                 dirty(ctx, 1);
             }
         }
@@ -439,7 +467,15 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], nx: bool) -> CmdResult {
         }
     }
     for &(k, v, h) in &pairs {
-        store(ctx, locked.shard(h), h, k, Str::from_bytes(v), Ttl::Clear);
+        store(
+            ctx,
+            locked.shard(h),
+            h,
+            k,
+            Str::from_bytes(v),
+            Ttl::Clear,
+            "set",
+        );
     }
     Ok(if nx { Frame::Integer(1) } else { Frame::ok() })
 }
@@ -477,6 +513,7 @@ fn append(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 args[1],
                 Str::from_bytes(args[2]),
                 Ttl::Clear,
+                "append",
             );
             len
         }
@@ -486,6 +523,7 @@ fn append(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             let raw = s.make_raw();
             raw.extend_from_slice(args[2]);
             let len = raw.len();
+            notify(ctx, NOTIFY_STRING, "append", args[1]);
             dirty(ctx, 1);
             len
         }
@@ -554,7 +592,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             let len = buf.len();
             let mut s = Str::Raw(Vec::new());
             *s.make_raw() = buf;
-            store(ctx, &mut shard, h, args[1], s, Ttl::Clear);
+            store(ctx, &mut shard, h, args[1], s, Ttl::Clear, "setrange");
             Ok(Frame::Integer(len as i64))
         }
         Some(e) => {
@@ -570,6 +608,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             }
             raw[offset as usize..end].copy_from_slice(val);
             let len = raw.len();
+            notify(ctx, NOTIFY_STRING, "setrange", args[1]);
             dirty(ctx, 1);
             Ok(Frame::Integer(len as i64))
         }
@@ -581,7 +620,7 @@ fn incr_generic(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> CmdResult {
     let mut shard = ctx.db().lock(shard_of(h));
     match lookup_write(ctx, &mut shard, h, key) {
         None => {
-            store(ctx, &mut shard, h, key, Str::Int(by), Ttl::Clear);
+            store(ctx, &mut shard, h, key, Str::Int(by), Ttl::Clear, "incrby");
             Ok(Frame::Integer(by))
         }
         Some(e) => {
@@ -598,6 +637,7 @@ fn incr_generic(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> CmdResult {
             };
             let new = cur.checked_add(by).ok_or(CmdError::Overflow)?;
             *s = Str::Int(new);
+            notify(ctx, NOTIFY_STRING, "incrby", key);
             dirty(ctx, 1);
             Ok(Frame::Integer(new))
         }
@@ -646,9 +686,10 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     match lookup_write(ctx, &mut shard, h, key) {
         Some(e) => {
             e.value = Value::Str(s);
+            notify(ctx, NOTIFY_STRING, "incrbyfloat", key);
             dirty(ctx, 1);
         }
-        None => store(ctx, &mut shard, h, key, s, Ttl::Clear),
+        None => store(ctx, &mut shard, h, key, s, Ttl::Clear, "incrbyfloat"),
     }
     Ok(Frame::Bulk(text))
 }

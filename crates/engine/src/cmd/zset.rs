@@ -6,6 +6,10 @@ use super::hash::{push_pair, scan_reply};
 use super::keys::parse_cursor;
 use super::list::clamp_range;
 use super::{dirty, is, lookup_read, lookup_write, parse_int};
+#[allow(unused_imports)]
+use super::{
+    notify, NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_LIST, NOTIFY_SET, NOTIFY_STRING, NOTIFY_ZSET,
+};
 use crate::blocking::{self, block_or_run, parse_timeout};
 use crate::cfloat::{range_bound, string2d};
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
@@ -130,10 +134,23 @@ fn read_zset(
 }
 
 /// Removes the key when its sorted set is empty.
-fn drop_if_empty(shard: &mut Shard, h: u64, key: &[u8], now_ms: u64) {
+fn drop_if_empty(shard: &mut Shard, h: u64, key: &[u8], now_ms: u64) -> bool {
     if matches!(shard.peek(h, key, now_ms).map(|e| &e.value), Some(Value::ZSet(z)) if z.is_empty())
     {
         shard.remove(h, key);
+        return true;
+    }
+    false
+}
+
+/// After removing `n` members: announces `event` (when something went),
+/// then deletes an emptied key, announcing `del`.
+fn after_removal(ctx: &Ctx<'_>, shard: &mut Shard, h: u64, key: &[u8], n: usize, event: &str) {
+    if n > 0 {
+        notify(ctx, NOTIFY_ZSET, event, key);
+    }
+    if drop_if_empty(shard, h, key, ctx.now_ms) {
+        notify(ctx, NOTIFY_GENERIC, "del", key);
     }
 }
 
@@ -210,8 +227,10 @@ fn zadd_generic(ctx: &mut Ctx<'_>, key: &[u8], f: AddFlags, pairs: &[(f64, &[u8]
     }
     if let Some(z) = fresh {
         if !z.is_empty() {
-            shard.insert(
-                &ctx.server.hasher,
+            super::insert_key(
+                ctx,
+                &mut *shard,
+                ctx.client.db,
                 h,
                 key,
                 Value::ZSet(Box::new(z)),
@@ -219,6 +238,9 @@ fn zadd_generic(ctx: &mut Ctx<'_>, key: &[u8], f: AddFlags, pairs: &[(f64, &[u8]
                 ctx.lru_s(),
             );
         }
+    }
+    if added + updated > 0 {
+        notify(ctx, NOTIFY_ZSET, if f.incr { "zincr" } else { "zadd" }, key);
     }
     dirty(ctx, added + updated);
     Ok(if f.incr {
@@ -298,7 +320,7 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     };
     let z = as_zset_mut(e)?;
     let n = args[2..].iter().filter(|m| z.remove(m).is_some()).count();
-    drop_if_empty(&mut shard, h, key, ctx.now_ms);
+    after_removal(ctx, &mut shard, h, key, n, "zrem");
     dirty(ctx, n as u64);
     Ok(Frame::Integer(n as i64))
 }
@@ -527,22 +549,27 @@ fn store_entries(
     h: u64,
     dst: &[u8],
     v: Vec<(f64, Vec<u8>)>,
+    event: &str,
 ) -> i64 {
     let n = v.len();
     if n == 0 {
         if shard.remove(h, dst).is_some() {
+            notify(ctx, NOTIFY_GENERIC, "del", dst);
             dirty(ctx, 1);
         }
     } else {
         let z = ZSet::from_entries(v, &Limits::of(ctx));
-        shard.insert(
-            &ctx.server.hasher,
+        super::insert_key(
+            ctx,
+            &mut *shard,
+            ctx.client.db,
             h,
             dst,
             Value::ZSet(Box::new(z)),
             0,
             ctx.lru_s(),
         );
+        notify(ctx, NOTIFY_ZSET, event, dst);
         dirty(ctx, 1);
     }
     n as i64
@@ -653,6 +680,7 @@ fn zrange_generic(
                 hd,
                 dst,
                 v,
+                "zrangestore",
             )))
         }
     }
@@ -729,7 +757,12 @@ fn zremrange_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], by: By) -> CmdResult {
     for m in &victims {
         z.remove(m);
     }
-    drop_if_empty(&mut shard, h, key, ctx.now_ms);
+    let event = match by {
+        By::Rank => "zremrangebyrank",
+        By::Score => "zremrangebyscore",
+        By::Lex => "zremrangebylex",
+    };
+    after_removal(ctx, &mut shard, h, key, victims.len(), event);
     dirty(ctx, victims.len() as u64);
     Ok(Frame::Integer(victims.len() as i64))
 }
@@ -778,7 +811,14 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CmdResult {
             Frame::Double(s),
         );
     }
-    drop_if_empty(&mut shard, h, key, ctx.now_ms);
+    after_removal(
+        ctx,
+        &mut shard,
+        h,
+        key,
+        n,
+        if max { "zpopmax" } else { "zpopmin" },
+    );
     dirty(ctx, n as u64);
     Ok(Frame::Array(out))
 }
@@ -813,7 +853,7 @@ pub fn pop_first(
             z.remove(&m);
             out.push((m, sc));
         }
-        drop_if_empty(shard, h, k, ctx.now_ms);
+        after_removal(ctx, shard, h, k, n, if max { "zpopmax" } else { "zpopmin" });
         dirty(ctx, n as u64);
         let reply = match count {
             Some(_) => vec![
@@ -1167,12 +1207,18 @@ fn setop_generic(
         None => Ok(reply_entries(ctx.client.resp >= 3, result, with_scores)),
         Some(d) => {
             let h = ctx.hash(d);
+            let event = match op {
+                Op::Union => "zunionstore",
+                Op::Inter => "zinterstore",
+                Op::Diff => "zdiffstore",
+            };
             Ok(Frame::Integer(store_entries(
                 ctx,
                 locked.shard(h),
                 h,
                 d,
                 result,
+                event,
             )))
         }
     }

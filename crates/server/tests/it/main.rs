@@ -26,6 +26,7 @@ mod hashes;
 mod keys;
 mod lists;
 mod misc;
+mod notifications;
 mod persist;
 mod pubsub;
 mod server;
