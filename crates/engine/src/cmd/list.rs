@@ -356,7 +356,10 @@ fn lset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Err(CmdError::NoSuchKey);
     };
     let l = as_list_mut(e)?;
-    let mut i = parse_int(args[2])?;
+    // Redis 7.2 parses a 64-bit index but passes it on as a C `int`, so
+    // only its low 32 bits count: LSET l 9223372036854775807 x sets the
+    // last element (7.0 said "index out of range"). Follow 7.2.
+    let mut i = i64::from(parse_int(args[2])? as i32);
     if i < 0 {
         i += l.len() as i64;
     }
