@@ -422,3 +422,31 @@ fn list_long_quicklist() {
     let lines: Vec<&[&str]> = refs.iter().map(Vec::as_slice).collect();
     both(&lines);
 }
+
+/// Redis 7.2 hands LSET's index to a C `int`: only the low 32 bits count
+/// (7.0 range-checked the whole 64-bit value).
+#[test]
+fn lset_index_is_a_c_int_72() {
+    check72(|c| {
+        c.cmd(&["RPUSH", "l", "a", "b", "c"]);
+        expect(c, &["LSET", "l", "-9223372036854775808", "x"], b"+OK\r\n");
+        expect(c, &["LSET", "l", "9223372036854775807", "z"], b"+OK\r\n");
+        expect(c, &["LSET", "l", "4294967297", "y"], b"+OK\r\n");
+        expect(
+            c,
+            &["LRANGE", "l", "0", "-1"],
+            b"*3\r\n$1\r\nx\r\n$1\r\ny\r\n$1\r\nz\r\n",
+        );
+        expect(
+            c,
+            &["LSET", "l", "2147483648", "w"],
+            b"-ERR index out of range\r\n",
+        );
+        expect(
+            c,
+            &["LSET", "l", "9223372036854775808", "w"],
+            b"-ERR value is not an integer or out of range\r\n",
+        );
+        c.cmd(&["DEL", "l"]);
+    });
+}
