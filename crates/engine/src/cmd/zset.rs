@@ -917,13 +917,20 @@ fn zscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     read_zset(ctx, args[1], scan_reply(0, Vec::new()), |z| {
         let (pattern, count, _) = parse_scan_opts(&args[3..], false)?;
         let (next, entries) = z.scan(cursor, count);
+        // Redis copies a listpack's score text as stored (what a reply
+        // double prints) but formats a skiplist's with `%.17g`.
+        let skiplist = matches!(z, ZSet::Skip { .. });
         let mut out = Vec::new();
         for (s, m) in entries {
             if pattern.is_some_and(|p| !glob_match(p, &m, false)) {
                 continue;
             }
             let mut t = Vec::new();
-            ferrokey_resp::format_double(s, &mut t);
+            if skiplist {
+                ferrokey_resp::format_double_g17(s, &mut t);
+            } else {
+                ferrokey_resp::format_double(s, &mut t);
+            }
             out.push(Frame::Bulk(m));
             out.push(Frame::Bulk(t));
         }
