@@ -293,33 +293,16 @@ fn hscan_hashtable_walks_every_field() {
             args.push(format!("{i}"));
         }
         c.cmd(&args);
-        let mut cursor = "0".to_string();
-        let mut fields = Vec::new();
-        loop {
-            let r = c.cmd(&["HSCAN", "h", &cursor, "MATCH", "field:1*", "COUNT", "7"]);
-            let ferrokey_resp::Frame::Array(parts) = r.frame else {
-                panic!("HSCAN reply: {}", r.text());
-            };
-            let (ferrokey_resp::Frame::Bulk(next), ferrokey_resp::Frame::Array(items)) =
-                (&parts[0], &parts[1])
-            else {
-                panic!("HSCAN reply parts");
-            };
-            for pair in items.chunks(2) {
-                fields.push(format!("{:?}", pair));
-            }
-            cursor = String::from_utf8_lossy(next).into_owned();
-            if cursor == "0" {
-                break;
-            }
-        }
-        fields.sort();
-        fields.dedup();
-        seen.push(fields);
+        seen.push(scan_all(
+            c,
+            &["HSCAN", "h", "0", "MATCH", "field:1*", "COUNT", "7"],
+            2,
+            2,
+        ));
     }
     assert_eq!(seen[0].len(), 111);
     if seen.len() == 2 {
-        assert_eq!(seen[0], seen[1]);
+        assert_same_items("HSCAN", &seen[0], &seen[1]);
     }
 }
 

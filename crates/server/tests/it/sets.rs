@@ -327,31 +327,16 @@ fn sscan() {
             args.push(format!("m{i}"));
         }
         c.cmd(&args);
-        let mut cursor = "0".to_string();
-        let mut all = Vec::new();
-        loop {
-            let r = c.cmd(&["SSCAN", "big", &cursor, "MATCH", "m4*", "COUNT", "13"]);
-            let ferrokey_resp::Frame::Array(parts) = r.frame else {
-                panic!("SSCAN reply: {}", r.text());
-            };
-            let (ferrokey_resp::Frame::Bulk(next), ferrokey_resp::Frame::Array(items)) =
-                (&parts[0], &parts[1])
-            else {
-                panic!("SSCAN reply parts");
-            };
-            all.extend(items.iter().map(|i| format!("{i:?}")));
-            cursor = String::from_utf8_lossy(next).into_owned();
-            if cursor == "0" {
-                break;
-            }
-        }
-        all.sort();
-        all.dedup();
-        seen.push(all);
+        seen.push(scan_all(
+            c,
+            &["SSCAN", "big", "0", "MATCH", "m4*", "COUNT", "13"],
+            2,
+            1,
+        ));
     }
     assert_eq!(seen[0].len(), 111);
     if seen.len() == 2 {
-        assert_eq!(seen[0], seen[1]);
+        assert_same_items("SSCAN", &seen[0], &seen[1]);
     }
 }
 

@@ -311,6 +311,23 @@ fn score_format_72() {
             &["ZRANGE", "nz3", "0", "-1", "WITHSCORES"],
             b"*2\r\n$1\r\na\r\n$1\r\n0\r\n",
         );
+        // ZSCAN prints a listpack's scores as stored (as above) and a
+        // skiplist's with %.17g.
+        expect(
+            c,
+            &["ZSCAN", "z", "0", "MATCH", "m0"],
+            b"*2\r\n$1\r\n0\r\n*2\r\n$2\r\nm0\r\n$3\r\n0.1\r\n",
+        );
+        expect(
+            c,
+            &["ZSCAN", "big", "0", "MATCH", "m0", "COUNT", "1000"],
+            b"*2\r\n$1\r\n0\r\n*2\r\n$2\r\nm0\r\n$19\r\n0.10000000000000001\r\n",
+        );
+        expect(
+            c,
+            &["ZSCAN", "big", "0", "MATCH", "negzero", "COUNT", "1000"],
+            b"*2\r\n$1\r\n0\r\n*2\r\n$7\r\nnegzero\r\n$2\r\n-0\r\n",
+        );
         c.cmd(&["HELLO", "3"]);
         expect(c, &["ZSCORE", "z", "m0"], b",0.1\r\n");
         expect(c, &["ZSCORE", "z", "m3"], b",1.5e-7\r\n");
@@ -776,37 +793,30 @@ fn zscan() {
     let mut seen = Vec::new();
     for c in &mut servers {
         c.cmd(&["FLUSHALL"]);
+        // Scores a skiplist's ZSCAN prints with %.17g (0.1 is
+        // 0.10000000000000001 there, unlike in other replies).
         let mut args = words("ZADD big");
         for i in 0..500 {
-            args.push(format!("{i}.5"));
+            args.push(match i % 5 {
+                0 => format!("{i}.5"),
+                1 => format!("{}", i as f64 / 10.0),
+                2 => format!("{i}e16"),
+                3 => format!("-{i}e-7"),
+                _ => ["0", "inf", "-inf", "1e300"][i % 4].to_string(),
+            });
             args.push(format!("m{i}"));
         }
         c.cmd(&args);
-        let mut cursor = "0".to_string();
-        let mut all = Vec::new();
-        loop {
-            let r = c.cmd(&["ZSCAN", "big", &cursor, "MATCH", "m4*", "COUNT", "13"]);
-            let ferrokey_resp::Frame::Array(parts) = r.frame else {
-                panic!("ZSCAN reply: {}", r.text());
-            };
-            let (ferrokey_resp::Frame::Bulk(next), ferrokey_resp::Frame::Array(items)) =
-                (&parts[0], &parts[1])
-            else {
-                panic!("ZSCAN reply parts");
-            };
-            all.extend(items.chunks(2).map(|i| format!("{i:?}")));
-            cursor = String::from_utf8_lossy(next).into_owned();
-            if cursor == "0" {
-                break;
-            }
-        }
-        all.sort();
-        all.dedup();
-        seen.push(all);
+        seen.push(scan_all(
+            c,
+            &["ZSCAN", "big", "0", "MATCH", "m4*", "COUNT", "13"],
+            2,
+            2,
+        ));
     }
     assert_eq!(seen[0].len(), 111);
     if seen.len() == 2 {
-        assert_eq!(seen[0], seen[1]);
+        assert_same_items("ZSCAN", &seen[0], &seen[1]);
     }
 }
 
