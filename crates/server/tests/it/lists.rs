@@ -450,3 +450,24 @@ fn lset_index_is_a_c_int_72() {
         c.cmd(&["DEL", "l"]);
     });
 }
+
+/// LSET and LINSERT convert a listpack for the new element before they
+/// look at the index or search for the pivot (7.2 encodings).
+#[test]
+fn lset_linsert_convert_before_checking_72() {
+    check72(|c| {
+        let big = "x".repeat(9000);
+        c.cmd(&["RPUSH", "a", "x"]);
+        expect(c, &["LSET", "a", "5", &big], b"-ERR index out of range\r\n");
+        expect(c, &["OBJECT", "ENCODING", "a"], b"$9\r\nquicklist\r\n");
+        c.cmd(&["RPUSH", "b", "x"]);
+        expect(c, &["LINSERT", "b", "BEFORE", "nothere", &big], b":-1\r\n");
+        expect(c, &["OBJECT", "ENCODING", "b"], b"$9\r\nquicklist\r\n");
+        c.cmd(&["CONFIG", "SET", "list-max-listpack-size", "2"]);
+        c.cmd(&["RPUSH", "c", "x", "y"]);
+        expect(c, &["LINSERT", "c", "AFTER", "nothere", "z"], b":-1\r\n");
+        expect(c, &["OBJECT", "ENCODING", "c"], b"$9\r\nquicklist\r\n");
+        c.cmd(&["CONFIG", "SET", "list-max-listpack-size", "-2"]);
+        c.cmd(&["DEL", "a", "b", "c"]);
+    });
+}
