@@ -537,3 +537,49 @@ fn copy_and_rename_keep_ttl() {
         &["TYPE", "l2"],
     ]);
 }
+
+#[test]
+fn sort_option_edges() {
+    both(&[
+        &["RPUSH", "l", "3", "1", "2"],
+        &["SORT", "l", "ASC"],
+        &["SORT", "l", "DESC", "ASC"],
+        &["SORT", "l", "ASC", "DESC"],
+        &["SORT", "l", "ALPHA", "ALPHA"],
+        &["SORT", "l", "LIMIT", "0", "1", "LIMIT", "1", "1"],
+        &["SORT", "l", "BY", "nosort", "ASC"],
+        &["SORT", "l", "GET", "#", "GET"],
+        &["SORT", "l", "STORE", "a", "STORE", "b"],
+        &["EXISTS", "a", "b"],
+        &["SORT_RO", "l", "ASC", "LIMIT", "0", "2"],
+        &["SORT_RO", "l", "BY", "nosort"],
+        &["SORT_RO", "l", "GET", "#"],
+        &["HSET", "h", "f", "v"],
+        &["SORT", "l", "BY", "h->f"],
+        &["SORT", "l", "GET", "h->f"],
+        &["SORT", "l", "GET", "*->f"],
+        &["SORT", "l", "BY", "*"],
+        &["SORT", "l", "BY", "x->"],
+        &["SORT", "l", "GET", "->"],
+        &["SORT", "l", "GET", "*->"],
+        &["SORT", "l", "GET", "#->f"],
+        &["MSET", "1", "one", "2", "two", "3", "three"],
+        &["SORT", "l", "GET", "*"],
+        &["SORT", "l", "BY", "*", "ALPHA"],
+        &["SORT", "l", "BY", "*", "GET", "*", "GET", "#"],
+        &[
+            "SORT", "l", "BY", "nosort", "GET", "*", "DESC", "LIMIT", "1", "5",
+        ],
+        &["HSET", "o1", "a", "10"],
+        &["HSET", "o2", "a", "5"],
+        &["HSET", "o3", "a", "5"],
+        &["SORT", "l", "BY", "o*->a"],
+        &["SORT", "l", "BY", "o*->a", "DESC"],
+        &["SORT", "l", "BY", "o*->a", "GET", "o*->a", "STORE", "dst"],
+        &["LRANGE", "dst", "0", "-1"],
+        &["RPUSH", "empty_src", "x"],
+        &["LPOP", "empty_src"],
+        &["SORT", "empty_src", "STORE", "dst"],
+        &["EXISTS", "dst"],
+    ]);
+}
