@@ -332,6 +332,66 @@ pub fn format_double(d: f64, out: &mut Vec<u8>) {
     emit(&digits[..n], k, neg, out);
 }
 
+/// Appends `d` as C's `printf("%.17g")` prints it (Redis's `ld2string` in
+/// its automatic mode, used where a score is printed as text rather than
+/// as a reply double: ZSCAN of a skiplist): 17 significant digits, trailing
+/// zeros dropped, an exponent of at least two digits when below 1e-4 or
+/// from 1e17 up.
+pub fn format_double_g17(d: f64, out: &mut Vec<u8>) {
+    if d.is_nan() {
+        out.extend_from_slice(b"nan");
+        return;
+    }
+    if d.is_infinite() {
+        out.extend_from_slice(if d > 0.0 { b"inf" } else { b"-inf" });
+        return;
+    }
+    if d == 0.0 {
+        out.extend_from_slice(if d.is_sign_negative() { b"-0" } else { b"0" });
+        return;
+    }
+    // Rust rounds the exact binary value to 17 digits as glibc does.
+    let sci = format!("{:.16e}", d.abs());
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: Vec<u8> = mant.bytes().filter(|c| *c != b'.').collect();
+    if d < 0.0 {
+        out.push(b'-');
+    }
+    let trim = |v: &[u8]| -> usize { v.iter().rposition(|&c| c != b'0').map_or(0, |i| i + 1) };
+    if (-4..17).contains(&exp) {
+        if exp >= 0 {
+            let int_len = exp as usize + 1;
+            out.extend_from_slice(&digits[..int_len]);
+            let frac = &digits[int_len..];
+            let n = trim(frac);
+            if n > 0 {
+                out.push(b'.');
+                out.extend_from_slice(&frac[..n]);
+            }
+        } else {
+            out.extend_from_slice(b"0.");
+            out.resize(out.len() + (-exp - 1) as usize, b'0');
+            out.extend_from_slice(&digits[..trim(&digits)]);
+        }
+    } else {
+        out.push(digits[0]);
+        let frac = &digits[1..];
+        let n = trim(frac);
+        if n > 0 {
+            out.push(b'.');
+            out.extend_from_slice(&frac[..n]);
+        }
+        out.push(b'e');
+        out.push(if exp < 0 { b'-' } else { b'+' });
+        let a = exp.unsigned_abs();
+        if a < 10 {
+            out.push(b'0');
+        }
+        out.extend_from_slice(a.to_string().as_bytes());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,6 +435,31 @@ mod tests {
         assert_eq!(f(9.7223e20), "972230000000000100000");
         assert_eq!(f(-7000614.5233), "-7.0006145232999995e+6");
         assert_eq!(f(-7.087677428366449e-292), "-7.0876774283664486e-292");
+    }
+
+    /// Each expectation is what glibc's printf("%.17g") prints.
+    #[test]
+    fn like_printf_g17() {
+        let g = |d: f64| {
+            let mut o = Vec::new();
+            format_double_g17(d, &mut o);
+            String::from_utf8(o).unwrap()
+        };
+        assert_eq!(g(0.1), "0.10000000000000001");
+        assert_eq!(g(1e18), "1e+18");
+        assert_eq!(g(1e16), "10000000000000000");
+        assert_eq!(g(1e17), "1e+17");
+        assert_eq!(g(123456789012345678.0), "1.2345678901234568e+17");
+        assert_eq!(g(1e-7), "9.9999999999999995e-08");
+        assert_eq!(g(0.0001), "0.0001");
+        assert_eq!(g(0.00001), "1.0000000000000001e-05");
+        assert_eq!(g(-2.5), "-2.5");
+        assert_eq!(g(3.0), "3");
+        assert_eq!(g(-0.0), "-0");
+        assert_eq!(g(f64::MAX), "1.7976931348623157e+308");
+        assert_eq!(g(f64::from_bits(1)), "4.9406564584124654e-324");
+        assert_eq!(g(1e300), "1.0000000000000001e+300");
+        assert_eq!(g(f64::NEG_INFINITY), "-inf");
     }
 
     /// Recomputes every cached power with exact integer arithmetic.

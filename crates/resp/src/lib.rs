@@ -14,7 +14,7 @@ mod dtoa;
 mod frame;
 mod request;
 
-pub use dtoa::format_double;
+pub use dtoa::{format_double, format_double_g17};
 pub use frame::{decode, encode, write_bulk, write_int, DecodeError, Frame, DEPTH_MAX};
 pub use request::{
     parse_i64, split_args, Limits, ProtocolError, Request, RequestDecoder, INLINE_LEN_MAX,

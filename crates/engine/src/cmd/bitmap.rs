@@ -76,7 +76,7 @@ fn setbit(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             *s.make_raw() = raw;
             super::insert_key(
                 ctx,
-                &mut *shard,
+                &mut shard,
                 ctx.client.db,
                 h,
                 key,

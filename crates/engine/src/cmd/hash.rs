@@ -118,7 +118,7 @@ fn with_hash_write<R>(
         None => {
             super::insert_key(
                 ctx,
-                &mut *shard,
+                &mut shard,
                 ctx.client.db,
                 h,
                 key,

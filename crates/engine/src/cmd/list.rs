@@ -175,7 +175,7 @@ fn push_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], head: bool, only_existing: bo
             let n = l.len();
             super::insert_key(
                 ctx,
-                &mut *shard,
+                &mut shard,
                 ctx.client.db,
                 h,
                 key,
@@ -366,14 +366,20 @@ fn lset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Err(CmdError::NoSuchKey);
     };
     let l = as_list_mut(e)?;
-    let mut i = parse_int(args[2])?;
+    // Redis 7.2 parses a 64-bit index but passes it on as a C `int`, so
+    // only its low 32 bits count: LSET l 9223372036854775807 x sets the
+    // last element (7.0 said "index out of range"). Follow 7.2.
+    let mut i = i64::from(parse_int(args[2])? as i32);
+    // Redis converts for the new value before it looks at the index, so
+    // a big value turns the list into a quicklist even when the index is
+    // out of range.
+    l.grow(fill, args[3].len(), 1);
     if i < 0 {
         i += l.len() as i64;
     }
     if i < 0 || i as usize >= l.len() {
         return Err(CmdError::msg("ERR index out of range"));
     }
-    l.grow(fill, args[3].len(), 1);
     l.set(i as usize, args[3]);
     l.shrink(fill);
     notify(ctx, NOTIFY_LIST, "lset", args[1]);
@@ -396,10 +402,12 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(Frame::Integer(0));
     };
     let l = as_list_mut(e)?;
+    // Converted for the new element before the pivot is searched for, as
+    // Redis does: a missing pivot still leaves a quicklist.
+    l.grow(fill, args[4].len(), 1);
     let Some(pivot) = l.iter().position(|x| x == args[3]) else {
         return Ok(Frame::Integer(-1));
     };
-    l.grow(fill, args[4].len(), 1);
     l.insert(fill, pivot, after, args[4]);
     let n = l.len();
     notify(ctx, NOTIFY_LIST, "linsert", args[1]);

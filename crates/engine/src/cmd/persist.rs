@@ -111,16 +111,7 @@ fn restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         None => ctx.lru_s(),
     };
     let _ = freq; // LFU counters arrive with the LFU policies (issue 11).
-    super::insert_key(
-        ctx,
-        &mut *shard,
-        ctx.client.db,
-        h,
-        key,
-        value,
-        deadline,
-        lru,
-    );
+    super::insert_key(ctx, &mut shard, ctx.client.db, h, key, value, deadline, lru);
     notify(ctx, NOTIFY_GENERIC, "restore", key);
     dirty(ctx, 1);
     Ok(Frame::ok())

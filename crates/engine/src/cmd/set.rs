@@ -14,7 +14,7 @@ use crate::config::glob_match;
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::{shard_of, Entry, Locked};
 use crate::types::set::Set;
-use crate::types::{parse_rand_count, parse_scan_opts, Limits};
+use crate::types::{as_int, parse_rand_count, parse_scan_opts, Limits};
 use crate::value::Value;
 
 const SET: &[&str] = &["@set"];
@@ -120,7 +120,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             let n = members.iter().filter(|m| set.add(m, &lim)).count();
             super::insert_key(
                 ctx,
-                &mut *shard,
+                &mut shard,
                 ctx.client.db,
                 h,
                 key,
@@ -212,6 +212,10 @@ fn scard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     })
 }
 
+/// SPOP with a count keeps the survivors in a new set once at most one in
+/// this many members remains.
+const SPOP_MOVE_STRATEGY_MUL: usize = 5;
+
 fn spop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let count = match args.len() {
         2 => None,
@@ -253,6 +257,20 @@ fn spop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             let picked = set.random(n, true, &mut rng);
             for m in &picked {
                 set.remove(m);
+            }
+            // When few members remain, Redis moves them into a new set
+            // instead: a listpack (an intset for an intset), which a
+            // hashtable's few survivors then stay in.
+            if set.len() * SPOP_MOVE_STRATEGY_MUL <= n && matches!(set, Set::Table(_)) {
+                let lim = Limits::of(ctx);
+                let mut rest = set.random(set.len(), true, &mut rng);
+                if !rest.is_empty() {
+                    let mut fresh = Set::Pack(Vec::new());
+                    for m in rest.drain(..) {
+                        fresh.add(&m, &lim);
+                    }
+                    *set = fresh;
+                }
             }
             dirty(ctx, n as u64);
             Frame::Set(picked.into_iter().map(Frame::Bulk).collect())
@@ -457,17 +475,43 @@ fn sinter(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 fn sinterstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let lim = Limits::of(ctx);
     let mut locked = lock_keys(ctx, &args[1..]);
-    let members = match collect(ctx, &mut locked, &args[2..], true, true)? {
-        None => Vec::new(),
-        Some(sets) => intersect(sets.into_iter().flatten().collect(), usize::MAX),
+    let result = match collect(ctx, &mut locked, &args[2..], true, true)? {
+        None => Set::Int(Vec::new()),
+        Some(sets) => intersection_set(sets.into_iter().flatten().collect(), &lim),
     };
     Ok(Frame::Integer(store(
         ctx,
         &mut locked,
         args[1],
-        build(members, &lim),
+        result,
         "sinterstore",
     )))
+}
+
+/// The set SINTERSTORE stores, in Redis's encoding: it starts as an intset
+/// when the smallest input is one and as a listpack otherwise, grows as
+/// members are added, and ends as an intset if every member is an integer
+/// and there are few enough.
+fn intersection_set(mut sets: Vec<Set>, lim: &Limits) -> Set {
+    sets.sort_by_key(Set::len);
+    let mut out = match sets.first() {
+        Some(Set::Int(_)) | None => Set::Int(Vec::new()),
+        Some(_) => Set::Pack(Vec::new()),
+    };
+    let mut only_ints = true;
+    for m in intersect(sets, usize::MAX) {
+        only_ints &= as_int(&m).is_some();
+        out.add(&m, lim);
+    }
+    if only_ints
+        && !matches!(out, Set::Int(_))
+        && out.len() <= lim.set_max_intset_entries.min(1 << 30)
+    {
+        let mut ints: Vec<i64> = out.iter().filter_map(|m| as_int(&m)).collect();
+        ints.sort_unstable();
+        out = Set::Int(ints);
+    }
+    out
 }
 
 fn sintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
@@ -498,6 +542,21 @@ fn diff_of(sets: Vec<Option<Set>>, lim: &Limits) -> Set {
         return Set::Int(Vec::new());
     };
     let rest: Vec<Set> = it.flatten().collect();
+    // Redis picks one of two algorithms by their expected work. The second
+    // adds the whole first set, then removes the others' members; removing
+    // never converts back, so its result keeps the encoding the whole
+    // first set needed.
+    let one = (1 + rest.len()) * first.len() / 2;
+    let two = first.len() + rest.iter().map(Set::len).sum::<usize>();
+    if one > two {
+        let mut out = build(first.iter().map(|m| m.into_owned()), lim);
+        for s in &rest {
+            for m in s.iter() {
+                out.remove(&m);
+            }
+        }
+        return out;
+    }
     build(
         first
             .iter()

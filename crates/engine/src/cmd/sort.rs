@@ -380,7 +380,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CmdResult 
         }
         super::insert_key(
             ctx,
-            &mut *shard,
+            &mut shard,
             ctx.client.db,
             hd,
             dst,

@@ -172,7 +172,10 @@ struct AddFlags {
 
 fn zadd_generic(ctx: &mut Ctx<'_>, key: &[u8], f: AddFlags, pairs: &[(f64, &[u8])]) -> CmdResult {
     let lim = Limits::of(ctx);
-    let max_len = pairs.iter().map(|p| p.1.len()).max().unwrap_or(0);
+    // Redis sizes a new set by the pair count and the first member's
+    // length, and converts an existing listpack up front by the count only;
+    // a long member converts it when (and only if) it is inserted.
+    let first_len = pairs.first().map_or(0, |p| p.1.len());
     let h = ctx.hash(key);
     let mut shard = ctx.db().lock(shard_of(h));
     let mut fresh: Option<ZSet> = None;
@@ -181,7 +184,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, key: &[u8], f: AddFlags, pairs: &[(f64, &[u8]
         let z: &mut ZSet = match lookup_write(ctx, &mut shard, h, key) {
             Some(e) => {
                 let z = as_zset_mut(e)?;
-                z.reserve(pairs.len(), max_len, &lim);
+                z.reserve(pairs.len(), 0, &lim);
                 z
             }
             None if f.xx => {
@@ -191,7 +194,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, key: &[u8], f: AddFlags, pairs: &[(f64, &[u8]
                     Frame::Integer(0)
                 });
             }
-            None => fresh.insert(ZSet::create(pairs.len(), max_len, &lim)),
+            None => fresh.insert(ZSet::create(pairs.len(), first_len, &lim)),
         };
         for &(score, m) in pairs {
             match z.score(m) {
@@ -229,7 +232,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, key: &[u8], f: AddFlags, pairs: &[(f64, &[u8]
         if !z.is_empty() {
             super::insert_key(
                 ctx,
-                &mut *shard,
+                &mut shard,
                 ctx.client.db,
                 h,
                 key,
@@ -467,6 +470,96 @@ impl LexRange {
         })
     }
 
+    fn gte_min(&self, m: &[u8]) -> bool {
+        match &self.min {
+            Lex::NegInf => true,
+            Lex::PosInf => false,
+            Lex::Incl(x) => m >= &x[..],
+            Lex::Excl(x) => m > &x[..],
+        }
+    }
+
+    fn lte_max(&self, m: &[u8]) -> bool {
+        match &self.max {
+            Lex::NegInf => false,
+            Lex::PosInf => true,
+            Lex::Incl(x) => m <= &x[..],
+            Lex::Excl(x) => m < &x[..],
+        }
+    }
+
+    /// Redis's test for a range that can hold nothing: min above max, or
+    /// equal with either end open (`-` and `+` count as open).
+    fn always_empty(&self) -> bool {
+        use std::cmp::Ordering::*;
+        let cmp = match (&self.min, &self.max) {
+            (Lex::NegInf, Lex::NegInf) | (Lex::PosInf, Lex::PosInf) => Equal,
+            (Lex::NegInf, _) | (_, Lex::PosInf) => Less,
+            (Lex::PosInf, _) | (_, Lex::NegInf) => Greater,
+            (Lex::Incl(a) | Lex::Excl(a), Lex::Incl(b) | Lex::Excl(b)) => a.cmp(b),
+        };
+        let open = |l: &Lex| !matches!(l, Lex::Incl(_));
+        cmp == Greater || (cmp == Equal && (open(&self.min) || open(&self.max)))
+    }
+
+    /// The ranks a lex query visits in a listpack, walked as Redis walks
+    /// it: from the first member at or above min (the last at or below max
+    /// when `rev`), `offset` members skipped unchecked, then members while
+    /// they stay within the far bound, at most `limit` (negative: no
+    /// limit). With one score throughout this is the contiguous range
+    /// [`LexRange::ranks`] finds; with mixed scores (where the order is not
+    /// lexicographic) only this walk gives Redis's answer. A skiplist's
+    /// answer then depends on its random levels, so it keeps the search.
+    fn pack_walk(&self, z: &ZSet, rev: bool, offset: i64, limit: i64) -> Vec<usize> {
+        let n = z.len();
+        let m = |i: usize| z.at(i).map_or(&[][..], |e| e.1);
+        if offset < 0
+            || n == 0
+            || self.always_empty()
+            || !self.gte_min(m(n - 1))
+            || !self.lte_max(m(0))
+        {
+            return Vec::new();
+        }
+        let start = if rev {
+            (0..n).rev().find(|&i| self.lte_max(m(i)))
+        } else {
+            (0..n).find(|&i| self.gte_min(m(i)))
+        };
+        let Some(start) = start else {
+            return Vec::new();
+        };
+        let in_far_bound = |i: usize| {
+            if rev {
+                self.gte_min(m(i))
+            } else {
+                self.lte_max(m(i))
+            }
+        };
+        if !in_far_bound(start) {
+            return Vec::new();
+        }
+        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        let mut i = if rev {
+            start.checked_sub(offset)
+        } else {
+            start.checked_add(offset).filter(|&i| i < n)
+        };
+        while let Some(at) = i {
+            if (limit >= 0 && out.len() as i64 >= limit) || !in_far_bound(at) {
+                break;
+            }
+            out.push(at);
+            i = if rev {
+                at.checked_sub(1)
+            } else {
+                Some(at + 1).filter(|&i| i < n)
+            };
+        }
+        out
+    }
+
     fn ranks(&self, z: &ZSet) -> (usize, usize) {
         let below_min = |m: &[u8]| match &self.min {
             Lex::NegInf => false,
@@ -480,6 +573,14 @@ impl LexRange {
             Lex::Incl(x) => m <= &x[..],
             Lex::Excl(x) => m < &x[..],
         };
+        // Redis first rules out ranges that are empty by their bounds or
+        // past either end of the set; with mixed scores (members out of
+        // lexicographic order) that check alone decides some answers.
+        let n = z.len();
+        let m = |i: usize| z.at(i).map_or(&[][..], |e| e.1);
+        if n == 0 || self.always_empty() || !self.gte_min(m(n - 1)) || !self.lte_max(m(0)) {
+            return (0, 0);
+        }
         let start = z.partition_point(&|_, m| below_min(m));
         let end = z.partition_point(&|_, m| upto_max(m));
         (start, end.max(start))
@@ -654,6 +755,11 @@ fn zrange_generic(
                 let (a, b) = r.ranks(z);
                 window(z, a, b, rev, offset, count)
             }
+            R::Lex(r) if matches!(z, ZSet::Pack(_)) => r
+                .pack_walk(z, rev, offset, count)
+                .into_iter()
+                .filter_map(|i| z.at(i).map(|(s, m)| (s, m.to_vec())))
+                .collect(),
             R::Lex(r) => {
                 let (a, b) = r.ranks(z);
                 window(z, a, b, rev, offset, count)
@@ -725,6 +831,9 @@ fn zcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 fn zlexcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let r = LexRange::parse(args[2], args[3])?;
     read_zset(ctx, args[1], Frame::Integer(0), |z| {
+        if matches!(z, ZSet::Pack(_)) {
+            return Ok(Frame::Integer(r.pack_walk(z, false, 0, -1).len() as i64));
+        }
         let (a, b) = r.ranks(z);
         Ok(Frame::Integer((b - a) as i64))
     })
@@ -751,6 +860,11 @@ fn zremrange_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], by: By) -> CmdResult {
     let (a, b) = match &range {
         R::Rank(s, e) => clamp_range(*s, *e, z.len()).map_or((0, 0), |(s, e)| (s, e + 1)),
         R::Score(r) => r.ranks(z),
+        R::Lex(r) if matches!(z, ZSet::Pack(_)) => {
+            let walk = r.pack_walk(z, false, 0, -1);
+            // The walk is contiguous and ascending.
+            walk.first().map_or((0, 0), |&a| (a, a + walk.len()))
+        }
         R::Lex(r) => r.ranks(z),
     };
     let victims: Vec<Vec<u8>> = z.range(a, b).into_iter().map(|(_, m)| m.to_vec()).collect();
@@ -957,13 +1071,20 @@ fn zscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     read_zset(ctx, args[1], scan_reply(0, Vec::new()), |z| {
         let (pattern, count, _) = parse_scan_opts(&args[3..], false)?;
         let (next, entries) = z.scan(cursor, count);
+        // Redis copies a listpack's score text as stored (what a reply
+        // double prints) but formats a skiplist's with `%.17g`.
+        let skiplist = matches!(z, ZSet::Skip { .. });
         let mut out = Vec::new();
         for (s, m) in entries {
             if pattern.is_some_and(|p| !glob_match(p, &m, false)) {
                 continue;
             }
             let mut t = Vec::new();
-            ferrokey_resp::format_double(s, &mut t);
+            if skiplist {
+                ferrokey_resp::format_double_g17(s, &mut t);
+            } else {
+                ferrokey_resp::format_double(s, &mut t);
+            }
             out.push(Frame::Bulk(m));
             out.push(Frame::Bulk(t));
         }
@@ -1024,6 +1145,9 @@ enum Agg {
     Max,
 }
 
+/// Folds `b` into the running score `a` as Redis does: a NaN sum
+/// (inf + -inf, or a NaN `b`) becomes 0; MIN and MAX keep `a` unless `b`
+/// compares strictly lower (higher), so a NaN `b` or a -0/0 tie leaves it.
 fn aggregate(agg: Agg, a: f64, b: f64) -> f64 {
     match agg {
         Agg::Sum => {
@@ -1034,8 +1158,20 @@ fn aggregate(agg: Agg, a: f64, b: f64) -> f64 {
                 s
             }
         }
-        Agg::Min => a.min(b),
-        Agg::Max => a.max(b),
+        Agg::Min => {
+            if b < a {
+                b
+            } else {
+                a
+            }
+        }
+        Agg::Max => {
+            if b > a {
+                b
+            } else {
+                a
+            }
+        }
     }
 }
 
@@ -1115,8 +1251,10 @@ fn combine(
                 let mut v = weighted(weights[first], s);
                 let mut all = true;
                 for &j in rest {
+                    // Unlike the first input's, these products are not
+                    // cleared of NaN (0 * inf) before aggregating.
                     match inputs[j].score(&m) {
-                        Some(sj) => v = aggregate(agg, v, weighted(weights[j], sj)),
+                        Some(sj) => v = aggregate(agg, v, weights[j] * sj),
                         None => {
                             all = false;
                             break;

@@ -819,3 +819,50 @@ macro_rules! args {
         [$(AsRef::<[u8]>::as_ref(&$a).to_vec()),*]
     };
 }
+
+/// Walks a SCAN-family command (`args` with the cursor at `cursor_at`) to
+/// the end and returns what it returned, `group` elements per item (2 for
+/// field/value pairs), as readable text, sorted and without duplicates
+/// (SCAN may return an element twice).
+pub fn scan_all(c: &mut Conn, args: &[&str], cursor_at: usize, group: usize) -> Vec<String> {
+    let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    args[cursor_at] = "0".into();
+    let mut all = Vec::new();
+    loop {
+        let r = c.cmd(&args);
+        let Frame::Array(parts) = &r.frame else {
+            panic!("{}: {}", args.join(" "), r.text());
+        };
+        let (Some(Frame::Bulk(next)), Some(Frame::Array(items))) = (parts.first(), parts.get(1))
+        else {
+            panic!("{}: {}", args.join(" "), r.text());
+        };
+        for item in items.chunks(group) {
+            let text: Vec<String> = item
+                .iter()
+                .map(|f| match f {
+                    Frame::Bulk(b) => escape(b),
+                    other => format!("{other:?}"),
+                })
+                .collect();
+            all.push(text.join(" "));
+        }
+        args[cursor_at] = String::from_utf8_lossy(next).into_owned();
+        if args[cursor_at] == "0" {
+            break;
+        }
+    }
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// Asserts two collections of items are equal, listing what only one has.
+pub fn assert_same_items(what: &str, ferrokey: &[String], redis: &[String]) {
+    let only_f: Vec<&String> = ferrokey.iter().filter(|x| !redis.contains(x)).collect();
+    let only_r: Vec<&String> = redis.iter().filter(|x| !ferrokey.contains(x)).collect();
+    assert!(
+        only_f.is_empty() && only_r.is_empty(),
+        "{what}: only in ferrokey: {only_f:?}\n only in redis: {only_r:?}"
+    );
+}

@@ -135,6 +135,36 @@ fn hincrby_and_hincrbyfloat() {
         &["HGET", "h", "fl"],
         &["HINCRBYFLOAT", "nokey2", "x", "2.5"],
         &["HGET", "nokey2", "x"],
+        // strtold's syntax: hex, exponents, long double range.
+        &["HINCRBYFLOAT", "h", "hx", "0x10"],
+        &["HINCRBYFLOAT", "h", "hx", "0x1p-2"],
+        &["HSET", "h", "hx2", "0x10"],
+        &["HINCRBYFLOAT", "h", "hx2", "1"],
+        &["HINCRBYFLOAT", "h", "e1", "1e400"],
+        &["HINCRBYFLOAT", "h", "e1", "-1e400"],
+        &["HINCRBYFLOAT", "h", "e2", "1e-400"],
+        &["HINCRBYFLOAT", "h", "e3", "1e-5000"],
+        &["HINCRBYFLOAT", "h", "e4", "1e5000"],
+        &["HINCRBYFLOAT", "h", "e5", "12345678901234567890"],
+        &["HINCRBYFLOAT", "h", "e6", "-0"],
+        &["HINCRBYFLOAT", "h", "e7", "0.1"],
+        &["HINCRBYFLOAT", "h", "e7", "-0.1"],
+        &["HINCRBYFLOAT", "h", "e8", "1.5e-10"],
+        &["HINCRBYFLOAT", "h", "e9", " 1"],
+        &["HINCRBYFLOAT", "h", "e9", "1 "],
+        &["HINCRBYFLOAT", "h", "e9", "1\u{0}"],
+        &["HINCRBYFLOAT", "h", "e9", "+.5"],
+        &["HINCRBYFLOAT", "h", "e9", "5."],
+        &["HINCRBYFLOAT", "h", "e9", "infinity"],
+        &["HINCRBY", "h", "e10", "+5"],
+        &["HINCRBY", "h", "e10", "-0"],
+        &["HINCRBY", "h", "e10", "007"],
+        &["HSET", "h", "e11", "007", "e12", "+1", "e13", "-0"],
+        &["HINCRBY", "h", "e11", "1"],
+        &["HINCRBY", "h", "e12", "1"],
+        &["HINCRBY", "h", "e13", "1"],
+        &["HINCRBYFLOAT", "h", "e11", "1"],
+        &["HINCRBYFLOAT", "h", "e12", "1"],
         &["HINCRBY", "h", "n"],
         &["HINCRBYFLOAT", "h", "n"],
         &["HINCRBY", "h", "n", "1", "2"],
@@ -263,33 +293,16 @@ fn hscan_hashtable_walks_every_field() {
             args.push(format!("{i}"));
         }
         c.cmd(&args);
-        let mut cursor = "0".to_string();
-        let mut fields = Vec::new();
-        loop {
-            let r = c.cmd(&["HSCAN", "h", &cursor, "MATCH", "field:1*", "COUNT", "7"]);
-            let ferrokey_resp::Frame::Array(parts) = r.frame else {
-                panic!("HSCAN reply: {}", r.text());
-            };
-            let (ferrokey_resp::Frame::Bulk(next), ferrokey_resp::Frame::Array(items)) =
-                (&parts[0], &parts[1])
-            else {
-                panic!("HSCAN reply parts");
-            };
-            for pair in items.chunks(2) {
-                fields.push(format!("{:?}", pair));
-            }
-            cursor = String::from_utf8_lossy(next).into_owned();
-            if cursor == "0" {
-                break;
-            }
-        }
-        fields.sort();
-        fields.dedup();
-        seen.push(fields);
+        seen.push(scan_all(
+            c,
+            &["HSCAN", "h", "0", "MATCH", "field:1*", "COUNT", "7"],
+            2,
+            2,
+        ));
     }
     assert_eq!(seen[0].len(), 111);
     if seen.len() == 2 {
-        assert_eq!(seen[0], seen[1]);
+        assert_same_items("HSCAN", &seen[0], &seen[1]);
     }
 }
 

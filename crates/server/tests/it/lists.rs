@@ -422,3 +422,52 @@ fn list_long_quicklist() {
     let lines: Vec<&[&str]> = refs.iter().map(Vec::as_slice).collect();
     both(&lines);
 }
+
+/// Redis 7.2 hands LSET's index to a C `int`: only the low 32 bits count
+/// (7.0 range-checked the whole 64-bit value).
+#[test]
+fn lset_index_is_a_c_int_72() {
+    check72(|c| {
+        c.cmd(&["RPUSH", "l", "a", "b", "c"]);
+        expect(c, &["LSET", "l", "-9223372036854775808", "x"], b"+OK\r\n");
+        expect(c, &["LSET", "l", "9223372036854775807", "z"], b"+OK\r\n");
+        expect(c, &["LSET", "l", "4294967297", "y"], b"+OK\r\n");
+        expect(
+            c,
+            &["LRANGE", "l", "0", "-1"],
+            b"*3\r\n$1\r\nx\r\n$1\r\ny\r\n$1\r\nz\r\n",
+        );
+        expect(
+            c,
+            &["LSET", "l", "2147483648", "w"],
+            b"-ERR index out of range\r\n",
+        );
+        expect(
+            c,
+            &["LSET", "l", "9223372036854775808", "w"],
+            b"-ERR value is not an integer or out of range\r\n",
+        );
+        c.cmd(&["DEL", "l"]);
+    });
+}
+
+/// LSET and LINSERT convert a listpack for the new element before they
+/// look at the index or search for the pivot (7.2 encodings).
+#[test]
+fn lset_linsert_convert_before_checking_72() {
+    check72(|c| {
+        let big = "x".repeat(9000);
+        c.cmd(&["RPUSH", "a", "x"]);
+        expect(c, &["LSET", "a", "5", &big], b"-ERR index out of range\r\n");
+        expect(c, &["OBJECT", "ENCODING", "a"], b"$9\r\nquicklist\r\n");
+        c.cmd(&["RPUSH", "b", "x"]);
+        expect(c, &["LINSERT", "b", "BEFORE", "nothere", &big], b":-1\r\n");
+        expect(c, &["OBJECT", "ENCODING", "b"], b"$9\r\nquicklist\r\n");
+        c.cmd(&["CONFIG", "SET", "list-max-listpack-size", "2"]);
+        c.cmd(&["RPUSH", "c", "x", "y"]);
+        expect(c, &["LINSERT", "c", "AFTER", "nothere", "z"], b":-1\r\n");
+        expect(c, &["OBJECT", "ENCODING", "c"], b"$9\r\nquicklist\r\n");
+        c.cmd(&["CONFIG", "SET", "list-max-listpack-size", "-2"]);
+        c.cmd(&["DEL", "a", "b", "c"]);
+    });
+}

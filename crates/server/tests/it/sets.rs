@@ -327,31 +327,16 @@ fn sscan() {
             args.push(format!("m{i}"));
         }
         c.cmd(&args);
-        let mut cursor = "0".to_string();
-        let mut all = Vec::new();
-        loop {
-            let r = c.cmd(&["SSCAN", "big", &cursor, "MATCH", "m4*", "COUNT", "13"]);
-            let ferrokey_resp::Frame::Array(parts) = r.frame else {
-                panic!("SSCAN reply: {}", r.text());
-            };
-            let (ferrokey_resp::Frame::Bulk(next), ferrokey_resp::Frame::Array(items)) =
-                (&parts[0], &parts[1])
-            else {
-                panic!("SSCAN reply parts");
-            };
-            all.extend(items.iter().map(|i| format!("{i:?}")));
-            cursor = String::from_utf8_lossy(next).into_owned();
-            if cursor == "0" {
-                break;
-            }
-        }
-        all.sort();
-        all.dedup();
-        seen.push(all);
+        seen.push(scan_all(
+            c,
+            &["SSCAN", "big", "0", "MATCH", "m4*", "COUNT", "13"],
+            2,
+            1,
+        ));
     }
     assert_eq!(seen[0].len(), 111);
     if seen.len() == 2 {
-        assert_eq!(seen[0], seen[1]);
+        assert_same_items("SSCAN", &seen[0], &seen[1]);
     }
 }
 
@@ -450,6 +435,112 @@ fn set_encoding_conversions() {
         enc(c, "m", "listpack");
         c.cmd(&["CONFIG", "SET", "set-max-listpack-entries", "128"]);
         c.cmd(&["CONFIG", "SET", "set-max-listpack-value", "64"]);
+        c.cmd(&["FLUSHALL"]);
+    });
+}
+
+/// The encodings of SINTERSTORE / SDIFFSTORE results and of what SPOP with
+/// a count leaves, which follow how Redis 7.2 builds them (7.0 differs).
+#[test]
+fn store_and_spop_encodings_72() {
+    check72(|c| {
+        let enc = |c: &mut Conn, key: &str, want: &str| {
+            expect(
+                c,
+                &["OBJECT", "ENCODING", key],
+                format!("${}\r\n{want}\r\n", want.len()).as_bytes(),
+            );
+        };
+        let cmd = |c: &mut Conn, line: String| {
+            let args: Vec<&str> = line.split(' ').collect();
+            c.cmd(&args);
+        };
+        c.cmd(&["CONFIG", "SET", "set-max-listpack-entries", "4"]);
+        c.cmd(&["CONFIG", "SET", "set-max-intset-entries", "3"]);
+        // SINTERSTORE starts from a listpack unless the smallest input is
+        // an intset, and ends as an intset when it can.
+        cmd(c, "SADD s 2 3 4 5 6".into());
+        c.cmd(&["SREM", "s", "6"]);
+        enc(c, "s", "hashtable");
+        expect(c, &["SINTERSTORE", "d1", "s", "s"], b":4\r\n");
+        enc(c, "d1", "listpack");
+        cmd(c, "SADD p 1 2 a".into());
+        expect(c, &["SINTERSTORE", "d2", "p", "s"], b":1\r\n");
+        enc(c, "d2", "intset");
+        // SPOP leaving at most a fifth of a hashtable moves the rest into
+        // a new listpack.
+        cmd(
+            c,
+            format!(
+                "SADD t {}",
+                (0..10)
+                    .map(|i| format!("m{i}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        );
+        c.cmd(&["SPOP", "t", "9"]);
+        enc(c, "t", "listpack");
+        cmd(
+            c,
+            format!(
+                "SADD t2 {}",
+                (0..10).map(|i| i.to_string()).collect::<Vec<_>>().join(" ")
+            ),
+        );
+        c.cmd(&["SPOP", "t2", "8"]);
+        enc(c, "t2", "hashtable");
+        c.cmd(&["CONFIG", "SET", "set-max-listpack-entries", "128"]);
+        c.cmd(&["CONFIG", "SET", "set-max-intset-entries", "512"]);
+        cmd(
+            c,
+            format!(
+                "SADD u {}",
+                (0..300)
+                    .map(|i| format!("m{i}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        );
+        c.cmd(&["SPOP", "u", "250"]);
+        enc(c, "u", "listpack");
+        expect(c, &["SCARD", "u"], b":50\r\n");
+        // SDIFFSTORE by its second algorithm (a big first set, small
+        // others) keeps the encoding the whole first set needed.
+        cmd(
+            c,
+            format!(
+                "SADD v {}",
+                (0..600)
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        );
+        cmd(
+            c,
+            format!(
+                "SADD w {}",
+                (0..100)
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        );
+        cmd(
+            c,
+            format!(
+                "SADD w2 {}",
+                (100..150)
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        );
+        expect(c, &["SDIFFSTORE", "d5", "v", "w", "w2"], b":450\r\n");
+        enc(c, "d5", "hashtable");
+        expect(c, &["SDIFFSTORE", "d6", "v", "w"], b":500\r\n");
+        enc(c, "d6", "intset");
         c.cmd(&["FLUSHALL"]);
     });
 }

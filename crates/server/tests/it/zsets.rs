@@ -311,6 +311,23 @@ fn score_format_72() {
             &["ZRANGE", "nz3", "0", "-1", "WITHSCORES"],
             b"*2\r\n$1\r\na\r\n$1\r\n0\r\n",
         );
+        // ZSCAN prints a listpack's scores as stored (as above) and a
+        // skiplist's with %.17g.
+        expect(
+            c,
+            &["ZSCAN", "z", "0", "MATCH", "m0"],
+            b"*2\r\n$1\r\n0\r\n*2\r\n$2\r\nm0\r\n$3\r\n0.1\r\n",
+        );
+        expect(
+            c,
+            &["ZSCAN", "big", "0", "MATCH", "m0", "COUNT", "1000"],
+            b"*2\r\n$1\r\n0\r\n*2\r\n$2\r\nm0\r\n$19\r\n0.10000000000000001\r\n",
+        );
+        expect(
+            c,
+            &["ZSCAN", "big", "0", "MATCH", "negzero", "COUNT", "1000"],
+            b"*2\r\n$1\r\n0\r\n*2\r\n$7\r\nnegzero\r\n$2\r\n-0\r\n",
+        );
         c.cmd(&["HELLO", "3"]);
         expect(c, &["ZSCORE", "z", "m0"], b",0.1\r\n");
         expect(c, &["ZSCORE", "z", "m3"], b",1.5e-7\r\n");
@@ -776,37 +793,30 @@ fn zscan() {
     let mut seen = Vec::new();
     for c in &mut servers {
         c.cmd(&["FLUSHALL"]);
+        // Scores a skiplist's ZSCAN prints with %.17g (0.1 is
+        // 0.10000000000000001 there, unlike in other replies).
         let mut args = words("ZADD big");
         for i in 0..500 {
-            args.push(format!("{i}.5"));
+            args.push(match i % 5 {
+                0 => format!("{i}.5"),
+                1 => format!("{}", i as f64 / 10.0),
+                2 => format!("{i}e16"),
+                3 => format!("-{i}e-7"),
+                _ => ["0", "inf", "-inf", "1e300"][i % 4].to_string(),
+            });
             args.push(format!("m{i}"));
         }
         c.cmd(&args);
-        let mut cursor = "0".to_string();
-        let mut all = Vec::new();
-        loop {
-            let r = c.cmd(&["ZSCAN", "big", &cursor, "MATCH", "m4*", "COUNT", "13"]);
-            let ferrokey_resp::Frame::Array(parts) = r.frame else {
-                panic!("ZSCAN reply: {}", r.text());
-            };
-            let (ferrokey_resp::Frame::Bulk(next), ferrokey_resp::Frame::Array(items)) =
-                (&parts[0], &parts[1])
-            else {
-                panic!("ZSCAN reply parts");
-            };
-            all.extend(items.chunks(2).map(|i| format!("{i:?}")));
-            cursor = String::from_utf8_lossy(next).into_owned();
-            if cursor == "0" {
-                break;
-            }
-        }
-        all.sort();
-        all.dedup();
-        seen.push(all);
+        seen.push(scan_all(
+            c,
+            &["ZSCAN", "big", "0", "MATCH", "m4*", "COUNT", "13"],
+            2,
+            2,
+        ));
     }
     assert_eq!(seen[0].len(), 111);
     if seen.len() == 2 {
-        assert_eq!(seen[0], seen[1]);
+        assert_same_items("ZSCAN", &seen[0], &seen[1]);
     }
 }
 
@@ -910,4 +920,182 @@ fn zset_encoding_conversions() {
         &["CONFIG", "SET", "zset-max-listpack-entries", "128"],
         &["CONFIG", "SET", "zset-max-listpack-value", "64"],
     ]);
+}
+
+/// Lex ranges over members with different scores (so not in lexicographic
+/// order): Redis walks a listpack from the first member at or above min
+/// and stops at the first one past max, which is what these pin down.
+/// (A skiplist's answer then depends on its random levels, so only
+/// listpacks are compared.)
+#[test]
+fn lex_ranges_over_mixed_scores() {
+    both(&[
+        &[
+            "ZADD", "z", "1", "d", "2", "a", "3", "e", "4", "b", "5", "c", "6", "a2",
+        ],
+        &["ZRANGEBYLEX", "z", "[a", "[c"],
+        &["ZRANGEBYLEX", "z", "[b", "+"],
+        &["ZRANGEBYLEX", "z", "-", "(c"],
+        &["ZRANGEBYLEX", "z", "[a", "[e", "LIMIT", "1", "2"],
+        &["ZRANGEBYLEX", "z", "[a", "[e", "LIMIT", "2", "10"],
+        &["ZRANGEBYLEX", "z", "(a", "[d", "LIMIT", "0", "-1"],
+        &["ZREVRANGEBYLEX", "z", "[c", "[a"],
+        &["ZREVRANGEBYLEX", "z", "+", "[b"],
+        &["ZREVRANGEBYLEX", "z", "[e", "-", "LIMIT", "1", "3"],
+        &["ZRANGE", "z", "[a", "[c", "BYLEX"],
+        &["ZRANGE", "z", "[c", "[a", "BYLEX", "REV"],
+        &["ZRANGE", "z", "[c", "[a", "BYLEX", "REV", "LIMIT", "2", "2"],
+        &["ZLEXCOUNT", "z", "[a", "[c"],
+        &["ZLEXCOUNT", "z", "-", "(c"],
+        &["ZLEXCOUNT", "z", "[e", "+"],
+        &["ZLEXCOUNT", "z", "(d", "+"],
+        &["ZLEXCOUNT", "z", "-", "[a"],
+        &["ZRANGESTORE", "dst", "z", "[a", "[c", "BYLEX"],
+        &["ZRANGE", "dst", "0", "-1", "WITHSCORES"],
+        &[
+            "ZRANGESTORE",
+            "dst",
+            "z",
+            "[c",
+            "[a",
+            "BYLEX",
+            "REV",
+            "LIMIT",
+            "1",
+            "5",
+        ],
+        &["ZRANGE", "dst", "0", "-1", "WITHSCORES"],
+        &["COPY", "z", "z2"],
+        &["ZREMRANGEBYLEX", "z2", "[a", "[c"],
+        &["ZRANGE", "z2", "0", "-1"],
+        &["COPY", "z", "z3"],
+        &["ZREMRANGEBYLEX", "z3", "(d", "+"],
+        &["ZRANGE", "z3", "0", "-1"],
+        &["ZREMRANGEBYLEX", "z3", "[z", "+"],
+        &["ZADD", "y", "1", "m", "2", "a"],
+        &["ZLEXCOUNT", "y", "-", "(c"],
+        &["ZRANGEBYLEX", "y", "-", "(c"],
+        &["ZLEXCOUNT", "y", "[n", "+"],
+    ]);
+}
+
+#[test]
+fn zinter_zunion_nan_products_and_ties() {
+    both(&[
+        &[
+            "ZADD", "a", "-inf", "x", "inf", "y", "0", "z", "-0", "w", "1", "v",
+        ],
+        &[
+            "ZADD", "b", "inf", "x", "inf", "y", "-0", "z", "0", "w", "2", "v",
+        ],
+        // inf * 0 is NaN: cleared to 0 for the first input of ZINTER (and
+        // every input of ZUNION), not for the others.
+        &["ZINTER", "2", "a", "b", "WEIGHTS", "0", "1", "WITHSCORES"],
+        &["ZINTER", "2", "a", "b", "WEIGHTS", "1", "0", "WITHSCORES"],
+        &[
+            "ZINTER",
+            "2",
+            "a",
+            "b",
+            "WEIGHTS",
+            "1",
+            "0",
+            "AGGREGATE",
+            "MIN",
+            "WITHSCORES",
+        ],
+        &[
+            "ZINTER",
+            "2",
+            "a",
+            "b",
+            "WEIGHTS",
+            "1",
+            "0",
+            "AGGREGATE",
+            "MAX",
+            "WITHSCORES",
+        ],
+        &[
+            "ZINTER",
+            "2",
+            "a",
+            "a",
+            "WEIGHTS",
+            "inf",
+            "-0",
+            "WITHSCORES",
+        ],
+        &[
+            "ZINTER",
+            "2",
+            "a",
+            "a",
+            "WEIGHTS",
+            "-0",
+            "inf",
+            "AGGREGATE",
+            "MAX",
+            "WITHSCORES",
+        ],
+        &["ZUNION", "2", "a", "b", "WEIGHTS", "1", "0", "WITHSCORES"],
+        &[
+            "ZUNION",
+            "2",
+            "a",
+            "b",
+            "WEIGHTS",
+            "0",
+            "1",
+            "AGGREGATE",
+            "MIN",
+            "WITHSCORES",
+        ],
+        &["ZUNION", "2", "a", "b", "AGGREGATE", "MIN", "WITHSCORES"],
+        &["ZUNION", "2", "a", "b", "AGGREGATE", "MAX", "WITHSCORES"],
+        &["ZINTERSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "0"],
+        &["ZRANGE", "d", "0", "-1", "WITHSCORES"],
+        &["ZINTERCARD", "2", "a", "b"],
+    ]);
+}
+
+#[test]
+fn zadd_conversion_only_for_inserted_members() {
+    let long = "x".repeat(70);
+    let l = long.as_str();
+    both(&[
+        &["ZADD", "z", "1", "a"],
+        &["ZADD", "z", "XX", "2", l],
+        &["OBJECT", "ENCODING", "z"],
+        &["ZADD", "z", "NX", "1", "a", "2", l],
+        &["OBJECT", "ENCODING", "z"],
+        &["ZADD", "y", "1", "a"],
+        &["ZADD", "y", "GT", "0", "a"],
+        &["ZINCRBY", "y", "1", l],
+        &["OBJECT", "ENCODING", "y"],
+        &["ZADD", "new", "1", "a", "2", l],
+        &["OBJECT", "ENCODING", "new"],
+        &["ZADD", "new2", "1", l, "2", "a"],
+        &["OBJECT", "ENCODING", "new2"],
+        &["ZADD", "new3", "XX", "1", l],
+        &["EXISTS", "new3"],
+    ]);
+    // 7.2 also converts an existing listpack up front when the pair count
+    // alone passes the limit, whether or not the members get added (7.0
+    // did not).
+    check72(|c| {
+        c.cmd(&["CONFIG", "SET", "zset-max-listpack-entries", "2"]);
+        c.cmd(&["ZADD", "c", "1", "a"]);
+        expect(
+            c,
+            &["ZADD", "c", "XX", "1", "p", "2", "q", "3", "r"],
+            b":0\r\n",
+        );
+        expect(c, &["OBJECT", "ENCODING", "c"], b"$8\r\nskiplist\r\n");
+        c.cmd(&["ZADD", "d", "1", "a"]);
+        expect(c, &["ZADD", "d", "XX", "1", "p", "2", "q"], b":0\r\n");
+        expect(c, &["OBJECT", "ENCODING", "d"], b"$8\r\nlistpack\r\n");
+        c.cmd(&["CONFIG", "SET", "zset-max-listpack-entries", "128"]);
+        c.cmd(&["DEL", "c", "d"]);
+    });
 }
