@@ -4,10 +4,7 @@
 use ferrokey_resp::Frame;
 
 use super::{as_str, as_str_mut, dirty, lookup_read, lookup_write};
-#[allow(unused_imports)]
-use super::{
-    notify, NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_LIST, NOTIFY_SET, NOTIFY_STRING, NOTIFY_ZSET,
-};
+use super::{notify, NOTIFY_STRING};
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::shard_of;

@@ -4,10 +4,7 @@ use ferrokey_resp::Frame;
 
 use super::keys::parse_cursor;
 use super::{dirty, is, lookup_write, parse_int};
-#[allow(unused_imports)]
-use super::{
-    notify, NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_LIST, NOTIFY_SET, NOTIFY_STRING, NOTIFY_ZSET,
-};
+use super::{notify, NOTIFY_GENERIC, NOTIFY_HASH};
 use crate::command::{flags::*, CommandSpec, Ctx};
 use crate::config::glob_match;
 use crate::error::{CmdError, CmdResult};

@@ -4,10 +4,7 @@
 use ferrokey_resp::Frame;
 
 use super::{dirty, is, lookup_read, lookup_write, parse_int};
-#[allow(unused_imports)]
-use super::{
-    notify, NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_LIST, NOTIFY_SET, NOTIFY_STRING, NOTIFY_ZSET,
-};
+use super::{notify, NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::blocking::{block_or_run, parse_timeout, Op};
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};

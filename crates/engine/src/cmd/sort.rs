@@ -10,10 +10,7 @@ use std::cmp::Ordering;
 use ferrokey_resp::Frame;
 
 use super::{dirty, is, lookup_read, parse_int};
-#[allow(unused_imports)]
-use super::{
-    notify, NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_LIST, NOTIFY_SET, NOTIFY_STRING, NOTIFY_ZSET,
-};
+use super::{notify, NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::shard_of;

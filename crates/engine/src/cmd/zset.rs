@@ -6,10 +6,7 @@ use super::hash::{push_pair, scan_reply};
 use super::keys::parse_cursor;
 use super::list::clamp_range;
 use super::{dirty, is, lookup_read, lookup_write, parse_int};
-#[allow(unused_imports)]
-use super::{
-    notify, NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_LIST, NOTIFY_SET, NOTIFY_STRING, NOTIFY_ZSET,
-};
+use super::{notify, NOTIFY_GENERIC, NOTIFY_ZSET};
 use crate::blocking::{self, block_or_run, parse_timeout};
 use crate::cfloat::{range_bound, string2d};
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
