@@ -214,8 +214,22 @@ impl BlockState {
 /// Parses a blocking command's timeout in seconds (fractions allowed) into
 /// an absolute deadline in Unix ms, 0 meaning forever, with Redis's errors.
 pub fn parse_timeout(arg: &[u8], now_ms: u64) -> Result<u64, CmdError> {
-    let secs = crate::cmd::parse_float(arg)
-        .ok_or(CmdError::msg("ERR timeout is not a float or out of range"))?;
+    // Redis reads the timeout as a long double (strtold): hex floats are
+    // fine, and a value too big for a double is still a number, just an
+    // out-of-range timeout.
+    let not_float = CmdError::msg("ERR timeout is not a float or out of range");
+    if arg.is_empty() || crate::cfloat::c_space(arg[0]) {
+        return Err(not_float);
+    }
+    let r = crate::cfloat::strtod(arg);
+    if r.end != arg.len() || r.value.is_nan() {
+        return Err(not_float);
+    }
+    let secs = if r.erange && r.value == 0.0 && arg.first() != Some(&b'-') {
+        f64::MIN_POSITIVE
+    } else {
+        r.value
+    };
     let ms = secs * 1000.0;
     if ms > i64::MAX as f64 {
         return Err(CmdError::msg("ERR timeout is out of range"));
@@ -379,6 +393,15 @@ mod tests {
         assert_eq!(parse_timeout(b"0", 1000).unwrap(), 0);
         assert_eq!(parse_timeout(b"0.0001", 1000).unwrap(), 1001);
         assert_eq!(parse_timeout(b"1.5", 1000).unwrap(), 2500);
+        assert_eq!(parse_timeout(b"0x1p-3", 1000).unwrap(), 1125);
+        assert_eq!(
+            parse_timeout(b"1e400", 1000).unwrap_err().to_frame(),
+            Frame::Error("ERR timeout is out of range".into())
+        );
+        assert_eq!(
+            parse_timeout(b" 1", 1000).unwrap_err().to_frame(),
+            Frame::Error("ERR timeout is not a float or out of range".into())
+        );
         assert_eq!(
             parse_timeout(b"-1", 1000).unwrap_err().to_frame(),
             Frame::Error("ERR timeout is negative".into())
