@@ -50,10 +50,13 @@ fn setbit(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let key = args[1];
     let h = ctx.hash(key);
     let mut shard = ctx.db().lock(shard_of(h));
-    let old = match lookup_write(ctx, &mut shard, h, key) {
+    // Whether anything changed: a created key, a grown string or a
+    // flipped bit. Redis announces (and counts) only a change.
+    let (old, changed) = match lookup_write(ctx, &mut shard, h, key) {
         Some(e) => {
             let raw = as_str_mut(e)?.make_raw();
-            if raw.len() <= byte {
+            let grown = raw.len() <= byte;
+            if grown {
                 raw.resize(byte + 1, 0);
             }
             let old = raw[byte] & mask != 0;
@@ -62,7 +65,7 @@ fn setbit(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             } else {
                 raw[byte] &= !mask;
             }
-            old
+            (old, grown || old != on)
         }
         None => {
             let mut raw = vec![0u8; byte + 1];
@@ -81,11 +84,13 @@ fn setbit(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 0,
                 ctx.lru_s(),
             );
-            false
+            (false, true)
         }
     };
-    notify(ctx, NOTIFY_STRING, "setbit", key);
-    dirty(ctx, 1);
+    if changed {
+        notify(ctx, NOTIFY_STRING, "setbit", key);
+        dirty(ctx, 1);
+    }
     Ok(Frame::Integer(i64::from(old)))
 }
 

@@ -5,7 +5,8 @@ use ferrokey_resp::Frame;
 use rand::Rng;
 
 use super::{
-    dirty, help_reply, is, lookup_read, lookup_write, notify, parse_db, parse_int, NOTIFY_GENERIC,
+    dirty, help_reply, is, lookup_read, lookup_write, lookup_write_in, notify, parse_db, parse_int,
+    NOTIFY_GENERIC,
 };
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::config::glob_match;
@@ -344,11 +345,13 @@ fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let (hs, hd) = (ctx.hash(src), ctx.hash(dst));
     let now = ctx.now_ms;
     let mut pair = lock_pair(ctx, (db_a, hs), (db_b, hd));
-    let Some(e) = pair.src().peek(hs, src, now) else {
+    // The source is read as a read command reads it (a miss is counted and
+    // announced); the destination as a write would see it.
+    let Some(e) = lookup_read(ctx, pair.src(), hs, src) else {
         return Ok(Frame::Integer(0));
     };
     let (value, exp) = (e.value.clone(), e.expire_ms().unwrap_or(0));
-    if pair.dst().peek(hd, dst, now).is_some() && !replace {
+    if lookup_write_in(ctx, db_b, pair.dst(), hd, dst).is_some() && !replace {
         return Ok(Frame::Integer(0));
     }
     // Redis deletes a replaced destination and adds the copy anew.
@@ -373,14 +376,15 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let h = ctx.hash(key);
     let now = ctx.now_ms;
     let mut pair = lock_pair(ctx, (db_a, h), (db_b, h));
-    if pair.src().peek(h, key, now).is_none() || pair.dst().peek(h, key, now).is_some() {
+    if lookup_write(ctx, pair.src(), h, key).is_none()
+        || lookup_write_in(ctx, db_b, pair.dst(), h, key).is_some()
+    {
         return Ok(Frame::Integer(0));
     }
     let Some(e) = pair.src().remove(h, key) else {
         return Ok(Frame::Integer(0));
     };
     let exp = e.expire_ms().unwrap_or(0);
-    // insert() replaces a stale expired copy in the target, if any.
     super::insert_key(ctx, pair.dst(), db_b, h, key, e.value, exp, e.lru_s);
     drop(pair);
     crate::pubsub::notify_keyspace(ctx.server, NOTIFY_GENERIC, "move_from", key, db_a, now);
@@ -489,10 +493,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         }
         i += 2;
     }
-    let (next, keys) = scan_keys(ctx, cursor, count, |e| {
-        pattern.is_none_or(|p| p == b"*" || glob_match(p, &e.key, false))
-            && typ.is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes()))
-    });
+    let (next, keys) = scan_keys(ctx, cursor, count, pattern, typ);
     Ok(Frame::Array(vec![
         Frame::Bulk(next.to_string().into_bytes()),
         Frame::Array(keys.into_iter().map(Frame::Bulk).collect()),
@@ -500,14 +501,16 @@ fn scan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 /// Walks the database in hash order from `cursor`, examining about `count`
-/// keys; returns the next cursor (0 at the end) and the keys `keep` accepts.
-/// Every key present for the whole iteration is returned at least once,
-/// because the order depends only on each key's hash.
+/// keys; returns the next cursor (0 at the end) and the keys that match
+/// `pattern` and hold a value of type `typ` (when given). Every key present
+/// for the whole iteration is returned at least once, because the order
+/// depends only on each key's hash.
 pub fn scan_keys(
     ctx: &Ctx<'_>,
     cursor: u64,
     count: usize,
-    keep: impl Fn(&Entry) -> bool,
+    pattern: Option<&[u8]>,
+    typ: Option<&[u8]>,
 ) -> (u64, Vec<Vec<u8>>) {
     let db = ctx.db();
     let mut out = Vec::new();
@@ -532,12 +535,16 @@ pub fn scan_keys(
             None
         };
         examined += cands.len();
-        // Expired keys met on the way are removed, as Redis's SCAN does.
+        // Expired keys that match the pattern are removed (and announced),
+        // as Redis's SCAN does before it filters by type; others stay.
         let mut expired = Vec::new();
         for (h, e) in &cands {
+            if pattern.is_some_and(|p| p != b"*" && !glob_match(p, &e.key, false)) {
+                continue;
+            }
             if e.expire_ms().is_some_and(|t| t <= ctx.now_ms) {
                 expired.push((*h, e.key.clone()));
-            } else if keep(e) {
+            } else if typ.is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes())) {
                 out.push(e.key.to_vec());
             }
         }

@@ -82,17 +82,26 @@ pub fn parse_db(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, CmdError> {
 
 /// Counts a lazy expiry in the statistics and announces it (`expired`).
 pub fn note_lookup(ctx: &Ctx<'_>, l: Lookup, key: &[u8]) {
+    note_lookup_in(ctx, ctx.client.db, l, key);
+}
+
+/// As [`note_lookup`], for a key of database `db` (MOVE and COPY look
+/// into a second database).
+pub fn note_lookup_in(ctx: &Ctx<'_>, db: usize, l: Lookup, key: &[u8]) {
     if l == Lookup::Expired {
         ctx.server
             .stats
             .expired_keys
             .fetch_add(1, Ordering::Relaxed);
-        notify(ctx, NOTIFY_EXPIRED, "expired", key);
+        crate::pubsub::notify_keyspace(ctx.server, NOTIFY_EXPIRED, "expired", key, db, ctx.now_ms);
     }
 }
 
 /// Stores `value` under `key` in database `db` (as `Shard::insert`),
-/// announcing a key that did not exist (`new`). Returns the old entry.
+/// announcing a key that did not exist (`new`), as Redis's `dbAdd` does.
+/// An old copy whose deadline has passed counts as a lazy expiry
+/// (`expired`, then `new`), which is what Redis's write lookup before the
+/// add would have reported. Returns the old entry.
 #[allow(clippy::too_many_arguments)]
 pub fn insert_key(
     ctx: &Ctx<'_>,
@@ -105,8 +114,19 @@ pub fn insert_key(
     lru_s: u32,
 ) -> Option<Entry> {
     let old = shard.insert(&ctx.server.hasher, h, key, value, expire_ms, lru_s);
-    if old.is_none() {
-        crate::pubsub::notify_keyspace(ctx.server, NOTIFY_NEW, "new", key, db, ctx.now_ms);
+    let now = ctx.now_ms;
+    match &old {
+        Some(e) if e.expire_ms().is_none_or(|t| t > now) => {}
+        stale => {
+            if stale.is_some() {
+                ctx.server
+                    .stats
+                    .expired_keys
+                    .fetch_add(1, Ordering::Relaxed);
+                crate::pubsub::notify_keyspace(ctx.server, NOTIFY_EXPIRED, "expired", key, db, now);
+            }
+            crate::pubsub::notify_keyspace(ctx.server, NOTIFY_NEW, "new", key, db, now);
+        }
     }
     old
 }
@@ -152,6 +172,17 @@ pub fn lookup_write<'s>(
     h: u64,
     key: &[u8],
 ) -> Option<&'s mut Entry> {
+    lookup_write_in(ctx, ctx.client.db, shard, h, key)
+}
+
+/// As [`lookup_write`], for a key of database `db`.
+pub fn lookup_write_in<'s>(
+    ctx: &Ctx<'_>,
+    db: usize,
+    shard: &'s mut Shard,
+    h: u64,
+    key: &[u8],
+) -> Option<&'s mut Entry> {
     // A write-path lookup of a live key counts as a modification for
     // WATCH: the command is about to change it (or, rarely, decides not
     // to). A missing or expired key is not touched here; creating it goes
@@ -160,7 +191,7 @@ pub fn lookup_write<'s>(
         shard.touch(key);
     }
     let (l, e) = shard.lookup(h, key, ctx.now_ms);
-    note_lookup(ctx, l, key);
+    note_lookup_in(ctx, db, l, key);
     e
 }
 

@@ -312,13 +312,16 @@ fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let (src, dst, m) = (args[1], args[2], args[3]);
     let (hs, hd) = (ctx.hash(src), ctx.hash(dst));
     let mut locked = Locked::new(ctx.db(), [hs, hd].into_iter());
-    let present = match lookup_write(ctx, locked.shard(hs), hs, src) {
-        None => return Ok(Frame::Integer(0)),
-        Some(e) => as_set(e)?.contains(m),
+    // Both keys are looked up before either is checked, as in Redis: an
+    // expired destination goes (`expired`) even when the source is missing.
+    let present =
+        lookup_write(ctx, locked.shard(hs), hs, src).map(|e| as_set(e).map(|s| s.contains(m)));
+    let dst_type = lookup_write(ctx, locked.shard(hd), hd, dst).map(|e| as_set(e).map(|_| ()));
+    let Some(present) = present else {
+        return Ok(Frame::Integer(0));
     };
-    if let Some(e) = lookup_write(ctx, locked.shard(hd), hd, dst) {
-        as_set(e)?;
-    }
+    let present = present?;
+    dst_type.transpose()?;
     if src == dst || !present {
         return Ok(Frame::Integer(i64::from(present)));
     }
@@ -361,12 +364,13 @@ fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 /// The sets of `keys` (None for a missing key), looked up under the locks
 /// in `locked`. With `stop_at_missing`, a missing key makes the whole
 /// result None (an intersection with nothing), but every key is still
-/// type-checked, as SINTER does.
+/// type-checked, as SINTER does. Every key is read as a read command
+/// reads it, the STORE forms' sources too (a miss counts and is
+/// announced, `keymiss`).
 fn collect(
     ctx: &Ctx<'_>,
     locked: &mut Locked<'_>,
     keys: &[&[u8]],
-    write: bool,
     stop_at_missing: bool,
 ) -> Result<Option<Vec<Option<Set>>>, CmdError> {
     let mut out = Vec::with_capacity(keys.len());
@@ -374,12 +378,7 @@ fn collect(
     for k in keys {
         let h = ctx.hash(k);
         let shard = locked.shard(h);
-        let e = if write {
-            lookup_write(ctx, shard, h, k)
-        } else {
-            lookup_read(ctx, shard, h, k)
-        };
-        match e {
+        match lookup_read(ctx, shard, h, k) {
             None if stop_at_missing => missing = true,
             None => out.push(None),
             Some(e) => {
@@ -463,7 +462,7 @@ fn set_frame(members: impl IntoIterator<Item = Vec<u8>>) -> Frame {
 fn sinter(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let keys = &args[1..];
     let mut locked = lock_keys(ctx, keys);
-    Ok(match collect(ctx, &mut locked, keys, false, true)? {
+    Ok(match collect(ctx, &mut locked, keys, true)? {
         None => Frame::Set(Vec::new()),
         Some(sets) => set_frame(intersect(sets.into_iter().flatten().collect(), usize::MAX)),
     })
@@ -472,7 +471,7 @@ fn sinter(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 fn sinterstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let lim = Limits::of(ctx);
     let mut locked = lock_keys(ctx, &args[1..]);
-    let result = match collect(ctx, &mut locked, &args[2..], true, true)? {
+    let result = match collect(ctx, &mut locked, &args[2..], true)? {
         None => Set::Int(Vec::new()),
         Some(sets) => intersection_set(sets.into_iter().flatten().collect(), &lim),
     };
@@ -516,7 +515,7 @@ fn sintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let keys = &keys[..];
     let mut locked = lock_keys(ctx, keys);
     Ok(Frame::Integer(
-        match collect(ctx, &mut locked, keys, false, true)? {
+        match collect(ctx, &mut locked, keys, true)? {
             None => 0,
             Some(sets) => intersect(sets.into_iter().flatten().collect(), limit).len() as i64,
         },
@@ -567,7 +566,7 @@ fn sunion_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], diff: bool, store_to: bool)
     let lim = Limits::of(ctx);
     let mut locked = lock_keys(ctx, &args[1..]);
     let keys = if store_to { &args[2..] } else { &args[1..] };
-    let sets = collect(ctx, &mut locked, keys, store_to, false)?.unwrap_or_default();
+    let sets = collect(ctx, &mut locked, keys, false)?.unwrap_or_default();
     let result = if diff {
         diff_of(sets, &lim)
     } else {

@@ -173,8 +173,10 @@ pub fn expire_deadline(
     Ok(ms as u64)
 }
 
-/// Stores a string, honouring the TTL choice. Handles a deadline already
-/// past by deleting the key, as Redis does.
+/// Stores a string, honouring the TTL choice, and announces `event` (plus
+/// `expire` when a deadline was given). A deadline already past is stored
+/// as is, as Redis does: the key is there, expired, and goes (`expired`)
+/// at its next lookup or in the active cycle.
 fn store(
     ctx: &Ctx<'_>,
     shard: &mut crate::keyspace::Shard,
@@ -192,25 +194,19 @@ fn store(
             .and_then(|e| e.expire_ms())
             .unwrap_or(0),
     };
-    if expire != 0 && expire <= ctx.now_ms {
-        shard.remove(h, key);
-        notify(ctx, NOTIFY_STRING, event, key);
+    super::insert_key(
+        ctx,
+        &mut *shard,
+        ctx.client.db,
+        h,
+        key,
+        Value::Str(value),
+        expire,
+        ctx.lru_s(),
+    );
+    notify(ctx, NOTIFY_STRING, event, key);
+    if matches!(ttl, Ttl::At(_)) {
         notify(ctx, NOTIFY_GENERIC, "expire", key);
-    } else {
-        super::insert_key(
-            ctx,
-            &mut *shard,
-            ctx.client.db,
-            h,
-            key,
-            Value::Str(value),
-            expire,
-            ctx.lru_s(),
-        );
-        notify(ctx, NOTIFY_STRING, event, key);
-        if matches!(ttl, Ttl::At(_)) {
-            notify(ctx, NOTIFY_GENERIC, "expire", key);
-        }
     }
     dirty(ctx, 1);
 }
@@ -292,10 +288,15 @@ fn set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let (nx, xx, want_get) = (o.nx, o.xx, o.get);
     let h = ctx.hash(key);
     let mut shard = ctx.db().lock(shard_of(h));
-    let old = match lookup_write(ctx, &mut shard, h, key) {
-        None => None,
-        Some(e) if want_get => Some(as_str(e)?.to_vec()),
-        Some(_) => Some(Vec::new()),
+    // With GET the old value is read as GET reads it: a miss counts and
+    // is announced (`keymiss`).
+    let old = if want_get {
+        match lookup_read(ctx, &mut shard, h, key) {
+            None => None,
+            Some(e) => Some(as_str(e)?.to_vec()),
+        }
+    } else {
+        lookup_write(ctx, &mut shard, h, key).map(|_| Vec::new())
     };
     let exists = old.is_some();
     let reply_old = || {
@@ -365,7 +366,8 @@ fn psetex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 fn getset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let h = ctx.hash(args[1]);
     let mut shard = ctx.db().lock(shard_of(h));
-    let old = match lookup_write(ctx, &mut shard, h, args[1]) {
+    // The old value is read as GET reads it (a miss is announced).
+    let old = match lookup_read(ctx, &mut shard, h, args[1]) {
         None => Frame::Null,
         Some(e) => Frame::Bulk(as_str(e)?.to_vec()),
     };

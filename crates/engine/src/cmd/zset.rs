@@ -773,7 +773,8 @@ fn zrange_generic(
         Some(dst) => {
             let (hs, hd) = (ctx.hash(key), ctx.hash(dst));
             let mut locked = Locked::new(ctx.db(), [hs, hd].into_iter());
-            let v = match lookup_write(ctx, locked.shard(hs), hs, key) {
+            // The source is read as ZRANGE reads it (a miss is announced).
+            let v = match lookup_read(ctx, locked.shard(hs), hs, key) {
                 None => Vec::new(),
                 Some(e) => compute(as_zset(e)?),
             };
@@ -1181,22 +1182,18 @@ fn weighted(w: f64, s: f64) -> f64 {
     }
 }
 
+/// The inputs of a set operation, each read as a read command reads it,
+/// the STORE forms' sources too (a miss counts and is announced).
 fn load_inputs(
     ctx: &Ctx<'_>,
     locked: &mut Locked<'_>,
     keys: &[&[u8]],
-    write: bool,
 ) -> Result<Vec<Input>, CmdError> {
     let mut out = Vec::with_capacity(keys.len());
     for k in keys {
         let h = ctx.hash(k);
         let shard = locked.shard(h);
-        let e = if write {
-            lookup_write(ctx, shard, h, k)
-        } else {
-            lookup_read(ctx, shard, h, k)
-        };
-        out.push(match e.map(|e| &e.value) {
+        out.push(match lookup_read(ctx, shard, h, k).map(|e| &e.value) {
             None => Input::Empty,
             Some(Value::ZSet(z)) => Input::Z((**z).clone()),
             Some(Value::Set(s)) => Input::S((**s).clone()),
@@ -1304,7 +1301,7 @@ fn setop_generic(
     }
     let hs: Vec<u64> = all_keys.iter().map(|k| ctx.hash(k)).collect();
     let mut locked = Locked::new(ctx.db(), hs.into_iter());
-    let inputs = load_inputs(ctx, &mut locked, keys, dst.is_some())?;
+    let inputs = load_inputs(ctx, &mut locked, keys)?;
     let mut weights = vec![1.0; n];
     let mut agg = Agg::Sum;
     let mut with_scores = false;
@@ -1398,7 +1395,7 @@ fn zintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let keys = &args[2..2 + numkeys as usize];
     let hs: Vec<u64> = keys.iter().map(|k| ctx.hash(k)).collect();
     let mut locked = Locked::new(ctx.db(), hs.into_iter());
-    let inputs = load_inputs(ctx, &mut locked, keys, false)?;
+    let inputs = load_inputs(ctx, &mut locked, keys)?;
     let mut limit = usize::MAX;
     let mut j = 2 + keys.len();
     while j < args.len() {
