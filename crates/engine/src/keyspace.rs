@@ -169,6 +169,12 @@ impl Shard {
         (Lookup::Expired, None)
     }
 
+    /// Finds a key's entry whatever its deadline: an expired key not yet
+    /// removed is found too (MEMORY USAGE sees it, as Redis's does).
+    pub fn find(&self, h: u64, key: &[u8]) -> Option<&Entry> {
+        self.table.find(h, |e| &*e.key == key).map(|b| &**b)
+    }
+
     /// Looks a key up without removing it even if it is expired; expired
     /// keys read as absent.
     pub fn peek(&self, h: u64, key: &[u8], now_ms: u64) -> Option<&Entry> {

@@ -94,6 +94,11 @@ pub fn set_current(id: u64) {
     CURRENT.with(|c| c.set(id));
 }
 
+/// The client whose command runs on this thread (0: none).
+pub fn current() -> u64 {
+    CURRENT.with(Cell::get)
+}
+
 fn table_shard(key: &[u8]) -> usize {
     // FNV-1a: the table only needs a spread, not resistance to attack
     // (each shard is a hash map of its own).

@@ -404,16 +404,16 @@ async fn run_command(
         _ => false,
     };
     let send = (send || pushed) && client.shutdown.is_none();
-    // Messages delivered up to now, including those this command published
-    // to its own connection, go out before its reply, as in Redis.
+    // Messages other clients delivered up to now go out before the reply.
     if !client.handle.outbox.is_empty() {
         client.handle.outbox.drain_into(out);
     }
     if send && client.blocked.is_none() {
         encode(&reply, client.resp, out);
     }
-    // Invalidations this command caused for its own connection follow its
-    // reply.
+    // What this command sent to its own connection (messages it published
+    // to a channel it listens to, its own keyspace events, invalidations)
+    // follows its reply, as in Redis 7.2.
     if !client.handle.late.is_empty() {
         client.handle.late.drain_into(out);
     }

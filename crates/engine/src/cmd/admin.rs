@@ -927,10 +927,10 @@ fn memory_usage(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     }
     let key = args[2];
     let h = ctx.hash(key);
-    let mut shard = ctx.db().lock(shard_of(h));
-    let (l, e) = shard.lookup(h, key, ctx.now_ms);
-    super::note_lookup(ctx, l, key);
-    Ok(match e {
+    // No lookup: like Redis's, MEMORY USAGE neither expires the key nor
+    // reports a miss, and sizes an expired key not yet removed.
+    let shard = ctx.db().lock(shard_of(h));
+    Ok(match shard.find(h, key) {
         None => Frame::Null,
         Some(e) => {
             Frame::Integer(key_mem_bytes(key.len(), &e.value, e.expire_ms().is_some()) as i64)

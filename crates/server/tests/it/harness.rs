@@ -49,6 +49,11 @@ pub fn targets72() -> Vec<Server> {
     v
 }
 
+/// A Redis 7.2 server when [`REDIS72_ENV`] names one.
+pub fn redis72() -> Option<Server> {
+    std::env::var_os(REDIS72_ENV).map(|_| Server::start(Kind::Redis72, &[]))
+}
+
 /// A server process on 127.0.0.1, killed when dropped.
 pub struct Server {
     child: Child,
