@@ -1,5 +1,13 @@
 //! Keyspace notifications: the events every command emits, compared in
 //! order with redis-server's, under several `notify-keyspace-events` masks.
+//!
+//! A subscriber PSUBSCRIBEs `__key*__:*` while a second connection runs a
+//! script; the messages it receives on Ferrokey and on redis-server must be
+//! the same list. Scripts cover each family's events, the writes that
+//! change nothing (and announce nothing), expired keys met by writes and
+//! reads, blocking pops served at once and served later, transactions and
+//! other databases. With `FERROKEY_IT_REDIS72` naming a Redis 7.2 binary,
+//! the scripts run against it too.
 
 use crate::harness::*;
 
@@ -763,6 +771,45 @@ const ZSET_EDGES: &[&[&str]] = &[
 #[test]
 fn zset_edges() {
     compare_masks(EDGE_MASKS, ZSET_EDGES);
+}
+
+/// Read commands on a missing key report a miss (`keymiss`); on an
+/// expired one, the expiry first.
+const READ_MISSES: &[&[&str]] = &[
+    &["GET", "m"],
+    &["GETRANGE", "m", "0", "1"],
+    &["SUBSTR", "m", "0", "1"],
+    &["STRLEN", "m"],
+    &["GETBIT", "m", "1"],
+    &["MGET", "m", "m2"],
+    &["LRANGE", "m", "0", "1"],
+    &["LLEN", "m"],
+    &["LINDEX", "m", "0"],
+    &["LPOS", "m", "a"],
+    &["HGET", "m", "f"],
+    &["HKEYS", "m"],
+    &["HVALS", "m"],
+    &["HSTRLEN", "m", "f"],
+    &["SRANDMEMBER", "m", "2"],
+    &["ZRANGEBYSCORE", "m", "0", "1"],
+    &["ZREVRANGE", "m", "0", "1"],
+    &["ZREVRANK", "m", "a"],
+    &["ZLEXCOUNT", "m", "-", "+"],
+    &["ZRANDMEMBER", "m", "2"],
+    &["SORT", "m"],
+    &["SORT_RO", "m"],
+    &["OBJECT", "IDLETIME", "m"],
+    &["OBJECT", "REFCOUNT", "m"],
+    &["PEXPIRETIME", "m"],
+    &["SET", "e", "v", "PX", "1"],
+    &["~sleep", "5"],
+    &["GET", "e"],
+    &["GET", "e"],
+];
+
+#[test]
+fn read_misses() {
+    compare_masks(&["KEA", "Km", "Exm"], READ_MISSES);
 }
 
 /// Transactions: the events of the queued commands, in order, from EXEC;
