@@ -334,7 +334,10 @@ fn encoded(parts: &[&[u8]], resp: u8) -> Vec<u8> {
 /// [`Kind::Shard`]); returns how many subscriptions received it.
 pub fn publish(server: &Server, kind: Kind, channel: &[u8], message: &[u8], now_ms: u64) -> usize {
     // Not the config lock: this runs under shard locks (keyspace events).
-    let limit = server.tunables.obuf.lock()[2];
+    // Read only once there is someone to deliver to: most keyspace events
+    // have no listener, and this lock is shared by every thread.
+    let mut limit: Option<ObufLimit> = None;
+    let mut limit = || *limit.get_or_insert_with(|| server.tunables.obuf.lock()[2]);
     let me = crate::tracking::current();
     let mut n = 0;
     {
@@ -350,7 +353,7 @@ pub fn publish(server: &Server, kind: Kind, channel: &[u8], message: &[u8], now_
                 let resp = h.resp.load(Ordering::Relaxed) as u8;
                 let bytes = cache[usize::from(resp >= 3)]
                     .get_or_insert_with(|| encoded(&[word, channel, message], resp));
-                deliver_message(server, h, me, bytes, &limit, now_ms);
+                deliver_message(server, h, me, bytes, &limit(), now_ms);
                 n += 1;
             }
         }
@@ -366,7 +369,7 @@ pub fn publish(server: &Server, kind: Kind, channel: &[u8], message: &[u8], now_
                 let resp = h.resp.load(Ordering::Relaxed) as u8;
                 let bytes = cache[usize::from(resp >= 3)]
                     .get_or_insert_with(|| encoded(&[b"pmessage", pat, channel, message], resp));
-                deliver_message(server, h, me, bytes, &limit, now_ms);
+                deliver_message(server, h, me, bytes, &limit(), now_ms);
                 n += 1;
             }
         }
