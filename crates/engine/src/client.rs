@@ -196,6 +196,8 @@ pub struct Client {
     pub deny_blocking: bool,
     /// Set while EXEC runs the queued commands.
     pub in_exec: bool,
+    /// Set while a script runs commands on this client's behalf.
+    pub in_script: bool,
     /// Pub/Sub subscriptions.
     pub pubsub: crate::pubsub::Subscriptions,
     /// CLIENT CACHING YES|NO for the next command (OPTIN / OPTOUT).
@@ -249,6 +251,7 @@ impl Client {
             watched: Vec::new(),
             deny_blocking: false,
             in_exec: false,
+            in_script: false,
             pubsub: Default::default(),
             caching: false,
             blocked: None,

@@ -416,6 +416,7 @@ fn families() -> Vec<&'static [CommandSpec]> {
         crate::cmd::sort::COMMANDS,
         crate::cmd::keys::COMMANDS,
         crate::cmd::multi::COMMANDS,
+        crate::cmd::scripting::COMMANDS,
         crate::cmd::persist::COMMANDS,
         crate::cmd::pubsub::COMMANDS,
         crate::cmd::connection::COMMANDS,
@@ -653,6 +654,39 @@ const SUBSCRIBED_OK: &[&str] = &[
 /// Commands that run at once even inside MULTI.
 const NOT_QUEUED: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
 
+/// How long a command waits for the gate before it looks whether a script
+/// has been running past the busy threshold.
+const GATE_POLL: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// What waiting for the gate came to.
+enum Gate<G> {
+    /// The gate, taken.
+    Free(G),
+    /// A script is busy and the command may run beside it without the gate
+    /// (SCRIPT KILL, SHUTDOWN NOSAVE, ...).
+    Bypass,
+    /// A script is busy: the command gets Redis's BUSY error.
+    Busy(CmdError),
+}
+
+/// Waits until `try_take` gets the gate, or until a running script passes
+/// the busy threshold.
+fn wait_gate<G>(server: &Server, spec: &CommandSpec, try_take: impl Fn() -> Option<G>) -> Gate<G> {
+    loop {
+        if let Some(g) = try_take() {
+            return Gate::Free(g);
+        }
+        let threshold = server.config.read().busy_reply_threshold_ms();
+        if let Some(e) = server.scripting.run.busy_error(threshold) {
+            return if spec.has(flags::ALLOW_BUSY) {
+                Gate::Bypass
+            } else {
+                Gate::Busy(e)
+            };
+        }
+    }
+}
+
 /// [`execute`], for callers that already hold the gate exclusively (EXEC,
 /// scripts) when `gate_held` is true.
 pub fn execute_inner(
@@ -682,6 +716,7 @@ pub fn execute_inner(
         return reject(server, client, Some(id), CmdError::NoAuth);
     }
     if client.resp == 2
+        && !client.in_script
         && client.pubsub.active()
         && !(entry.parent.is_none() && SUBSCRIBED_OK.contains(&spec.name))
     {
@@ -730,11 +765,20 @@ pub fn execute_inner(
         let result = if gate_held {
             (spec.handler)(&mut ctx, args)
         } else if spec.has(flags::EXCLUSIVE) {
-            let _gate = server.gate.write();
-            (spec.handler)(&mut ctx, args)
+            match wait_gate(server, spec, || server.gate.try_write_for(GATE_POLL)) {
+                Gate::Busy(e) => Err(e),
+                Gate::Bypass => (spec.handler)(&mut ctx, args),
+                Gate::Free(_gate) => (spec.handler)(&mut ctx, args),
+            }
         } else {
-            let _gate = server.gate.read();
-            (spec.handler)(&mut ctx, args)
+            match server.gate.try_read() {
+                Some(_gate) => (spec.handler)(&mut ctx, args),
+                None => match wait_gate(server, spec, || server.gate.try_read_for(GATE_POLL)) {
+                    Gate::Busy(e) => Err(e),
+                    Gate::Bypass => (spec.handler)(&mut ctx, args),
+                    Gate::Free(_gate) => (spec.handler)(&mut ctx, args),
+                },
+            }
         };
         result.unwrap_or_else(|e| e.to_frame())
     };

@@ -14,6 +14,7 @@ pub mod keyspace;
 pub mod longdouble;
 pub mod pubsub;
 pub mod rdb;
+pub mod script;
 pub mod server;
 pub mod tracking;
 pub mod types;

@@ -126,6 +126,8 @@ pub struct Server {
     pub pubsub: crate::pubsub::PubSub,
     /// CLIENT TRACKING tables.
     pub tracking: std::sync::Arc<crate::tracking::Tracking>,
+    /// Lua scripting: the EVAL engine and the running script.
+    pub scripting: crate::script::Scripting,
 }
 
 /// Settings read on every request, mirrored from [`Config`].
@@ -205,6 +207,7 @@ impl Server {
                 .collect(),
             blocking,
             tracking,
+            scripting: Default::default(),
             pubsub: Default::default(),
             hasher: KeyHasher::new(),
             gate: RwLock::new(()),

@@ -361,6 +361,28 @@ async fn wait_unblocked(
     }
 }
 
+/// Runs a command that runs a script on tokio's blocking pool, so this
+/// worker keeps serving its other connections meanwhile (they answer BUSY
+/// past the threshold, and one of them may be the SCRIPT KILL).
+async fn run_script(server: &Arc<Server>, client: &mut Client, argv: &[&[u8]]) -> Frame {
+    let args: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
+    let placeholder = Client::new(client.handle.clone(), client.authenticated);
+    let mut owned = std::mem::replace(client, placeholder);
+    let srv = server.clone();
+    let job = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+        let reply = ferrokey_engine::execute(&srv, &mut owned, &refs, now_us());
+        (owned, reply)
+    });
+    match job.await {
+        Ok((owned, reply)) => {
+            *client = owned;
+            reply
+        }
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
 /// Executes one command, waiting out CLIENT PAUSE first, and appends the
 /// reply unless CLIENT REPLY says otherwise. Returns whether the reply is
 /// to be sent: a command that blocked sends its reply when the wait ends.
@@ -375,7 +397,11 @@ async fn run_command(
         tokio::time::sleep(Duration::from_millis(wait.min(100))).await;
     }
     let before = client.reply_mode;
-    let reply = ferrokey_engine::execute(server, client, argv, now_us());
+    let reply = if ferrokey_engine::script::runs_script(client, argv) {
+        run_script(server, client, argv).await
+    } else {
+        ferrokey_engine::execute(server, client, argv, now_us())
+    };
     if client.sleep_ms > 0 {
         // DEBUG SLEEP stops the whole server, as in Redis: hold the gate
         // exclusively while this thread sleeps.

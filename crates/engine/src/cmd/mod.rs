@@ -12,6 +12,7 @@ mod model_tests;
 pub mod multi;
 pub mod persist;
 pub mod pubsub;
+pub mod scripting;
 pub mod set;
 pub mod sort;
 pub mod string;

@@ -1,0 +1,621 @@
+//! Lua scripting: EVAL and its family, run as Redis 7.2 runs them.
+//!
+//! One Lua 5.1 state (mlua, vendored) serves every EVAL; FUNCTION libraries
+//! get their own. A script runs with the gate held exclusively, so it sees
+//! and changes the keyspace with nothing interleaved, including keys it did
+//! not declare. `redis.call` goes through the same dispatcher as a client
+//! command (`execute_inner` with the gate already held) on the caller's
+//! `Client`, switched to the script's database and protocol for the run.
+//!
+//! While a script runs, [`RunState`] says so to everyone else: a command
+//! that cannot get the gate within the busy threshold answers `BUSY`, and
+//! SCRIPT KILL (which needs no gate) sets the flag the Lua hook checks
+//! every 100,000 instructions.
+
+mod libs;
+pub(crate) mod vm;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use ferrokey_resp::Frame;
+use mlua::{Function, Lua, MultiValue, Table, Value};
+use parking_lot::Mutex;
+
+use crate::command::{execute_inner, flags, resolve, table, Ctx};
+use crate::error::{CmdError, CmdResult};
+use vm::{err_table, frame_to_lua, lua_arg, lua_to_frame, Rand48, Vm};
+
+/// Commands that run a script.
+const SCRIPT_COMMANDS: &[&str] = &["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"];
+
+/// Whether running `args` may run a script (an EVAL, an FCALL, or an EXEC
+/// that queued one). The connection runs those off its worker thread, so
+/// that while a script is busy the worker can still answer BUSY and take
+/// SCRIPT KILL from the other connections it serves.
+pub fn runs_script(client: &crate::client::Client, args: &[&[u8]]) -> bool {
+    let is_script = |name: &[u8]| SCRIPT_COMMANDS.iter().any(|c| name.eq_ignore_ascii_case(c.as_bytes()));
+    match args.first() {
+        Some(name) if client.multi.is_none() && is_script(name) => true,
+        Some(name) if name.eq_ignore_ascii_case(b"exec") => client
+            .multi
+            .as_ref()
+            .is_some_and(|m| m.queue.iter().any(|c| c.first().is_some_and(|n| is_script(n)))),
+        _ => false,
+    }
+}
+
+/// Script flags from a `#!lua flags=...` shebang.
+pub mod script_flags {
+    /// The script declares no shebang: Redis's pre-7.0 rules.
+    pub const EVAL_COMPAT: u32 = 1 << 0;
+    /// `no-writes`.
+    pub const NO_WRITES: u32 = 1 << 1;
+    /// `allow-oom`.
+    pub const ALLOW_OOM: u32 = 1 << 2;
+    /// `allow-stale`.
+    pub const ALLOW_STALE: u32 = 1 << 3;
+    /// `no-cluster`.
+    pub const NO_CLUSTER: u32 = 1 << 4;
+    /// `allow-cross-slot-keys`.
+    pub const ALLOW_CROSS_SLOT: u32 = 1 << 5;
+
+    /// Flag names as shebangs and FUNCTION LIST spell them.
+    pub const NAMES: &[(u32, &str)] = &[
+        (NO_WRITES, "no-writes"),
+        (ALLOW_OOM, "allow-oom"),
+        (ALLOW_STALE, "allow-stale"),
+        (NO_CLUSTER, "no-cluster"),
+        (ALLOW_CROSS_SLOT, "allow-cross-slot-keys"),
+    ];
+}
+use script_flags::*;
+
+const BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
+/// What other connections can see of the running script.
+#[derive(Debug, Default)]
+pub struct RunState {
+    /// A script is running.
+    pub running: AtomicBool,
+    /// It is an EVAL (not an FCALL).
+    pub eval: AtomicBool,
+    /// SCRIPT KILL / FUNCTION KILL asked it to stop.
+    pub killed: AtomicBool,
+    /// It has run a write command (and can no longer be killed).
+    pub dirty: AtomicBool,
+    /// When it started, in ms on [`monotonic_ms`].
+    start_ms: AtomicU64,
+}
+
+fn monotonic_ms() -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64
+}
+
+impl RunState {
+    fn start(&self, eval: bool) {
+        self.eval.store(eval, Ordering::Relaxed);
+        self.killed.store(false, Ordering::Relaxed);
+        self.dirty.store(false, Ordering::Relaxed);
+        self.start_ms.store(monotonic_ms(), Ordering::Relaxed);
+        self.running.store(true, Ordering::Release);
+    }
+
+    fn stop(&self) {
+        self.running.store(false, Ordering::Release);
+        self.killed.store(false, Ordering::Relaxed);
+    }
+
+    /// The BUSY error for other clients, once the running script has been
+    /// running for `threshold_ms` (0: never).
+    pub fn busy_error(&self, threshold_ms: u64) -> Option<CmdError> {
+        if threshold_ms == 0 || !self.running.load(Ordering::Acquire) {
+            return None;
+        }
+        let elapsed = monotonic_ms().saturating_sub(self.start_ms.load(Ordering::Relaxed));
+        if elapsed < threshold_ms {
+            return None;
+        }
+        Some(CmdError::msg(if self.eval.load(Ordering::Relaxed) {
+            BUSY_EVAL
+        } else {
+            BUSY_FUNCTION
+        }))
+    }
+
+    /// SCRIPT KILL (`eval`) or FUNCTION KILL.
+    pub fn kill(&self, eval: bool) -> CmdResult {
+        if !self.running.load(Ordering::Acquire) {
+            return Err(CmdError::msg("NOTBUSY No scripts in execution right now."));
+        }
+        if self.dirty.load(Ordering::Relaxed) {
+            return Err(CmdError::msg(
+                "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+            ));
+        }
+        let running_eval = self.eval.load(Ordering::Relaxed);
+        if eval && !running_eval {
+            return Err(CmdError::msg(BUSY_FUNCTION));
+        }
+        if !eval && running_eval {
+            return Err(CmdError::msg(BUSY_EVAL));
+        }
+        self.killed.store(true, Ordering::Relaxed);
+        Ok(Frame::ok())
+    }
+}
+
+/// A cached EVAL script.
+struct Script {
+    flags: u32,
+    func: Function,
+}
+
+/// The EVAL engine: its Lua state and script cache.
+#[derive(Default)]
+struct EvalEngine {
+    vm: Option<Vm>,
+    scripts: HashMap<String, Script>,
+    /// Bytes of script bodies in the cache (INFO used_memory_scripts_eval).
+    body_bytes: usize,
+}
+
+/// Scripting state of the server.
+#[derive(Default)]
+pub struct Scripting {
+    eval: Mutex<EvalEngine>,
+    /// The running script, for BUSY and SCRIPT KILL.
+    pub run: Arc<RunState>,
+    rand: Arc<Rand48>,
+}
+
+impl std::fmt::Debug for Scripting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scripting").finish_non_exhaustive()
+    }
+}
+
+impl Scripting {
+    /// Number of cached EVAL scripts (INFO number_of_cached_scripts).
+    pub fn cached_scripts(&self) -> usize {
+        self.eval.lock().scripts.len()
+    }
+
+    /// Bytes the Lua state of EVAL uses (INFO used_memory_lua).
+    pub fn lua_memory(&self) -> usize {
+        let eng = self.eval.lock();
+        eng.vm.as_ref().map_or(32 * 1024, |vm| vm.lua.used_memory())
+    }
+
+    /// Bytes of cached script bodies.
+    pub fn scripts_memory(&self) -> usize {
+        self.eval.lock().body_bytes
+    }
+}
+
+impl EvalEngine {
+    fn vm(&mut self, s: &Scripting) -> Result<&mut Vm, CmdError> {
+        if self.vm.is_none() {
+            let vm = vm::new_vm(&s.run, &s.rand)
+                .map_err(|e| CmdError::owned(format!("ERR Error creating the Lua state: {e}")))?;
+            self.vm = Some(vm);
+        }
+        Ok(self.vm.as_mut().expect("just created"))
+    }
+
+    /// Compiles and caches `body` unless cached; returns its SHA-1.
+    fn create(&mut self, s: &Scripting, body: &[u8]) -> Result<String, CmdError> {
+        let sha = vm::sha1_hex(body);
+        if self.scripts.contains_key(&sha) {
+            return Ok(sha);
+        }
+        let (flags, skip) = parse_shebang(body).map_err(CmdError::owned)?;
+        let vm = self.vm(s)?;
+        let func = vm::compile(vm, &body[skip..], "@user_script").map_err(|e| {
+            CmdError::owned(format!("ERR Error compiling script (new function): {e}"))
+        })?;
+        self.body_bytes += body.len();
+        self.scripts.insert(sha.clone(), Script { flags, func });
+        Ok(sha)
+    }
+}
+
+/// Reads a `#!lua flags=a,b` first line: the flags and how many bytes to
+/// skip (the newline stays, so line numbers do not move).
+pub fn parse_shebang(body: &[u8]) -> Result<(u32, usize), String> {
+    if !body.starts_with(b"#!") {
+        return Ok((EVAL_COMPAT, 0));
+    }
+    let Some(end) = body.iter().position(|&b| b == b'\n') else {
+        return Err("ERR Invalid script shebang".into());
+    };
+    let parts = ferrokey_resp::split_args(&body[..end]).unwrap_or_default();
+    if parts.is_empty() {
+        return Err("ERR Invalid engine in script shebang".into());
+    }
+    if parts[0] != b"#!lua" {
+        return Err(format!(
+            "ERR Unexpected engine in script shebang: {}",
+            String::from_utf8_lossy(&parts[0])
+        ));
+    }
+    let mut flags = 0;
+    for p in &parts[1..] {
+        let Some(list) = p.strip_prefix(b"flags=") else {
+            return Err(format!(
+                "ERR Unknown lua shebang option: {}",
+                String::from_utf8_lossy(p)
+            ));
+        };
+        for name in list.split(|&b| b == b',') {
+            match NAMES.iter().find(|(_, n)| n.as_bytes() == name) {
+                Some((f, _)) => flags |= f,
+                None => {
+                    return Err(format!(
+                        "ERR Unexpected flag in script shebang: {}",
+                        String::from_utf8_lossy(name)
+                    ))
+                }
+            }
+        }
+    }
+    Ok((flags, end))
+}
+
+/// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO.
+pub fn eval(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, ro: bool) -> CmdResult {
+    let numkeys = ferrokey_resp::parse_i64(args[2]).ok_or(CmdError::NotInteger)?;
+    if numkeys > (args.len() - 3) as i64 {
+        return Err(CmdError::msg(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    if numkeys < 0 {
+        return Err(CmdError::msg("ERR Number of keys can't be negative"));
+    }
+    let numkeys = numkeys as usize;
+    let scripting = &ctx.server.scripting;
+    let mut eng = scripting.eval.lock();
+    let sha = if by_sha {
+        let sha = String::from_utf8_lossy(args[1]).to_ascii_lowercase();
+        if sha.len() != 40 || !eng.scripts.contains_key(&sha) {
+            return Err(noscript());
+        }
+        sha
+    } else {
+        eng.create(scripting, args[1])?
+    };
+    let script = &eng.scripts[&sha];
+    let (flags, func) = (script.flags, script.func.clone());
+    if flags & EVAL_COMPAT == 0 && flags & NO_WRITES == 0 && ro {
+        return Err(CmdError::msg(
+            "ERR Can not execute a script with write flag using *_ro command.",
+        ));
+    }
+    let readonly = ro || (flags & EVAL_COMPAT == 0 && flags & NO_WRITES != 0);
+    let vm = eng.vm(scripting)?;
+    let keys = &args[3..3 + numkeys];
+    let argv = &args[3 + numkeys..];
+    run(ctx, vm, &func, keys, argv, readonly, true, &sha)
+}
+
+fn noscript() -> CmdError {
+    CmdError::msg("NOSCRIPT No matching script. Please use EVAL.")
+}
+
+/// SCRIPT LOAD.
+pub fn script_load(ctx: &mut Ctx<'_>, body: &[u8]) -> CmdResult {
+    let scripting = &ctx.server.scripting;
+    let sha = scripting.eval.lock().create(scripting, body)?;
+    Ok(Frame::Bulk(sha.into_bytes()))
+}
+
+/// SCRIPT EXISTS.
+pub fn script_exists(ctx: &mut Ctx<'_>, shas: &[&[u8]]) -> CmdResult {
+    let eng = ctx.server.scripting.eval.lock();
+    Ok(Frame::Array(
+        shas.iter()
+            .map(|s| {
+                let s = String::from_utf8_lossy(s).to_ascii_lowercase();
+                Frame::Integer(i64::from(eng.scripts.contains_key(&s)))
+            })
+            .collect(),
+    ))
+}
+
+/// SCRIPT FLUSH: a fresh Lua state and an empty cache.
+pub fn script_flush(ctx: &mut Ctx<'_>) {
+    let old = std::mem::take(&mut *ctx.server.scripting.eval.lock());
+    drop(old);
+}
+
+/// What `redis.call` needs while a script runs.
+struct CallState<'a, 'c> {
+    ctx: &'a mut Ctx<'c>,
+    readonly: bool,
+    run: &'a RunState,
+}
+
+/// A Lua number as `lua_tonumber` reads it (numeric strings included).
+fn to_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Number(n) => Some(*n),
+        Value::String(s) => s.to_str().ok()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// `(RAISE, {err = text})`: the sandbox raises the table.
+fn raise(lua: &Lua, marker: &Table, text: &str) -> mlua::Result<MultiValue> {
+    Ok(MultiValue::from_iter([
+        Value::Table(marker.clone()),
+        Value::Table(err_table(lua, text)?),
+    ]))
+}
+
+impl CallState<'_, '_> {
+    fn call(&mut self, lua: &Lua, marker: &Table, args: MultiValue) -> mlua::Result<MultiValue> {
+        let mut it = args.into_iter();
+        let raise_errors = matches!(it.next(), Some(Value::Boolean(true)));
+        let rest: Vec<Value> = it.collect();
+        let fail = |text: &str| -> mlua::Result<MultiValue> {
+            if raise_errors {
+                raise(lua, marker, text)
+            } else {
+                Ok(MultiValue::from_iter([Value::Table(err_table(lua, text)?)]))
+            }
+        };
+        if rest.is_empty() {
+            return fail("ERR Please specify at least one argument for this redis lib call");
+        }
+        let mut argv = Vec::with_capacity(rest.len());
+        for v in &rest {
+            match lua_arg(v) {
+                Some(a) => argv.push(a),
+                None => return fail("ERR Lua redis lib command arguments must be strings or integers"),
+            }
+        }
+        let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+        let spec = match resolve(&refs) {
+            Ok(id) => table().entries[id].spec,
+            Err(CmdError::Arity(_)) => {
+                return fail("ERR Wrong number of args calling Redis command from script")
+            }
+            Err(_) => return fail("ERR Unknown Redis command called from script"),
+        };
+        if spec.has(flags::NOSCRIPT) {
+            return fail("ERR This Redis command is not allowed from script");
+        }
+        if self.readonly && spec.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
+            return fail("ERR Write commands are not allowed from read-only scripts.");
+        }
+        if spec.has(flags::WRITE) {
+            self.run.dirty.store(true, Ordering::Relaxed);
+        }
+        let c = &mut *self.ctx;
+        let reply = execute_inner(c.server, c.client, &refs, c.now_us, true);
+        if let Frame::Error(text) = &reply {
+            return fail(text);
+        }
+        Ok(MultiValue::from_iter([frame_to_lua(
+            lua,
+            reply,
+            c.client.resp,
+        )?]))
+    }
+
+    fn setresp(&mut self, lua: &Lua, marker: &Table, args: MultiValue) -> mlua::Result<MultiValue> {
+        if args.len() != 1 {
+            return raise(lua, marker, "ERR redis.setresp() requires one argument.");
+        }
+        match to_number(&args[0]).map(|n| n as i64) {
+            Some(v @ (2 | 3)) => {
+                self.ctx.client.resp = v as u8;
+                Ok(MultiValue::new())
+            }
+            _ => raise(lua, marker, "ERR RESP version must be 2 or 3."),
+        }
+    }
+}
+
+/// `redis.set_repl`: validated; Ferrokey has no replication stream yet,
+/// so there is nothing to switch.
+fn set_repl(lua: &Lua, marker: &Table, args: MultiValue) -> mlua::Result<MultiValue> {
+    if args.len() != 1 {
+        return raise(lua, marker, "ERR redis.set_repl() requires one argument.");
+    }
+    let flags = to_number(&args[0]).unwrap_or(0.0) as i64;
+    if flags & !3 != 0 {
+        return raise(
+            lua,
+            marker,
+            "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+        );
+    }
+    Ok(MultiValue::new())
+}
+
+/// `redis.log(level, ...)`.
+fn log(
+    server: &crate::server::Server,
+    lua: &Lua,
+    marker: &Table,
+    args: MultiValue,
+) -> mlua::Result<MultiValue> {
+    if args.len() < 2 {
+        return raise(lua, marker, "ERR redis.log() requires two arguments or more.");
+    }
+    let Some(level) = to_number(&args[0]) else {
+        return raise(lua, marker, "ERR First argument must be a number (log level).");
+    };
+    let level = level as i64;
+    let name = match level {
+        0 => "debug",
+        1 => "verbose",
+        2 => "notice",
+        3 => "warning",
+        _ => return raise(lua, marker, "ERR Invalid debug level."),
+    };
+    let mut text = Vec::new();
+    for (j, v) in args.iter().enumerate().skip(1) {
+        let piece = match v {
+            Value::String(s) => Some(s.as_bytes().to_vec()),
+            Value::Integer(_) | Value::Number(_) => lua
+                .coerce_string(v.clone())?
+                .map(|s| s.as_bytes().to_vec()),
+            _ => None,
+        };
+        if let Some(p) = piece {
+            if j != 1 {
+                text.push(b' ');
+            }
+            text.extend_from_slice(&p);
+        }
+    }
+    server
+        .host
+        .log(name, &String::from_utf8_lossy(&text));
+    Ok(MultiValue::new())
+}
+
+/// Runs a compiled script (EVAL: `keys` and `argv` become KEYS and ARGV;
+/// FCALL: they are the function's two arguments) and converts its result.
+#[allow(clippy::too_many_arguments)]
+fn run(
+    ctx: &mut Ctx<'_>,
+    vm: &mut Vm,
+    func: &Function,
+    keys: &[&[u8]],
+    argv: &[&[u8]],
+    readonly: bool,
+    is_eval: bool,
+    name: &str,
+) -> CmdResult {
+    let server = ctx.server;
+    let run_state = server.scripting.run.clone();
+    run_state.start(is_eval);
+    let saved = (
+        ctx.client.db,
+        ctx.client.resp,
+        ctx.client.deny_blocking,
+        ctx.client.in_script,
+    );
+    ctx.client.resp = 2;
+    ctx.client.deny_blocking = true;
+    ctx.client.in_script = true;
+    let state = RefCell::new(CallState {
+        ctx: &mut *ctx,
+        readonly,
+        run: &run_state,
+    });
+    let marker = vm.raise.clone();
+    let state = &state;
+    let result = vm.lua.scope(|scope| {
+        let m = marker.clone();
+        let call = scope.create_function(move |lua, args: MultiValue| {
+            state.borrow_mut().call(lua, &m, args)
+        })?;
+        let m2 = marker.clone();
+        let setresp = scope.create_function(move |lua, args: MultiValue| {
+            state.borrow_mut().setresp(lua, &m2, args)
+        })?;
+        let m3 = marker.clone();
+        let set_repl_f =
+            scope.create_function(move |lua, args: MultiValue| set_repl(lua, &m3, args))?;
+        let m4 = marker.clone();
+        let log_f =
+            scope.create_function(move |lua, args: MultiValue| log(server, lua, &m4, args))?;
+        vm.cur.raw_set("call", call)?;
+        vm.cur.raw_set("setresp", setresp)?;
+        vm.cur.raw_set("set_repl", set_repl_f)?;
+        vm.cur.raw_set("log", log_f)?;
+        let keys_t = vm::string_array(&vm.lua, keys)?;
+        let args_t = vm::string_array(&vm.lua, argv)?;
+        let out = if is_eval {
+            vm.globals.raw_set("KEYS", keys_t)?;
+            vm.globals.raw_set("ARGV", args_t)?;
+            vm::invoke(vm, func, None)?
+        } else {
+            vm::invoke(vm, func, Some((keys_t, args_t)))?
+        };
+        let resp = state.borrow().ctx.client.resp;
+        Ok(match out {
+            Ok(v) => lua_to_frame(&v, resp, 0),
+            Err(t) => error_reply(&t, name),
+        })
+    });
+    let _ = vm.cur.raw_set("call", Value::Nil);
+    vm.runs += 1;
+    if vm.runs >= 50 {
+        vm.runs = 0;
+        let _ = vm.lua.gc_step();
+    }
+    let (db, resp, deny, in_script) = saved;
+    ctx.client.db = db;
+    ctx.client.resp = resp;
+    ctx.client.deny_blocking = deny;
+    ctx.client.in_script = in_script;
+    run_state.stop();
+    match result {
+        Ok(f) => Ok(f),
+        Err(e) => Err(CmdError::owned(format!("ERR Error running script: {e}"))),
+    }
+}
+
+/// The reply for a failed script: Redis's text plus where it failed.
+fn error_reply(t: &Table, name: &str) -> Frame {
+    let text = |k: &str| -> Option<String> {
+        match t.raw_get::<Value>(k).ok()? {
+            Value::String(s) => Some(String::from_utf8_lossy(&s.as_bytes()).into_owned()),
+            Value::Integer(i) => Some(i.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    let msg = text("err").unwrap_or_default();
+    match (text("source"), text("line")) {
+        (Some(source), Some(line)) => {
+            Frame::Error(format!("{msg} script: {name}, on {source}:{line}.").into())
+        }
+        _ => Frame::Error(msg.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shebangs() {
+        assert_eq!(parse_shebang(b"return 1"), Ok((EVAL_COMPAT, 0)));
+        assert_eq!(
+            parse_shebang(b"#!lua flags=no-writes,allow-oom\nreturn 1"),
+            Ok((NO_WRITES | ALLOW_OOM, 29))
+        );
+        assert_eq!(parse_shebang(b"#!lua\nreturn 1"), Ok((0, 5)));
+        assert_eq!(
+            parse_shebang(b"#!lua"),
+            Err("ERR Invalid script shebang".to_string())
+        );
+        assert_eq!(
+            parse_shebang(b"#!python\n"),
+            Err("ERR Unexpected engine in script shebang: #!python".to_string())
+        );
+        assert_eq!(
+            parse_shebang(b"#!lua flags=bad\n"),
+            Err("ERR Unexpected flag in script shebang: bad".to_string())
+        );
+        assert_eq!(
+            parse_shebang(b"#!lua foo=bar\n"),
+            Err("ERR Unknown lua shebang option: foo=bar".to_string())
+        );
+    }
+}

@@ -1,0 +1,163 @@
+-- Ferrokey's script sandbox. Runs once per Lua state, before any user
+-- code, with the real globals table G, the RAISE marker, the table `cur`
+-- through which Rust hands this run's redis.call implementation, and the
+-- real `redis` table. Returns the table scripts see as their globals.
+--
+-- Redis locks its globals and library tables with a patched Lua; stock
+-- Lua 5.1 has no read-only tables, so we reach the same behaviour with
+-- proxies: every protected table is an empty table whose metatable reads
+-- through to the real one and refuses writes. The wrappers below keep the
+-- raw functions (rawset, setmetatable, next, rawget) from going around
+-- the proxies.
+
+local G, RAISE, cur, redis = ...
+
+local rawset_, rawget_, next_, setmetatable_, type_, error_, tostring_ =
+    rawset, rawget, next, setmetatable, type, error, tostring
+local loadstring_, load_ = loadstring, load
+
+-- proxy -> the real table it fronts
+local real = setmetatable_({}, { __mode = 'k' })
+
+local function readonly()
+    error_("Attempt to modify a readonly table", 0)
+end
+
+-- What getmetatable() returns for a protected table: empty and itself
+-- protected, so it leads nowhere.
+local hidden = setmetatable_({}, { __newindex = readonly })
+real[hidden] = hidden
+setmetatable_(hidden, { __newindex = readonly, __metatable = hidden })
+
+local function protect(t)
+    local p = setmetatable_({}, { __index = t, __newindex = readonly, __metatable = hidden })
+    real[p] = t
+    return p
+end
+
+rawset = function(t, k, v)
+    if real[t] then
+        error_("Attempt to modify a readonly table", 0)
+    end
+    return rawset_(t, k, v)
+end
+rawget = function(t, k)
+    return rawget_(real[t] or t, k)
+end
+next = function(t, k)
+    return next_(real[t] or t, k)
+end
+pairs = function(t)
+    return next, t, nil
+end
+setmetatable = function(t, m)
+    if real[t] then
+        error_("Attempt to modify a readonly table", 0)
+    end
+    return setmetatable_(t, m)
+end
+
+-- Binary chunks could forge bytecode; only source is loaded.
+loadstring = function(s, name)
+    if type_(s) == 'string' and s:byte(1) == 27 then
+        return nil, "binary code loading is disabled"
+    end
+    return loadstring_(s, name)
+end
+load = function(f, name)
+    local first = true
+    local function reader()
+        local piece = f()
+        if first and type_(piece) == 'string' and piece ~= '' then
+            first = false
+            if piece:byte(1) == 27 then
+                error_("binary code loading is disabled", 0)
+            end
+        end
+        return piece
+    end
+    return load_(reader, name)
+end
+
+-- A Rust function answers (RAISE, err) to have err raised. The wrappers
+-- avoid tail calls so the caller's frame stays visible to the error
+-- handler, which reports the user's line.
+redis.call = function(...)
+    local r, e = cur.call(true, ...)
+    if r == RAISE then
+        error_(e, 0)
+    end
+    return r
+end
+redis.pcall = function(...)
+    local r = cur.call(false, ...)
+    return r
+end
+redis.setresp = function(...)
+    local r, e = cur.setresp(...)
+    if r == RAISE then
+        error_(e, 0)
+    end
+end
+redis.set_repl = function(...)
+    local r, e = cur.set_repl(...)
+    if r == RAISE then
+        error_(e, 0)
+    end
+end
+redis.log = function(...)
+    local r, e = cur.log(...)
+    if r == RAISE then
+        error_(e, 0)
+    end
+end
+
+-- Redis 7 raises errors from redis.call as tables; pcall hands scripts the
+-- text, as Redis 6 did.
+local pcall_ = pcall
+local function pcall_result(ok, ...)
+    if not ok then
+        local e = (...)
+        if type_(e) == 'table' then
+            local text = e.err
+            if type_(text) == 'string' or type_(text) == 'number' then
+                return false, text
+            end
+        end
+        return false, ...
+    end
+    return true, ...
+end
+pcall = function(f, ...)
+    return pcall_result(pcall_(f, ...))
+end
+
+G.print, G.dofile, G.loadfile = nil, nil, nil
+
+for _, name in ipairs({ 'string', 'math', 'table', 'coroutine', 'cjson', 'cmsgpack', 'bit', 'struct', 'redis' }) do
+    local lib = rawget_(G, name)
+    if type_(lib) == 'table' then
+        rawset_(G, name, protect(lib))
+    end
+end
+
+setmetatable_(G, {
+    __index = function(_, k)
+        error_("Script attempted to access nonexistent global variable '" .. tostring_(k) .. "'", 2)
+    end,
+})
+local P = protect(G)
+rawset_(G, '_G', P)
+
+-- Runs `f` under the error handler, passing FCALL's keys and arguments.
+local xpcall_ = xpcall
+local function invoke(f, handler, keys, args)
+    if keys == nil then
+        return xpcall_(f, handler)
+    end
+    return xpcall_(function()
+        return f(keys, args)
+    end, handler)
+end
+
+return P, invoke, protect

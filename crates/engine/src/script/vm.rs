@@ -1,0 +1,641 @@
+//! One Lua 5.1 state dressed as Redis dresses its scripting engine: the
+//! libraries Redis loads, the `redis` table, Redis's `math.random`, locked
+//! globals (see `prelude.lua`), the error handler that turns any Lua error
+//! into Redis's `{err=..., source=..., line=...}` table, and the
+//! conversions between replies and Lua values in both directions.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use ferrokey_resp::Frame;
+use mlua::{
+    chunk::ChunkMode, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState,
+};
+
+use super::RunState;
+
+/// Name of the sandbox chunk; the error handler skips its frames.
+const SANDBOX: &str = "=sandbox";
+
+/// Text of the error a killed script raises.
+pub(crate) const KILLED: &str = "Script killed by user with SCRIPT KILL...";
+
+/// How deep a returned table may nest before conversion stops, as Redis
+/// stops when the Lua stack cannot grow.
+const MAX_DEPTH: usize = 500;
+
+/// A ready Lua state.
+pub(crate) struct Vm {
+    pub lua: Lua,
+    /// The real globals (scripts see a read-only proxy of it).
+    pub globals: Table,
+    /// Where each run installs its redis.call implementation.
+    pub cur: Table,
+    /// The marker a Rust function returns first to ask for a raise.
+    pub raise: Table,
+    /// Redis's error handler.
+    pub handler: Function,
+    /// `invoke(f, handler, keys, args)` runs `f` under the handler.
+    pub invoke: Function,
+    /// The globals scripts see.
+    pub env: Table,
+    /// Runs since the last incremental GC step.
+    pub runs: u32,
+}
+
+/// Redis's `rand48` generator, shared by every Lua state of the process
+/// (Redis keeps one for the whole server, never reseeded between scripts).
+#[derive(Debug)]
+pub(crate) struct Rand48(AtomicU64);
+
+const RAND48_MASK: u64 = (1 << 48) - 1;
+
+impl Default for Rand48 {
+    fn default() -> Self {
+        Rand48(AtomicU64::new(0x1234_ABCD_330E))
+    }
+}
+
+impl Rand48 {
+    /// The next 31-bit value, as `lrand48`.
+    fn next(&self) -> i32 {
+        let x = self.0.load(Ordering::Relaxed);
+        let n = (x.wrapping_mul(0x5_DEEC_E66D).wrapping_add(0xB)) & RAND48_MASK;
+        self.0.store(n, Ordering::Relaxed);
+        (n >> 17) as i32
+    }
+
+    /// Reseeds, as `srand48`.
+    fn seed(&self, seed: i32) {
+        let s = seed as u32 as u64;
+        self.0.store((s << 16) | 0x330E, Ordering::Relaxed);
+    }
+}
+
+/// Builds a state. `functions` is true for the FUNCTION engine's state.
+pub(crate) fn new_vm(run: &Arc<RunState>, rand: &Arc<Rand48>) -> mlua::Result<Vm> {
+    let lua = Lua::new_with(
+        StdLib::TABLE | StdLib::STRING | StdLib::MATH,
+        LuaOptions::new(),
+    )?;
+    let globals = lua.globals();
+    install_math(&lua, &globals, rand)?;
+    super::libs::install(&lua, &globals)?;
+    let redis = redis_table(&lua)?;
+    globals.raw_set("redis", redis.clone())?;
+    let raise = lua.create_table()?;
+    let cur = lua.create_table()?;
+    let prelude: Function = lua
+        .load(include_str!("prelude.lua"))
+        .set_name(SANDBOX)
+        .set_mode(ChunkMode::Text)
+        .into_function()?;
+    let (env, invoke, _protect): (Table, Function, Function) =
+        prelude.call((globals.clone(), raise.clone(), cur.clone(), redis))?;
+    lua.set_globals(env.clone())?;
+    let handler = lua.create_function(error_handler)?;
+    let hook_run = run.clone();
+    lua.set_hook(
+        HookTriggers::new().every_nth_instruction(100_000),
+        move |_, _| {
+            if hook_run.killed.load(Ordering::Relaxed) {
+                Err(mlua::Error::runtime(KILLED))
+            } else {
+                Ok(VmState::Continue)
+            }
+        },
+    )?;
+    Ok(Vm {
+        lua,
+        globals,
+        cur,
+        raise,
+        handler,
+        invoke,
+        env,
+        runs: 0,
+    })
+}
+
+/// `math.random` and `math.randomseed` on Redis's rand48, so sequences are
+/// the same on every platform.
+fn install_math(lua: &Lua, globals: &Table, rand: &Arc<Rand48>) -> mlua::Result<()> {
+    let math: Table = globals.raw_get("math")?;
+    let r = rand.clone();
+    let random = lua.create_function(move |_, args: MultiValue| {
+        let v = f64::from(r.next() % i32::MAX) / f64::from(i32::MAX);
+        let int_arg = |i: usize| -> mlua::Result<i64> {
+            match args.get(i) {
+                Some(Value::Integer(n)) => Ok(*n),
+                Some(Value::Number(n)) => Ok(*n as i64),
+                Some(Value::String(s)) => s
+                    .to_str()
+                    .ok()
+                    .and_then(|t| t.trim().parse::<f64>().ok())
+                    .map(|f| f as i64)
+                    .ok_or_else(|| {
+                        mlua::Error::runtime(format!(
+                            "bad argument #{} to 'random' (number expected, got string)",
+                            i + 1
+                        ))
+                    }),
+                other => Err(mlua::Error::runtime(format!(
+                    "bad argument #{} to 'random' (number expected, got {})",
+                    i + 1,
+                    other.map_or("no value", |v| v.type_name())
+                ))),
+            }
+        };
+        let out = match args.len() {
+            0 => v,
+            1 => {
+                let u = int_arg(0)? as i32;
+                if u < 1 {
+                    return Err(mlua::Error::runtime(
+                        "bad argument #1 to 'random' (interval is empty)",
+                    ));
+                }
+                (v * f64::from(u)).floor() + 1.0
+            }
+            2 => {
+                let l = int_arg(0)? as i32;
+                let u = int_arg(1)? as i32;
+                if l > u {
+                    return Err(mlua::Error::runtime(
+                        "bad argument #2 to 'random' (interval is empty)",
+                    ));
+                }
+                (v * (f64::from(u) - f64::from(l) + 1.0)).floor() + f64::from(l)
+            }
+            _ => return Err(mlua::Error::runtime("wrong number of arguments")),
+        };
+        Ok(out)
+    })?;
+    let r = rand.clone();
+    let seed = lua.create_function(move |_, n: f64| {
+        r.seed(n as i64 as i32);
+        Ok(())
+    })?;
+    math.raw_set("random", random)?;
+    math.raw_set("randomseed", seed)?;
+    Ok(())
+}
+
+/// The parts of the `redis` table that do not depend on the running
+/// script; the sandbox adds call, pcall, setresp, set_repl and log.
+fn redis_table(lua: &Lua) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    let version = crate::cmd::connection::REDIS_VERSION;
+    let num = version
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0))
+        .fold(0u32, |acc, p| (acc << 8) | p);
+    t.raw_set("REDIS_VERSION", version)?;
+    t.raw_set("REDIS_VERSION_NUM", num)?;
+    for (name, v) in [
+        ("LOG_DEBUG", 0),
+        ("LOG_VERBOSE", 1),
+        ("LOG_NOTICE", 2),
+        ("LOG_WARNING", 3),
+        ("REPL_NONE", 0),
+        ("REPL_AOF", 1),
+        ("REPL_SLAVE", 2),
+        ("REPL_REPLICA", 2),
+        ("REPL_ALL", 3),
+    ] {
+        t.raw_set(name, v)?;
+    }
+    t.raw_set(
+        "sha1hex",
+        lua.create_function(|lua, args: MultiValue| {
+            if args.len() != 1 {
+                return Err(mlua::Error::runtime("wrong number of arguments"));
+            }
+            let bytes = match &args[0] {
+                Value::String(s) => s.as_bytes().to_vec(),
+                Value::Integer(_) | Value::Number(_) => lua
+                    .coerce_string(args[0].clone())?
+                    .map(|s| s.as_bytes().to_vec())
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            Ok(Value::String(lua.create_string(sha1_hex(&bytes))?))
+        })?,
+    )?;
+    t.raw_set(
+        "error_reply",
+        lua.create_function(|lua, args: MultiValue| {
+            let Some(text) = single_string(&args) else {
+                return err_table(lua, "ERR wrong number or type of arguments");
+            };
+            let text = if text.first() == Some(&b'-') {
+                text
+            } else {
+                let mut t = b"-".to_vec();
+                t.extend_from_slice(&text);
+                t
+            };
+            err_table(lua, &error_text(&text))
+        })?,
+    )?;
+    t.raw_set(
+        "status_reply",
+        lua.create_function(|lua, args: MultiValue| {
+            let Some(text) = single_string(&args) else {
+                return err_table(lua, "ERR wrong number or type of arguments");
+            };
+            let t = lua.create_table()?;
+            t.raw_set("ok", lua.create_string(text)?)?;
+            Ok(t)
+        })?,
+    )?;
+    t.raw_set(
+        "replicate_commands",
+        lua.create_function(|_, _: MultiValue| Ok(true))?,
+    )?;
+    t.raw_set(
+        "breakpoint",
+        lua.create_function(|_, _: MultiValue| Ok(false))?,
+    )?;
+    t.raw_set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+    Ok(t)
+}
+
+fn single_string(args: &MultiValue) -> Option<Vec<u8>> {
+    match args.iter().collect::<Vec<_>>().as_slice() {
+        [Value::String(s)] => Some(s.as_bytes().to_vec()),
+        _ => None,
+    }
+}
+
+/// `{err = text}`.
+pub(crate) fn err_table(lua: &Lua, text: &str) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.raw_set("err", text)?;
+    Ok(t)
+}
+
+/// Redis's error text from `-CODE message` or `message` (code ERR), with
+/// trailing CR/LF trimmed.
+pub(crate) fn error_text(raw: &[u8]) -> String {
+    let s = String::from_utf8_lossy(raw);
+    let (code, msg) = match s.strip_prefix('-') {
+        Some(rest) => match rest.split_once(' ') {
+            Some((code, msg)) => (code.to_string(), msg.to_string()),
+            None => ("ERR".to_string(), rest.to_string()),
+        },
+        None => ("ERR".to_string(), s.to_string()),
+    };
+    let msg = msg.trim_matches(|c| c == '\r' || c == '\n');
+    format!("{code} {msg}")
+}
+
+/// SHA-1 in lower-case hex.
+pub(crate) fn sha1_hex(body: &[u8]) -> String {
+    sha1_smol::Sha1::from(body).digest().to_string()
+}
+
+/// Redis's `__redis__err__handler`: makes every error a table with `err`,
+/// and adds where in the user's code it happened.
+fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
+    let t = match err {
+        Value::Table(t) => t,
+        Value::String(s) => {
+            let mut text = b"ERR ".to_vec();
+            text.extend_from_slice(&s.as_bytes());
+            let t = lua.create_table()?;
+            t.raw_set("err", lua.create_string(text)?)?;
+            t
+        }
+        Value::Error(e) => {
+            let msg = match &*e {
+                mlua::Error::RuntimeError(m) => m.clone(),
+                mlua::Error::CallbackError { cause, .. } => match &**cause {
+                    mlua::Error::RuntimeError(m) => m.clone(),
+                    other => other.to_string(),
+                },
+                other => other.to_string(),
+            };
+            err_table(lua, &format!("ERR {msg}"))?
+        }
+        other => {
+            let text = other.to_string().unwrap_or_else(|_| "execution failure".into());
+            err_table(lua, &format!("ERR {text}"))?
+        }
+    };
+    for level in 1..64 {
+        let Some(found) = lua.inspect_stack(level, |d| {
+            let src = d.source();
+            if src.what == "C" {
+                return None;
+            }
+            let name = src.source.as_deref().unwrap_or("").to_string();
+            if name == SANDBOX || name == "=(tail call)" {
+                return None;
+            }
+            Some((name, d.current_line()))
+        }) else {
+            break;
+        };
+        if let Some((source, line)) = found {
+            t.raw_set("source", source)?;
+            t.raw_set("line", line.map_or(-1, |l| l as i64))?;
+            break;
+        }
+    }
+    Ok(t)
+}
+
+/// Compiles a script body (shebang already cut) as `@user_script` would.
+pub(crate) fn compile(vm: &Vm, body: &[u8], name: &str) -> Result<Function, String> {
+    vm.lua
+        .load(body)
+        .set_name(name)
+        .set_mode(ChunkMode::Text)
+        .set_environment(vm.env.clone())
+        .into_function()
+        .map_err(|e| match e {
+            mlua::Error::SyntaxError { message, .. } => message,
+            other => other.to_string(),
+        })
+}
+
+/// A command argument from a Lua value: strings as they are, numbers as
+/// Redis prints them (integers when exact), anything else refused.
+pub(crate) fn lua_arg(v: &Value) -> Option<Vec<u8>> {
+    const LIMIT: f64 = (i64::MAX / 2) as f64;
+    match v {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        Value::Integer(i) if (*i as f64).abs() <= LIMIT => Some(i.to_string().into_bytes()),
+        Value::Integer(i) => Some(double_text(*i as f64)),
+        Value::Number(n) => {
+            if n.fract() == 0.0 && n.abs() <= LIMIT {
+                Some((*n as i64).to_string().into_bytes())
+            } else {
+                Some(double_text(*n))
+            }
+        }
+        _ => None,
+    }
+}
+
+fn double_text(d: f64) -> Vec<u8> {
+    let mut out = Vec::new();
+    ferrokey_resp::format_double(d, &mut out);
+    out
+}
+
+/// A reply as the script sees it, in the script's protocol version.
+pub(crate) fn frame_to_lua(lua: &Lua, f: Frame, resp: u8) -> mlua::Result<Value> {
+    let v3 = resp >= 3;
+    Ok(match f {
+        Frame::Simple(s) => {
+            let t = lua.create_table()?;
+            t.raw_set("ok", lua.create_string(s.as_bytes())?)?;
+            Value::Table(t)
+        }
+        Frame::Error(s) => Value::Table(err_table(lua, &s)?),
+        Frame::Integer(i) => Value::Number(i as f64),
+        Frame::Bulk(b) => Value::String(lua.create_string(&b)?),
+        Frame::Null | Frame::NullArray => {
+            if v3 {
+                Value::Nil
+            } else {
+                Value::Boolean(false)
+            }
+        }
+        Frame::Array(items) | Frame::Push(items) | Frame::Many(items) => {
+            array_to_lua(lua, items, resp)?
+        }
+        Frame::Set(items) => {
+            if v3 {
+                let set = lua.create_table()?;
+                for it in items {
+                    let k = frame_to_lua(lua, it, resp)?;
+                    set.raw_set(k, true)?;
+                }
+                let t = lua.create_table()?;
+                t.raw_set("set", set)?;
+                Value::Table(t)
+            } else {
+                array_to_lua(lua, items, resp)?
+            }
+        }
+        Frame::Map(pairs) => {
+            if v3 {
+                let map = lua.create_table()?;
+                for (k, v) in pairs {
+                    let k = frame_to_lua(lua, k, resp)?;
+                    let v = frame_to_lua(lua, v, resp)?;
+                    map.raw_set(k, v)?;
+                }
+                let t = lua.create_table()?;
+                t.raw_set("map", map)?;
+                Value::Table(t)
+            } else {
+                let flat = pairs.into_iter().flat_map(|(k, v)| [k, v]).collect();
+                array_to_lua(lua, flat, resp)?
+            }
+        }
+        Frame::Double(d) => {
+            if v3 {
+                let t = lua.create_table()?;
+                t.raw_set("double", d)?;
+                Value::Table(t)
+            } else {
+                Value::String(lua.create_string(double_text(d))?)
+            }
+        }
+        Frame::Boolean(b) => {
+            if v3 {
+                Value::Boolean(b)
+            } else {
+                Value::Number(if b { 1.0 } else { 0.0 })
+            }
+        }
+        Frame::BigNumber(n) => {
+            if v3 {
+                let t = lua.create_table()?;
+                t.raw_set("big_number", n)?;
+                Value::Table(t)
+            } else {
+                Value::String(lua.create_string(n)?)
+            }
+        }
+        Frame::Verbatim(text) => {
+            if v3 {
+                let inner = lua.create_table()?;
+                inner.raw_set("format", "txt")?;
+                inner.raw_set("string", lua.create_string(&text)?)?;
+                let t = lua.create_table()?;
+                t.raw_set("verbatim_string", inner)?;
+                Value::Table(t)
+            } else {
+                Value::String(lua.create_string(&text)?)
+            }
+        }
+        Frame::Attribute(_, reply) => frame_to_lua(lua, *reply, resp)?,
+    })
+}
+
+fn array_to_lua(lua: &Lua, items: Vec<Frame>, resp: u8) -> mlua::Result<Value> {
+    let t = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, it) in items.into_iter().enumerate() {
+        t.raw_set(i + 1, frame_to_lua(lua, it, resp)?)?;
+    }
+    Ok(Value::Table(t))
+}
+
+/// A script's return value as a reply; `resp` is the script's protocol
+/// version (it decides how booleans go out).
+pub(crate) fn lua_to_frame(v: &Value, resp: u8, depth: usize) -> Frame {
+    if depth > MAX_DEPTH {
+        return Frame::Error("ERR reached lua stack limit".into());
+    }
+    match v {
+        Value::String(s) => Frame::Bulk(s.as_bytes().to_vec()),
+        Value::Boolean(b) => {
+            if resp == 2 {
+                if *b {
+                    Frame::Integer(1)
+                } else {
+                    Frame::Null
+                }
+            } else {
+                Frame::Boolean(*b)
+            }
+        }
+        Value::Integer(i) => Frame::Integer(*i),
+        Value::Number(n) => Frame::Integer(c_truncate(*n)),
+        Value::Table(t) => table_to_frame(t, resp, depth),
+        _ => Frame::Null,
+    }
+}
+
+/// `(long long)d` as x86-64 does it: out of range and NaN give i64::MIN.
+fn c_truncate(d: f64) -> i64 {
+    if d.is_nan() || d >= 9.223_372_036_854_775_808e18 || d < -9.223_372_036_854_775_808e18 {
+        i64::MIN
+    } else {
+        d as i64
+    }
+}
+
+fn one_line(b: &[u8]) -> String {
+    String::from_utf8_lossy(b)
+        .chars()
+        .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+        .collect()
+}
+
+fn table_to_frame(t: &Table, resp: u8, depth: usize) -> Frame {
+    if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
+        return Frame::Error(String::from_utf8_lossy(&e.as_bytes()).into_owned().into());
+    }
+    if let Ok(Value::Integer(n)) = t.raw_get::<Value>("err") {
+        return Frame::Error(n.to_string().into());
+    }
+    if let Ok(Value::String(s)) = t.raw_get::<Value>("ok") {
+        return Frame::Simple(one_line(&s.as_bytes()).into());
+    }
+    match t.raw_get::<Value>("double") {
+        Ok(Value::Number(d)) => return Frame::Double(d),
+        Ok(Value::Integer(d)) => return Frame::Double(d as f64),
+        _ => {}
+    }
+    if let Ok(Value::String(s)) = t.raw_get::<Value>("big_number") {
+        return Frame::BigNumber(one_line(&s.as_bytes()));
+    }
+    if let Ok(Value::Table(v)) = t.raw_get::<Value>("verbatim_string") {
+        if let (Ok(Value::String(_)), Ok(Value::String(s))) =
+            (v.raw_get::<Value>("format"), v.raw_get::<Value>("string"))
+        {
+            return Frame::Verbatim(s.as_bytes().to_vec());
+        }
+    }
+    if let Ok(Value::Table(m)) = t.raw_get::<Value>("map") {
+        let mut pairs = Vec::new();
+        for (k, v) in m.pairs::<Value, Value>().flatten() {
+            pairs.push((
+                lua_to_frame(&k, resp, depth + 1),
+                lua_to_frame(&v, resp, depth + 1),
+            ));
+        }
+        return Frame::Map(pairs);
+    }
+    if let Ok(Value::Table(s)) = t.raw_get::<Value>("set") {
+        let mut items = Vec::new();
+        for (k, _) in s.pairs::<Value, Value>().flatten() {
+            items.push(lua_to_frame(&k, resp, depth + 1));
+        }
+        return Frame::Set(items);
+    }
+    let mut items = Vec::new();
+    let mut i = 1usize;
+    loop {
+        match t.raw_get::<Value>(i) {
+            Ok(Value::Nil) | Err(_) => break,
+            Ok(v) => items.push(lua_to_frame(&v, resp, depth + 1)),
+        }
+        i += 1;
+    }
+    Frame::Array(items)
+}
+
+/// Calls `f` (no arguments) or `f(keys, args)` under the error handler;
+/// returns the first result or the error table.
+pub(crate) fn invoke(
+    vm: &Vm,
+    f: &Function,
+    keys_args: Option<(Table, Table)>,
+) -> mlua::Result<Result<Value, Table>> {
+    let results: MultiValue = match keys_args {
+        None => vm.invoke.call((f.clone(), vm.handler.clone()))?,
+        Some((k, a)) => vm.invoke.call((f.clone(), vm.handler.clone(), k, a))?,
+    };
+    let mut it = results.into_iter();
+    let ok = matches!(it.next(), Some(Value::Boolean(true)));
+    let v = it.next().unwrap_or(Value::Nil);
+    if ok {
+        Ok(Ok(v))
+    } else {
+        match v {
+            Value::Table(t) => Ok(Err(t)),
+            other => {
+                let text = other.to_string().unwrap_or_else(|_| "execution failure".into());
+                Ok(Err(err_table(&vm.lua, &format!("ERR {text}"))?))
+            }
+        }
+    }
+}
+
+/// A Lua array of byte strings.
+pub(crate) fn string_array(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, it) in items.iter().enumerate() {
+        t.raw_set(i + 1, lua.create_string(it)?)?;
+    }
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rand48_matches_redis_first_values() {
+        // Redis 7.2 answers 85 to the second `math.random(100)` after start.
+        let r = Rand48::default();
+        let first = f64::from(r.next() % i32::MAX) / f64::from(i32::MAX);
+        assert_eq!(first as i64, 0);
+        let v = f64::from(r.next() % i32::MAX) / f64::from(i32::MAX);
+        assert_eq!((v * 100.0).floor() + 1.0, 85.0);
+    }
+
+    #[test]
+    fn error_text_splits_code() {
+        assert_eq!(error_text(b"-x"), "ERR x");
+        assert_eq!(error_text(b"-x y"), "x y");
+        assert_eq!(error_text(b"boom\r\n"), "ERR boom");
+    }
+}
