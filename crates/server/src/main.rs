@@ -244,8 +244,13 @@ fn main() {
         std::thread::Builder::new()
             .name(format!("ferrokey-w{i}"))
             .spawn(move || {
+                // Scripts run on this runtime's blocking threads; their
+                // reply conversion and libraries recurse as deep as Redis
+                // allows (1000 levels), which needs more than 2 MiB in
+                // debug builds.
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
+                    .thread_stack_size(16 * 1024 * 1024)
                     .build()
                     .unwrap_or_else(|e| fatal(&format!("worker runtime: {e}")));
                 let local = tokio::task::LocalSet::new();

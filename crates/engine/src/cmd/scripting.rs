@@ -18,11 +18,7 @@ const RUNS: u32 = NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE | MOVABLEK
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("eval", -3, RUNS | MAY_REPLICATE, eval)
         .acl(SCRIPTING)
-        .doc(
-            "scripting",
-            "2.6.0",
-            "Executes a server-side Lua script.",
-        ),
+        .doc("scripting", "2.6.0", "Executes a server-side Lua script."),
     CommandSpec::new("evalsha", -3, RUNS | MAY_REPLICATE, evalsha)
         .acl(SCRIPTING)
         .doc(
@@ -61,7 +57,10 @@ static SCRIPT_SUBS: &[CommandSpec] = &[
             "2.6.0",
             "Determines whether server-side Lua scripts exist in the script cache.",
         )
-        .tips(&["request_policy:all_shards", "response_policy:agg_logical_and"]),
+        .tips(&[
+            "request_policy:all_shards",
+            "response_policy:agg_logical_and",
+        ]),
     CommandSpec::new("flush", -2, NOSCRIPT, script_flush)
         .acl(SCRIPTING)
         .doc(

@@ -24,26 +24,41 @@ use std::time::Instant;
 use ferrokey_resp::Frame;
 use mlua::{Function, Lua, MultiValue, Table, Value};
 use parking_lot::Mutex;
+use vm::raise;
 
 use crate::command::{execute_inner, flags, resolve, table, Ctx};
 use crate::error::{CmdError, CmdResult};
 use vm::{err_table, frame_to_lua, lua_arg, lua_to_frame, Rand48, Vm};
 
 /// Commands that run a script.
-const SCRIPT_COMMANDS: &[&str] = &["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"];
+const SCRIPT_COMMANDS: &[&str] = &[
+    "eval",
+    "evalsha",
+    "eval_ro",
+    "evalsha_ro",
+    "fcall",
+    "fcall_ro",
+];
 
 /// Whether running `args` may run a script (an EVAL, an FCALL, or an EXEC
 /// that queued one). The connection runs those off its worker thread, so
 /// that while a script is busy the worker can still answer BUSY and take
 /// SCRIPT KILL from the other connections it serves.
 pub fn runs_script(client: &crate::client::Client, args: &[&[u8]]) -> bool {
-    let is_script = |name: &[u8]| SCRIPT_COMMANDS.iter().any(|c| name.eq_ignore_ascii_case(c.as_bytes()));
+    let is_script = |name: &[u8]| {
+        SCRIPT_COMMANDS
+            .iter()
+            .any(|c| name.eq_ignore_ascii_case(c.as_bytes()))
+    };
     match args.first() {
         Some(name) if client.multi.is_none() && is_script(name) => true,
-        Some(name) if name.eq_ignore_ascii_case(b"exec") => client
-            .multi
-            .as_ref()
-            .is_some_and(|m| m.queue.iter().any(|c| c.first().is_some_and(|n| is_script(n)))),
+        Some(name) if name.eq_ignore_ascii_case(b"exec") => {
+            client.multi.as_ref().is_some_and(|m| {
+                m.queue
+                    .iter()
+                    .any(|c| c.first().is_some_and(|n| is_script(n)))
+            })
+        }
         _ => false,
     }
 }
@@ -353,24 +368,14 @@ fn to_number(v: &Value) -> Option<f64> {
     }
 }
 
-/// `(RAISE, {err = text})`: the sandbox raises the table.
-fn raise(lua: &Lua, marker: &Table, text: &str) -> mlua::Result<MultiValue> {
-    Ok(MultiValue::from_iter([
-        Value::Table(marker.clone()),
-        Value::Table(err_table(lua, text)?),
-    ]))
-}
-
 impl CallState<'_, '_> {
-    fn call(&mut self, lua: &Lua, marker: &Table, args: MultiValue) -> mlua::Result<MultiValue> {
-        let mut it = args.into_iter();
-        let raise_errors = matches!(it.next(), Some(Value::Boolean(true)));
-        let rest: Vec<Value> = it.collect();
-        let fail = |text: &str| -> mlua::Result<MultiValue> {
+    fn call(&mut self, lua: &Lua, raise_errors: bool, args: MultiValue) -> mlua::Result<Value> {
+        let rest: Vec<Value> = args.into_iter().collect();
+        let fail = |text: &str| -> mlua::Result<Value> {
             if raise_errors {
-                raise(lua, marker, text)
+                Err(raise(text))
             } else {
-                Ok(MultiValue::from_iter([Value::Table(err_table(lua, text)?)]))
+                Ok(Value::Table(err_table(lua, text)?))
             }
         };
         if rest.is_empty() {
@@ -380,7 +385,9 @@ impl CallState<'_, '_> {
         for v in &rest {
             match lua_arg(v) {
                 Some(a) => argv.push(a),
-                None => return fail("ERR Lua redis lib command arguments must be strings or integers"),
+                None => {
+                    return fail("ERR Lua redis lib command arguments must be strings or integers")
+                }
             }
         }
         let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
@@ -405,56 +412,45 @@ impl CallState<'_, '_> {
         if let Frame::Error(text) = &reply {
             return fail(text);
         }
-        Ok(MultiValue::from_iter([frame_to_lua(
-            lua,
-            reply,
-            c.client.resp,
-        )?]))
+        frame_to_lua(lua, reply, c.client.resp)
     }
 
-    fn setresp(&mut self, lua: &Lua, marker: &Table, args: MultiValue) -> mlua::Result<MultiValue> {
+    fn setresp(&mut self, args: MultiValue) -> mlua::Result<()> {
         if args.len() != 1 {
-            return raise(lua, marker, "ERR redis.setresp() requires one argument.");
+            return Err(raise("ERR redis.setresp() requires one argument."));
         }
         match to_number(&args[0]).map(|n| n as i64) {
             Some(v @ (2 | 3)) => {
                 self.ctx.client.resp = v as u8;
-                Ok(MultiValue::new())
+                Ok(())
             }
-            _ => raise(lua, marker, "ERR RESP version must be 2 or 3."),
+            _ => Err(raise("ERR RESP version must be 2 or 3.")),
         }
     }
 }
 
 /// `redis.set_repl`: validated; Ferrokey has no replication stream yet,
 /// so there is nothing to switch.
-fn set_repl(lua: &Lua, marker: &Table, args: MultiValue) -> mlua::Result<MultiValue> {
+fn set_repl(args: MultiValue) -> mlua::Result<()> {
     if args.len() != 1 {
-        return raise(lua, marker, "ERR redis.set_repl() requires one argument.");
+        return Err(raise("ERR redis.set_repl() requires one argument."));
     }
     let flags = to_number(&args[0]).unwrap_or(0.0) as i64;
     if flags & !3 != 0 {
-        return raise(
-            lua,
-            marker,
+        return Err(raise(
             "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
-        );
+        ));
     }
-    Ok(MultiValue::new())
+    Ok(())
 }
 
 /// `redis.log(level, ...)`.
-fn log(
-    server: &crate::server::Server,
-    lua: &Lua,
-    marker: &Table,
-    args: MultiValue,
-) -> mlua::Result<MultiValue> {
+fn log(server: &crate::server::Server, lua: &Lua, args: MultiValue) -> mlua::Result<()> {
     if args.len() < 2 {
-        return raise(lua, marker, "ERR redis.log() requires two arguments or more.");
+        return Err(raise("ERR redis.log() requires two arguments or more."));
     }
     let Some(level) = to_number(&args[0]) else {
-        return raise(lua, marker, "ERR First argument must be a number (log level).");
+        return Err(raise("ERR First argument must be a number (log level)."));
     };
     let level = level as i64;
     let name = match level {
@@ -462,15 +458,15 @@ fn log(
         1 => "verbose",
         2 => "notice",
         3 => "warning",
-        _ => return raise(lua, marker, "ERR Invalid debug level."),
+        _ => return Err(raise("ERR Invalid debug level.")),
     };
     let mut text = Vec::new();
     for (j, v) in args.iter().enumerate().skip(1) {
         let piece = match v {
             Value::String(s) => Some(s.as_bytes().to_vec()),
-            Value::Integer(_) | Value::Number(_) => lua
-                .coerce_string(v.clone())?
-                .map(|s| s.as_bytes().to_vec()),
+            Value::Integer(_) | Value::Number(_) => {
+                lua.coerce_string(v.clone())?.map(|s| s.as_bytes().to_vec())
+            }
             _ => None,
         };
         if let Some(p) = piece {
@@ -480,10 +476,8 @@ fn log(
             text.extend_from_slice(&p);
         }
     }
-    server
-        .host
-        .log(name, &String::from_utf8_lossy(&text));
-    Ok(MultiValue::new())
+    server.host.log(name, &String::from_utf8_lossy(&text));
+    Ok(())
 }
 
 /// Runs a compiled script (EVAL: `keys` and `argv` become KEYS and ARGV;
@@ -516,27 +510,23 @@ fn run(
         readonly,
         run: &run_state,
     });
-    let marker = vm.raise.clone();
     let state = &state;
     let result = vm.lua.scope(|scope| {
-        let m = marker.clone();
         let call = scope.create_function(move |lua, args: MultiValue| {
-            state.borrow_mut().call(lua, &m, args)
+            state.borrow_mut().call(lua, true, args)
         })?;
-        let m2 = marker.clone();
-        let setresp = scope.create_function(move |lua, args: MultiValue| {
-            state.borrow_mut().setresp(lua, &m2, args)
+        let pcall = scope.create_function(move |lua, args: MultiValue| {
+            state.borrow_mut().call(lua, false, args)
         })?;
-        let m3 = marker.clone();
-        let set_repl_f =
-            scope.create_function(move |lua, args: MultiValue| set_repl(lua, &m3, args))?;
-        let m4 = marker.clone();
-        let log_f =
-            scope.create_function(move |lua, args: MultiValue| log(server, lua, &m4, args))?;
-        vm.cur.raw_set("call", call)?;
-        vm.cur.raw_set("setresp", setresp)?;
-        vm.cur.raw_set("set_repl", set_repl_f)?;
-        vm.cur.raw_set("log", log_f)?;
+        let setresp =
+            scope.create_function(move |_, args: MultiValue| state.borrow_mut().setresp(args))?;
+        let set_repl_f = scope.create_function(move |_, args: MultiValue| set_repl(args))?;
+        let log_f = scope.create_function(move |lua, args: MultiValue| log(server, lua, args))?;
+        vm.redis.raw_set("call", call)?;
+        vm.redis.raw_set("pcall", pcall)?;
+        vm.redis.raw_set("setresp", setresp)?;
+        vm.redis.raw_set("set_repl", set_repl_f)?;
+        vm.redis.raw_set("log", log_f)?;
         let keys_t = vm::string_array(&vm.lua, keys)?;
         let args_t = vm::string_array(&vm.lua, argv)?;
         let out = if is_eval {
@@ -552,7 +542,6 @@ fn run(
             Err(t) => error_reply(&t, name),
         })
     });
-    let _ = vm.cur.raw_set("call", Value::Nil);
     vm.runs += 1;
     if vm.runs >= 50 {
         vm.runs = 0;
@@ -598,7 +587,7 @@ mod tests {
         assert_eq!(parse_shebang(b"return 1"), Ok((EVAL_COMPAT, 0)));
         assert_eq!(
             parse_shebang(b"#!lua flags=no-writes,allow-oom\nreturn 1"),
-            Ok((NO_WRITES | ALLOW_OOM, 29))
+            Ok((NO_WRITES | ALLOW_OOM, 31))
         );
         assert_eq!(parse_shebang(b"#!lua\nreturn 1"), Ok((0, 5)));
         assert_eq!(

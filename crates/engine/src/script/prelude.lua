@@ -1,7 +1,7 @@
 -- Ferrokey's script sandbox. Runs once per Lua state, before any user
--- code, with the real globals table G, the RAISE marker, the table `cur`
--- through which Rust hands this run's redis.call implementation, and the
--- real `redis` table. Returns the table scripts see as their globals.
+-- code, with the real globals table G and `errtext`, which reads the text
+-- of an error raised by a Rust function. Returns the table scripts see as
+-- their globals.
 --
 -- Redis locks its globals and library tables with a patched Lua; stock
 -- Lua 5.1 has no read-only tables, so we reach the same behaviour with
@@ -10,7 +10,7 @@
 -- raw functions (rawset, setmetatable, next, rawget) from going around
 -- the proxies.
 
-local G, RAISE, cur, redis = ...
+local G, errtext = ...
 
 local rawset_, rawget_, next_, setmetatable_, type_, error_, tostring_ =
     rawset, rawget, next, setmetatable, type, error, tostring
@@ -20,7 +20,7 @@ local loadstring_, load_ = loadstring, load
 local real = setmetatable_({}, { __mode = 'k' })
 
 local function readonly()
-    error_("Attempt to modify a readonly table", 0)
+    error_("Attempt to modify a readonly table", 2)
 end
 
 -- What getmetatable() returns for a protected table: empty and itself
@@ -79,39 +79,6 @@ load = function(f, name)
     return load_(reader, name)
 end
 
--- A Rust function answers (RAISE, err) to have err raised. The wrappers
--- avoid tail calls so the caller's frame stays visible to the error
--- handler, which reports the user's line.
-redis.call = function(...)
-    local r, e = cur.call(true, ...)
-    if r == RAISE then
-        error_(e, 0)
-    end
-    return r
-end
-redis.pcall = function(...)
-    local r = cur.call(false, ...)
-    return r
-end
-redis.setresp = function(...)
-    local r, e = cur.setresp(...)
-    if r == RAISE then
-        error_(e, 0)
-    end
-end
-redis.set_repl = function(...)
-    local r, e = cur.set_repl(...)
-    if r == RAISE then
-        error_(e, 0)
-    end
-end
-redis.log = function(...)
-    local r, e = cur.log(...)
-    if r == RAISE then
-        error_(e, 0)
-    end
-end
-
 -- Redis 7 raises errors from redis.call as tables; pcall hands scripts the
 -- text, as Redis 6 did.
 local pcall_ = pcall
@@ -121,6 +88,11 @@ local function pcall_result(ok, ...)
         if type_(e) == 'table' then
             local text = e.err
             if type_(text) == 'string' or type_(text) == 'number' then
+                return false, text
+            end
+        elseif type_(e) == 'userdata' then
+            local text = errtext(e)
+            if text then
                 return false, text
             end
         end
@@ -160,4 +132,4 @@ local function invoke(f, handler, keys, args)
     end, handler)
 end
 
-return P, invoke, protect
+return P, invoke

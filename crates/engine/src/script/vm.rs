@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use ferrokey_resp::Frame;
 use mlua::{
-    chunk::ChunkMode, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState,
+    chunk::ChunkMode, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value,
+    VmState,
 };
 
 use super::RunState;
@@ -18,7 +19,61 @@ use super::RunState;
 const SANDBOX: &str = "=sandbox";
 
 /// Text of the error a killed script raises.
-pub(crate) const KILLED: &str = "Script killed by user with SCRIPT KILL...";
+pub(crate) const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
+
+/// An error a Rust function of the `redis` API raises, with Redis's full
+/// text (code included). Redis raises `{err=text}` tables; mlua raises
+/// Rust errors as userdata, which the error handler and `pcall` turn back
+/// into what Redis gives.
+#[derive(Debug)]
+pub(crate) struct ScriptError(pub String);
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ScriptError {}
+
+/// Raises `text` as Redis raises an error table.
+pub(crate) fn raise(text: &str) -> mlua::Error {
+    mlua::Error::external(ScriptError(text.to_string()))
+}
+
+/// The innermost cause of an mlua error.
+fn root(e: &mlua::Error) -> &mlua::Error {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => root(cause),
+        other => other,
+    }
+}
+
+/// The Redis error text of an error raised from Rust: ours as they are,
+/// library errors with the ERR code.
+fn redis_text(e: &mlua::Error) -> String {
+    match root(e) {
+        mlua::Error::ExternalError(x) => match x.downcast_ref::<ScriptError>() {
+            Some(s) => s.0.clone(),
+            None => format!("ERR {x}"),
+        },
+        mlua::Error::RuntimeError(m) => format!("ERR {m}"),
+        other => format!("ERR {other}"),
+    }
+}
+
+/// What `pcall` hands a script for an error raised from Rust: the err
+/// text of ours, the message of a library error.
+fn pcall_text(e: &mlua::Error) -> String {
+    match root(e) {
+        mlua::Error::ExternalError(x) => match x.downcast_ref::<ScriptError>() {
+            Some(s) => s.0.clone(),
+            None => x.to_string(),
+        },
+        mlua::Error::RuntimeError(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
 
 /// How deep a returned table may nest before conversion stops, as Redis
 /// stops when the Lua stack cannot grow.
@@ -29,10 +84,9 @@ pub(crate) struct Vm {
     pub lua: Lua,
     /// The real globals (scripts see a read-only proxy of it).
     pub globals: Table,
-    /// Where each run installs its redis.call implementation.
-    pub cur: Table,
-    /// The marker a Rust function returns first to ask for a raise.
-    pub raise: Table,
+    /// The real `redis` table; each run installs call, pcall, setresp,
+    /// set_repl and log in it.
+    pub redis: Table,
     /// Redis's error handler.
     pub handler: Function,
     /// `invoke(f, handler, keys, args)` runs `f` under the handler.
@@ -83,15 +137,18 @@ pub(crate) fn new_vm(run: &Arc<RunState>, rand: &Arc<Rand48>) -> mlua::Result<Vm
     super::libs::install(&lua, &globals)?;
     let redis = redis_table(&lua)?;
     globals.raw_set("redis", redis.clone())?;
-    let raise = lua.create_table()?;
-    let cur = lua.create_table()?;
     let prelude: Function = lua
         .load(include_str!("prelude.lua"))
         .set_name(SANDBOX)
         .set_mode(ChunkMode::Text)
         .into_function()?;
-    let (env, invoke, _protect): (Table, Function, Function) =
-        prelude.call((globals.clone(), raise.clone(), cur.clone(), redis))?;
+    let errtext = lua.create_function(|_, v: Value| {
+        Ok(match v {
+            Value::Error(e) => Some(pcall_text(&e)),
+            _ => None,
+        })
+    })?;
+    let (env, invoke): (Table, Function) = prelude.call((globals.clone(), errtext))?;
     lua.set_globals(env.clone())?;
     let handler = lua.create_function(error_handler)?;
     let hook_run = run.clone();
@@ -99,7 +156,7 @@ pub(crate) fn new_vm(run: &Arc<RunState>, rand: &Arc<Rand48>) -> mlua::Result<Vm
         HookTriggers::new().every_nth_instruction(100_000),
         move |_, _| {
             if hook_run.killed.load(Ordering::Relaxed) {
-                Err(mlua::Error::runtime(KILLED))
+                Err(raise(KILLED))
             } else {
                 Ok(VmState::Continue)
             }
@@ -108,8 +165,7 @@ pub(crate) fn new_vm(run: &Arc<RunState>, rand: &Arc<Rand48>) -> mlua::Result<Vm
     Ok(Vm {
         lua,
         globals,
-        cur,
-        raise,
+        redis,
         handler,
         invoke,
         env,
@@ -122,7 +178,7 @@ pub(crate) fn new_vm(run: &Arc<RunState>, rand: &Arc<Rand48>) -> mlua::Result<Vm
 fn install_math(lua: &Lua, globals: &Table, rand: &Arc<Rand48>) -> mlua::Result<()> {
     let math: Table = globals.raw_get("math")?;
     let r = rand.clone();
-    let random = lua.create_function(move |_, args: MultiValue| {
+    let random = lua.create_function(move |lua, args: MultiValue| {
         let v = f64::from(r.next() % i32::MAX) / f64::from(i32::MAX);
         let int_arg = |i: usize| -> mlua::Result<i64> {
             match args.get(i) {
@@ -151,7 +207,8 @@ fn install_math(lua: &Lua, globals: &Table, rand: &Arc<Rand48>) -> mlua::Result<
             1 => {
                 let u = int_arg(0)? as i32;
                 if u < 1 {
-                    return Err(mlua::Error::runtime(
+                    return Err(super::libs::lib_error(
+                        lua,
                         "bad argument #1 to 'random' (interval is empty)",
                     ));
                 }
@@ -161,13 +218,14 @@ fn install_math(lua: &Lua, globals: &Table, rand: &Arc<Rand48>) -> mlua::Result<
                 let l = int_arg(0)? as i32;
                 let u = int_arg(1)? as i32;
                 if l > u {
-                    return Err(mlua::Error::runtime(
+                    return Err(super::libs::lib_error(
+                        lua,
                         "bad argument #2 to 'random' (interval is empty)",
                     ));
                 }
                 (v * (f64::from(u) - f64::from(l) + 1.0)).floor() + f64::from(l)
             }
-            _ => return Err(mlua::Error::runtime("wrong number of arguments")),
+            _ => return Err(super::libs::lib_error(lua, "wrong number of arguments")),
         };
         Ok(out)
     })?;
@@ -209,7 +267,7 @@ fn redis_table(lua: &Lua) -> mlua::Result<Table> {
         "sha1hex",
         lua.create_function(|lua, args: MultiValue| {
             if args.len() != 1 {
-                return Err(mlua::Error::runtime("wrong number of arguments"));
+                return Err(raise("ERR wrong number of arguments"));
             }
             let bytes = match &args[0] {
                 Value::String(s) => s.as_bytes().to_vec(),
@@ -307,19 +365,11 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
             t.raw_set("err", lua.create_string(text)?)?;
             t
         }
-        Value::Error(e) => {
-            let msg = match &*e {
-                mlua::Error::RuntimeError(m) => m.clone(),
-                mlua::Error::CallbackError { cause, .. } => match &**cause {
-                    mlua::Error::RuntimeError(m) => m.clone(),
-                    other => other.to_string(),
-                },
-                other => other.to_string(),
-            };
-            err_table(lua, &format!("ERR {msg}"))?
-        }
+        Value::Error(e) => err_table(lua, &redis_text(&e))?,
         other => {
-            let text = other.to_string().unwrap_or_else(|_| "execution failure".into());
+            let text = other
+                .to_string()
+                .unwrap_or_else(|_| "execution failure".into());
             err_table(lua, &format!("ERR {text}"))?
         }
     };
@@ -514,7 +564,8 @@ pub(crate) fn lua_to_frame(v: &Value, resp: u8, depth: usize) -> Frame {
 
 /// `(long long)d` as x86-64 does it: out of range and NaN give i64::MIN.
 fn c_truncate(d: f64) -> i64 {
-    if d.is_nan() || d >= 9.223_372_036_854_775_808e18 || d < -9.223_372_036_854_775_808e18 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if d.is_nan() || !(-TWO_63..TWO_63).contains(&d) {
         i64::MIN
     } else {
         d as i64
@@ -602,7 +653,9 @@ pub(crate) fn invoke(
         match v {
             Value::Table(t) => Ok(Err(t)),
             other => {
-                let text = other.to_string().unwrap_or_else(|_| "execution failure".into());
+                let text = other
+                    .to_string()
+                    .unwrap_or_else(|_| "execution failure".into());
                 Ok(Err(err_table(&vm.lua, &format!("ERR {text}"))?))
             }
         }

@@ -488,6 +488,11 @@ fn element_raws(raw: &[u8]) -> Option<(u8, Vec<Vec<u8>>)> {
 const V72_REWRITES: &[(&[u8], &[u8])] = &[
     // 7.2 changed every subcommand HELP's last line.
     (b"+    Prints this help.\r\n", b"+    Print this help.\r\n"),
+    // 7.2 fixed the count in redis.set_repl()'s arity error.
+    (
+        b"redis.set_repl() requires two arguments.",
+        b"redis.set_repl() requires one argument.",
+    ),
 ];
 
 fn replace_all(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {

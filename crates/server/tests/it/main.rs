@@ -29,6 +29,7 @@ mod misc;
 mod notifications;
 mod persist;
 mod pubsub;
+mod scripting;
 mod server;
 mod sets;
 mod strings;

@@ -51,7 +51,10 @@ pub(crate) fn open(lua: &Lua) -> mlua::Result<Table> {
         )?;
     }
     for (name, op) in [
-        ("lshift", (|a: i32, n: u32| ((a as u32) << n) as i32) as fn(i32, u32) -> i32),
+        (
+            "lshift",
+            (|a: i32, n: u32| ((a as u32) << n) as i32) as fn(i32, u32) -> i32,
+        ),
         ("rshift", |a, n| ((a as u32) >> n) as i32),
         ("arshift", |a, n| a >> n),
         ("rol", |a, n| (a as u32).rotate_left(n) as i32),
@@ -70,10 +73,18 @@ pub(crate) fn open(lua: &Lua) -> mlua::Result<Table> {
         "tohex",
         lua.create_function(|lua, a: MultiValue| {
             let x = arg(lua, &a, 0, "tohex")? as u32;
-            let n = if a.len() > 1 { arg(lua, &a, 1, "tohex")? } else { 8 };
+            let n = if a.len() > 1 {
+                arg(lua, &a, 1, "tohex")?
+            } else {
+                8
+            };
             let upper = n < 0;
             let digits = n.unsigned_abs().min(8) as usize;
-            let masked = if digits == 8 { x } else { x & ((1u32 << (4 * digits)) - 1) };
+            let masked = if digits == 8 {
+                x
+            } else {
+                x & ((1u32 << (4 * digits)) - 1)
+            };
             let s = if upper {
                 format!("{masked:0digits$X}")
             } else {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use mlua::{Lua, LightUserData, MultiValue, Table, Value};
+use mlua::{LightUserData, Lua, MultiValue, Table, Value};
 use parking_lot::Mutex;
 
 use super::{fmt_g, lib_error};
@@ -61,7 +61,10 @@ pub(crate) fn open(lua: &Lua) -> mlua::Result<Table> {
         "encode",
         lua.create_function(move |lua, args: MultiValue| {
             if args.len() != 1 {
-                return Err(lib_error(lua, "bad argument #1 to 'encode' (expected 1 argument)"));
+                return Err(lib_error(
+                    lua,
+                    "bad argument #1 to 'encode' (expected 1 argument)",
+                ));
             }
             let cfg = c.lock().clone();
             let mut out = Vec::new();
@@ -86,7 +89,10 @@ pub(crate) fn open(lua: &Lua) -> mlua::Result<Table> {
                     ))
                 }
                 _ => {
-                    return Err(lib_error(lua, "bad argument #1 to 'decode' (expected 1 argument)"))
+                    return Err(lib_error(
+                        lua,
+                        "bad argument #1 to 'decode' (expected 1 argument)",
+                    ))
                 }
             };
             let cfg = c.lock().clone();
@@ -104,7 +110,10 @@ pub(crate) fn open(lua: &Lua) -> mlua::Result<Table> {
                 let tok = p.describe_here();
                 return Err(lib_error(
                     lua,
-                    &format!("Expected the end but found {tok} at character {}", p.pos + 1),
+                    &format!(
+                        "Expected the end but found {tok} at character {}",
+                        p.pos + 1
+                    ),
                 ));
             }
             Ok(v)
@@ -191,7 +200,9 @@ pub(crate) fn open(lua: &Lua) -> mlua::Result<Table> {
             let mut g = c.lock();
             match v {
                 Value::Nil => {}
-                Value::Boolean(b) => g.encode_invalid = if b { Invalid::Allow } else { Invalid::Refuse },
+                Value::Boolean(b) => {
+                    g.encode_invalid = if b { Invalid::Allow } else { Invalid::Refuse }
+                }
                 Value::String(s) if &*s.as_bytes() == b"null" => g.encode_invalid = Invalid::Null,
                 _ => {
                     return Err(lib_error(
@@ -359,10 +370,7 @@ fn encode(
         other => {
             return Err(lib_error(
                 lua,
-                &format!(
-                    "Cannot serialise {}: type not supported",
-                    other.type_name()
-                ),
+                &format!("Cannot serialise {}: type not supported", other.type_name()),
             ))
         }
     }
@@ -442,9 +450,7 @@ impl Parser<'_> {
             Some(b':') => "T_COLON",
             Some(b'"') => "T_STRING",
             Some(b'-' | b'0'..=b'9') => "T_NUMBER",
-            Some(b't' | b'f') if self.peek_word(b"true") || self.peek_word(b"false") => {
-                "T_BOOLEAN"
-            }
+            Some(b't' | b'f') if self.peek_word(b"true") || self.peek_word(b"false") => "T_BOOLEAN",
             Some(b'n') if self.peek_word(b"null") => "T_NULL",
             Some(b'n' | b'i' | b'N' | b'I') if self.cfg.decode_invalid => "T_NUMBER",
             _ => "invalid token",

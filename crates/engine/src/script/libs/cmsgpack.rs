@@ -16,10 +16,7 @@ pub(crate) fn open(lua: &Lua) -> mlua::Result<Table> {
         "pack",
         lua.create_function(|lua, args: MultiValue| {
             if args.is_empty() {
-                return Err(lib_error(
-                    lua,
-                    "MessagePack pack needs input.",
-                ));
+                return Err(lib_error(lua, "MessagePack pack needs input."));
             }
             let mut out = Vec::new();
             for v in args.iter() {
@@ -65,7 +62,10 @@ fn unpack_limited(lua: &Lua, s: &[u8], limit: i64, offset: i64) -> mlua::Result<
     if offset < 0 || offset as usize > s.len() {
         return Err(lib_error(
             lua,
-            &format!("Start offset {offset} greater than input length {}.", s.len()),
+            &format!(
+                "Start offset {offset} greater than input length {}.",
+                s.len()
+            ),
         ));
     }
     let mut r = Reader {
@@ -116,8 +116,9 @@ fn pack_int(i: i64, out: &mut Vec<u8>) {
 }
 
 fn pack_number(n: f64, out: &mut Vec<u8>) {
-    if n.fract() == 0.0 && n.is_finite() && n >= -9.2e18 && n <= 1.8e19 {
-        if n >= 9.223_372_036_854_775_807e18 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if n.fract() == 0.0 && (-TWO_63..2.0 * TWO_63).contains(&n) {
+        if n >= TWO_63 {
             out.push(0xcf);
             out.extend_from_slice(&(n as u64).to_be_bytes());
         } else {
@@ -132,7 +133,14 @@ fn pack_number(n: f64, out: &mut Vec<u8>) {
     }
 }
 
-fn pack_len(len: usize, small: u8, small_max: usize, codes: [u8; 3], with8: bool, out: &mut Vec<u8>) {
+fn pack_len(
+    len: usize,
+    small: u8,
+    small_max: usize,
+    codes: [u8; 3],
+    with8: bool,
+    out: &mut Vec<u8>,
+) {
     if len <= small_max {
         out.push(small | len as u8);
     } else if with8 && len <= 0xff {
@@ -181,7 +189,8 @@ fn pack(v: &Value, depth: usize, out: &mut Vec<u8>) -> mlua::Result<()> {
                 }
             }
             None => {
-                let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().collect::<Result<_, _>>()?;
+                let pairs: Vec<(Value, Value)> =
+                    t.pairs::<Value, Value>().collect::<Result<_, _>>()?;
                 pack_len(pairs.len(), 0x80, 15, [0, 0xde, 0xdf], false, out);
                 for (k, v) in &pairs {
                     pack(k, depth + 1, out)?;

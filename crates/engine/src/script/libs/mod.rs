@@ -100,7 +100,7 @@ mod tests {
         assert_eq!(fmt_g(1.5, 14), "1.5");
         assert_eq!(fmt_g(1e20, 14), "1e+20");
         assert_eq!(fmt_g(0.1, 14), "0.1");
-        assert_eq!(fmt_g(3.141_592_653_589_79, 14), "3.1415926535898");
+        assert_eq!(fmt_g(std::f64::consts::PI, 14), "3.1415926535898");
         assert_eq!(fmt_g(0.0001, 14), "0.0001");
         assert_eq!(fmt_g(0.00001, 14), "1e-05");
         assert_eq!(fmt_g(123456789012345.0, 14), "1.2345678901234e+14");

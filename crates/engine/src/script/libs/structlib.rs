@@ -75,18 +75,39 @@ impl<'a> Format<'a> {
                     continue;
                 }
                 b'x' => Item::Pad,
-                b'b' => Item::Int { size: 1, signed: true },
-                b'B' => Item::Int { size: 1, signed: false },
-                b'h' => Item::Int { size: 2, signed: true },
-                b'H' => Item::Int { size: 2, signed: false },
-                b'l' => Item::Int { size: 8, signed: true },
-                b'L' | b'T' => Item::Int { size: 8, signed: false },
+                b'b' => Item::Int {
+                    size: 1,
+                    signed: true,
+                },
+                b'B' => Item::Int {
+                    size: 1,
+                    signed: false,
+                },
+                b'h' => Item::Int {
+                    size: 2,
+                    signed: true,
+                },
+                b'H' => Item::Int {
+                    size: 2,
+                    signed: false,
+                },
+                b'l' => Item::Int {
+                    size: 8,
+                    signed: true,
+                },
+                b'L' | b'T' => Item::Int {
+                    size: 8,
+                    signed: false,
+                },
                 b'i' | b'I' => {
                     let size = self.number(4);
                     if size == 0 || size > 32 {
                         return Err(format!("integral size {size} is larger than limit of 32"));
                     }
-                    Item::Int { size, signed: c == b'i' }
+                    Item::Int {
+                        size,
+                        signed: c == b'i',
+                    }
                 }
                 b'f' => Item::Float,
                 b'd' => Item::Double,
@@ -123,7 +144,13 @@ fn put_int(v: f64, size: usize, little: bool, out: &mut Vec<u8>) {
     let x: u64 = if v < 0.0 { v as i64 as u64 } else { v as u64 };
     let mut bytes = vec![0u8; size];
     for (i, b) in bytes.iter_mut().enumerate() {
-        *b = if i < 8 { (x >> (8 * i)) as u8 } else if v < 0.0 { 0xff } else { 0 };
+        *b = if i < 8 {
+            (x >> (8 * i)) as u8
+        } else if v < 0.0 {
+            0xff
+        } else {
+            0
+        };
     }
     if !little {
         bytes.reverse();
@@ -275,7 +302,10 @@ fn unpack(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
         Some(v @ (Value::Integer(_) | Value::Number(_))) => {
             let n = check_number(lua, Some(v), 3, "unpack")? as i64;
             if n < 1 {
-                return Err(lib_error(lua, "bad argument #3 to 'unpack' (offset must be 1 or greater)"));
+                return Err(lib_error(
+                    lua,
+                    "bad argument #3 to 'unpack' (offset must be 1 or greater)",
+                ));
             }
             (n - 1) as usize
         }
@@ -312,12 +342,7 @@ fn unpack(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
                     match out.pop() {
                         Some(Value::Number(len)) => len as usize,
                         Some(Value::Integer(len)) => len as usize,
-                        _ => {
-                            return Err(lib_error(
-                                lua,
-                                "format 'c0' needs a previous size",
-                            ))
-                        }
+                        _ => return Err(lib_error(lua, "format 'c0' needs a previous size")),
                     }
                 } else {
                     n

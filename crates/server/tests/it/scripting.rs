@@ -1,0 +1,380 @@
+//! Lua scripting: EVAL and its family compared byte for byte with
+//! redis-server (reply conversion both ways in RESP2 and RESP3, error
+//! texts with their script location, the sandbox, the libraries), and
+//! the BUSY / SCRIPT KILL / SHUTDOWN NOSAVE behaviour of a long script.
+
+use std::time::Duration;
+
+use crate::harness::*;
+
+fn both(script: &[&[&str]]) {
+    let p = Pair::new();
+    p.diff(script);
+    p.diff3(script);
+}
+
+#[test]
+fn reply_conversion() {
+    both(&[
+        &["SET", "s", "abc"],
+        &["RPUSH", "l", "a", "b"],
+        &["HSET", "h", "f", "v"],
+        &["ZADD", "z", "1.5", "m"],
+        &["EVAL", "return {1,2,3,'ciao',{1,2}, nil, 5}", "0"],
+        &["EVAL", "return 3.99", "0"],
+        &["EVAL", "return -3.99", "0"],
+        &["EVAL", "return {true, false, 1.5}", "0"],
+        &["EVAL", "return true", "0"],
+        &["EVAL", "return false", "0"],
+        &["EVAL", "return nil", "0"],
+        &["EVAL", "return redis.call('ping')", "0"],
+        &["EVAL", "return redis.call('get', KEYS[1])", "1", "s"],
+        &["EVAL", "return redis.call('get', 'nokey')", "0"],
+        &["EVAL", "return tostring(redis.call('get', 'nokey'))", "0"],
+        &["EVAL", "return type(redis.call('ping'))", "0"],
+        &["EVAL", "return redis.call('ping').ok", "0"],
+        &["EVAL", "return redis.call('lrange', 'l', 0, -1)", "0"],
+        &["EVAL", "return redis.call('hgetall', 'h')", "0"],
+        &["EVAL", "return redis.call('zscore', 'z', 'm')", "0"],
+        &["EVAL", "return redis.call('incrbyfloat', 'f', '1.5')", "0"],
+        &["EVAL", "return {err='MYERR x'}", "0"],
+        &["EVAL", "return {ok='fine'}", "0"],
+        &["EVAL", "return redis.error_reply('x')", "0"],
+        &["EVAL", "return redis.error_reply('-x y')", "0"],
+        &["EVAL", "return redis.error_reply(1)", "0"],
+        &["EVAL", "return redis.status_reply('x')", "0"],
+        &["EVAL", "return redis.sha1hex('')", "0"],
+        &["EVAL", "return redis.sha1hex('abc')", "0"],
+        &["EVAL", "return #KEYS + #ARGV", "2", "a", "b", "c"],
+        &[
+            "EVAL",
+            "return {KEYS[1], ARGV[1], ARGV[2]}",
+            "1",
+            "k",
+            "x",
+            "y",
+        ],
+        &["EVAL", "return redis.call('set', 'n', 2^31)", "0"],
+        &["EVAL", "return redis.call('set', 'n', 1.5)", "0"],
+        &["GET", "n"],
+        &["EVAL", "return redis.REDIS_VERSION_NUM > 0", "0"],
+        &["EVAL", "return redis.call('select', 1)", "0"],
+        &["SET", "k", "db0"],
+        &["EVAL", "return redis.call('dbsize')", "0"],
+    ]);
+}
+
+#[test]
+fn resp3_conversion() {
+    both(&[
+        &["HSET", "h", "f", "v"],
+        &["SADD", "st", "a"],
+        &["ZADD", "z", "1.5", "m"],
+        &[
+            "EVAL",
+            "redis.setresp(3); return redis.call('hgetall', 'h')",
+            "0",
+        ],
+        &[
+            "EVAL",
+            "redis.setresp(3); return redis.call('smembers', 'st')",
+            "0",
+        ],
+        &[
+            "EVAL",
+            "redis.setresp(3); return redis.call('zscore', 'z', 'm')",
+            "0",
+        ],
+        &[
+            "EVAL",
+            "redis.setresp(3); return redis.call('get', 'nokey')",
+            "0",
+        ],
+        &["EVAL", "redis.setresp(3); return {map={a=1}}", "0"],
+        &["EVAL", "redis.setresp(3); return {set={a=true}}", "0"],
+        &["EVAL", "redis.setresp(3); return {double=1.5}", "0"],
+        &[
+            "EVAL",
+            "redis.setresp(3); return {big_number='123456789012345678901234567890'}",
+            "0",
+        ],
+        &["EVAL", "redis.setresp(3); return true", "0"],
+        &["EVAL", "redis.setresp(3); return false", "0"],
+        &[
+            "EVAL",
+            "redis.setresp(3); return type(redis.call('get', 'nokey'))",
+            "0",
+        ],
+        &[
+            "EVAL",
+            "redis.setresp(3); local t = redis.call('hgetall', 'h'); return t.map.f",
+            "0",
+        ],
+        &[
+            "EVAL",
+            "redis.setresp(3); return redis.call('zscore', 'z', 'm').double",
+            "0",
+        ],
+        &["EVAL", "return redis.setresp(4)", "0"],
+        &["EVAL", "return redis.setresp()", "0"],
+    ]);
+}
+
+#[test]
+fn errors_and_their_place() {
+    both(&[
+        &["SET", "s", "abc"],
+        &["EVAL", "return redis.call('nosuch')", "0"],
+        &["EVAL", "return redis.call('get','a','b')", "0"],
+        &[
+            "EVAL",
+            "local ok, e = pcall(redis.call, 'nosuch'); return e",
+            "0",
+        ],
+        &["EVAL", "return redis.pcall('incr', KEYS[1])", "1", "s"],
+        &[
+            "EVAL",
+            "local e = redis.pcall('incr', KEYS[1]); return type(e) .. tostring(e.err)",
+            "1",
+            "s",
+        ],
+        &["EVAL", "return redis.call('incr', KEYS[1])", "1", "s"],
+        &["EVAL", "\n\nreturn redis.call('incr', KEYS[1])", "1", "s"],
+        &[
+            "EVAL",
+            "local ok, e = pcall(function() error({err='X y'}) end); return e",
+            "0",
+        ],
+        &["EVAL", "error('boom')", "0"],
+        &["EVAL", "error({err='MYERR boom'})", "0"],
+        &["EVAL", "local a = nil; return a.b", "0"],
+        &["EVAL", "return 'x' .. ", "0"],
+        &["EVAL", "return redis.call()", "0"],
+        &["EVAL", "return redis.call({})", "0"],
+        &["EVAL", "return redis.call('eval','return 1', 0)", "0"],
+        &["EVAL", "return redis.log()", "0"],
+        &["EVAL", "return redis.log('x', 'y')", "0"],
+        &["EVAL", "return redis.log(9, 'y')", "0"],
+        &["EVAL", "return redis.set_repl()", "0"],
+        &["EVAL", "return redis.set_repl(9)", "0"],
+        &["EVAL", "return 1", "-1"],
+        &["EVAL", "return 1", "2", "a"],
+        &["EVAL", "return 1", "x"],
+        &["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"],
+        &["EVALSHA", "short", "0"],
+        &["EVAL_RO", "return redis.call('set','a','b')", "0"],
+        &[
+            "EVAL",
+            "#!lua flags=no-writes\nreturn redis.call('set','a','b')",
+            "0",
+        ],
+        &["EVAL_RO", "#!lua\nreturn 1", "0"],
+        &["EVAL", "#!lua flags=no-writes\nreturn 1", "0"],
+        &["EVAL", "#!lua flags=bogus\nreturn 1", "0"],
+        &["EVAL", "#!lua bogus=1\nreturn 1", "0"],
+        &["EVAL", "#!python\nreturn 1", "0"],
+        &["EVAL", "#!lua", "0"],
+        &["EXISTS", "a"],
+    ]);
+}
+
+#[test]
+fn sandbox() {
+    both(&[
+        &["EVAL", "x = 1", "0"],
+        &["EVAL", "return debug", "0"],
+        &["EVAL", "print(1)", "0"],
+        &["EVAL", "return loadfile", "0"],
+        &["EVAL", "return os", "0"],
+        &["EVAL", "setmetatable(_G, {})", "0"],
+        &["EVAL", "local g = getmetatable(_G); g.__index = {}", "0"],
+        &["EVAL", "redis = function() return 1 end", "0"],
+        &["EVAL", "_G = {}", "0"],
+        &["EVAL", "redis.call = function() return 1 end", "0"],
+        &["EVAL", "cjson.encode = function() return 1 end", "0"],
+        &["EVAL", "cmsgpack.pack = function() return 1 end", "0"],
+        &["EVAL", "bit.lshift = function() return 1 end", "0"],
+        &["EVAL", "rawset(_G, 'x', 1)", "0"],
+        &[
+            "EVAL",
+            "return loadstring(string.dump(function() return 1 end))()",
+            "0",
+        ],
+        &["EVAL", "return _G", "0"],
+        &["EVAL", "return type(rawget(_G, 'redis'))", "0"],
+        &["EVAL", "local f = loadstring('return 7'); return f()", "0"],
+        &[
+            "EVAL",
+            "return {math.random(100), math.random(100), tostring(math.random())}",
+            "0",
+        ],
+        &[
+            "EVAL",
+            "math.randomseed(42); return {math.random(1000), math.random(5, 10)}",
+            "0",
+        ],
+        &["EVAL", "return math.random(0)", "0"],
+    ]);
+}
+
+#[test]
+fn libraries() {
+    both(&[
+        &["EVAL", "return cjson.decode('x')", "0"],
+        &["EVAL", "return cjson.decode('{1:2}')", "0"],
+        &["EVAL", "return cjson.decode('[1 2]')", "0"],
+        &["EVAL", "return cjson.decode('{\"a\" 1}')", "0"],
+        &["EVAL", "return cjson.decode('[1] x')", "0"],
+        &["EVAL", "return cjson.decode('\"abc')", "0"],
+        &["EVAL", "return cjson.decode('[1,2,3')", "0"],
+        &["EVAL", "return cjson.encode({1,2,{a=1.5},'x\"/\\1', 1e20, 0.1, -0, 3.14159265358979})", "0"],
+        &["EVAL", "return cjson.encode({[1]=1,[5]=2})", "0"],
+        &["EVAL", "return cjson.encode({[1]=1,[20]=2})", "0"],
+        &["EVAL", "return cjson.encode({})", "0"],
+        &["EVAL", "return cjson.encode(function() end)", "0"],
+        &["EVAL", "return cjson.encode({[true]=1})", "0"],
+        &["EVAL", "return cjson.encode(0/0)", "0"],
+        &["EVAL", "return cjson.encode(cjson.decode('{\"a\":[1,null,{\"b\":true}], \"c\": \"\\\\u00e9\"}'))", "0"],
+        &["EVAL", "return type(cjson.decode('null'))", "0"],
+        &["EVAL", "return cjson.encode(string.char(127, 1, 200))", "0"],
+        &["EVAL", "return cjson.decode('1e400')", "0"],
+        &["EVAL", "local t = {} for i=1,1100 do t = {t} end return cjson.encode(t)", "0"],
+        &["EVAL", "return cjson.decode(string.rep('[', 1100))", "0"],
+        &["EVAL", "return cjson.encode(cjson.decode('[1.5e300, -1e-300, 12345678901234567890]'))", "0"],
+        &["EVAL", "return cjson.decode('{\"a\":{\"b\":[1,2]}}').a.b[2]", "0"],
+        &["EVAL", "return {cmsgpack.unpack(cmsgpack.pack(1, 'a', {1,2}, {a=1}))}", "0"],
+        &["EVAL", "return redis.sha1hex(cmsgpack.pack(1, -1, 127, 128, -33, 70000, -70000, 5000000000, 1.5, 0.1, 'abc', string.rep('x', 40), {}, {1,2}, {a=1}, true, false, nil))", "0"],
+        &["EVAL", "return {cmsgpack.unpack(cmsgpack.pack(-1.5, 2^40, -2^40, string.rep('y', 300)))}", "0"],
+        &["EVAL", "return {bit.tobit(0xffffffff), bit.bnot(0), bit.band(0xff, 0x0f, 7), bit.bor(1,2,4), bit.bxor(3,1), bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.rol(0x12345678, 12), bit.ror(0x12345678, 12), bit.bswap(0x12345678), bit.tohex(255), bit.tohex(-1, -4), bit.tobit(2^40+5)}", "0"],
+        &["EVAL", "return {struct.pack('>i2 <I4 b B h d s c3', 258, 1, -1, 200, -2, 1.5, 'hi', 'abc')}", "0"],
+        &["EVAL", "return {struct.unpack('>i2 <I4 b B h d s c3', struct.pack('>i2 <I4 b B h d s c3', 258, 1, -1, 200, -2, 1.5, 'hi', 'abc'))}", "0"],
+        &["EVAL", "return {struct.size('>i2 <I4 b B h d'), struct.size('!4 b i')}", "0"],
+        &["EVAL", "return struct.pack('q', 1)", "0"],
+    ]);
+}
+
+#[test]
+fn script_cache_commands() {
+    both(&[
+        &["SCRIPT", "LOAD", "return 1"],
+        &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
+        &["EVALSHA", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "0"],
+        &[
+            "EVALSHA_RO",
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
+            "0",
+        ],
+        &[
+            "SCRIPT",
+            "EXISTS",
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
+            "ffffffffffffffffffffffffffffffffffffffff",
+        ],
+        &["SCRIPT", "LOAD", "return +"],
+        &["SCRIPT", "FLUSH", "bogus"],
+        &["SCRIPT", "FLUSH", "ASYNC"],
+        &[
+            "SCRIPT",
+            "EXISTS",
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
+        ],
+        &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
+        &["EVAL", "return 1", "0"],
+        &[
+            "SCRIPT",
+            "EXISTS",
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
+        ],
+        &["SCRIPT", "FLUSH"],
+        &["SCRIPT", "KILL"],
+        &["SCRIPT", "NOSUCH"],
+        &["MULTI"],
+        &["EVAL", "return redis.call('incr', 'c')", "0"],
+        &["EVAL", "return redis.call('incr', 'c')", "0"],
+        &["EXEC"],
+    ]);
+}
+
+/// Polls `cond` for up to ten seconds.
+fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    for _ in 0..1000 {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+#[test]
+fn busy_script_kill_and_shutdown_nosave() {
+    let mut s = Server::ferrokey_with(&["--busy-reply-threshold", "100"]);
+    let mut runner = s.connect();
+    runner.send(&["EVAL", "while true do end", "0"]);
+    let mut other = s.connect();
+    // Other clients answer BUSY once the script passed the threshold.
+    assert!(eventually(|| other
+        .cmd(&["PING"])
+        .text()
+        .starts_with("-BUSY ")));
+    assert_eq!(
+        other.cmd(&["GET", "x"]).text(),
+        "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
+    );
+    assert_eq!(other.cmd(&["SCRIPT", "KILL"]).text(), "+OK\r\n");
+    let killed = runner.read().text();
+    assert!(
+        killed.starts_with("-ERR Script killed by user with SCRIPT KILL... script: "),
+        "{killed}"
+    );
+    assert_eq!(other.cmd(&["PING"]).text(), "+PONG\r\n");
+    assert_eq!(
+        other.cmd(&["SCRIPT", "KILL"]).text(),
+        "-NOTBUSY No scripts in execution right now.\r\n"
+    );
+
+    // A script that wrote cannot be killed; SHUTDOWN NOSAVE stops the server.
+    runner.send(&["EVAL", "redis.call('set','x','y') while true do end", "0"]);
+    assert!(eventually(|| other
+        .cmd(&["PING"])
+        .text()
+        .starts_with("-BUSY ")));
+    assert!(other
+        .cmd(&["SCRIPT", "KILL"])
+        .text()
+        .starts_with("-UNKILLABLE Sorry the script already executed write commands"));
+    other.send(&["SHUTDOWN", "NOSAVE"]);
+    assert!(eventually(|| !s.alive()));
+}
+
+#[test]
+fn script_sees_undeclared_keys_atomically() {
+    let s = Server::ferrokey();
+    let mut c = s.connect();
+    // A script may touch keys it did not declare; a transfer between two
+    // counters is never seen half done by concurrent readers.
+    c.cmd(&["SET", "a", "1000"]);
+    c.cmd(&["SET", "b", "0"]);
+    let port_conn = s.connect();
+    let writer = std::thread::spawn(move || {
+        let mut w = port_conn;
+        for _ in 0..200 {
+            let r = w.cmd(&[
+                "EVAL",
+                "redis.call('decr', 'a'); redis.call('incr', 'b'); return 1",
+                "0",
+            ]);
+            assert_eq!(r.text(), ":1\r\n");
+        }
+    });
+    for _ in 0..200 {
+        let r = c.cmd(&[
+            "EVAL",
+            "return tonumber(redis.call('get','a')) + tonumber(redis.call('get','b'))",
+            "0",
+        ]);
+        assert_eq!(r.text(), ":1000\r\n");
+    }
+    writer.join().unwrap();
+    assert_eq!(c.cmd(&["GET", "b"]).text(), "$3\r\n200\r\n");
+}
