@@ -598,6 +598,45 @@ static DOCS: &[(&str, &str, &str)] = &[
     ("multi", "O(1)", ""),
     ("unwatch", "O(1)", ""),
     ("watch", "O(1) per key watched.", "key [key ...]"),
+    // --- scripting ---
+    (
+        "eval",
+        "Depends on the script that is executed.",
+        "script numkeys [key [key ...]] [arg [arg ...]]",
+    ),
+    (
+        "evalsha",
+        "Depends on the script that is executed.",
+        "sha1 numkeys [key [key ...]] [arg [arg ...]]",
+    ),
+    (
+        "eval_ro",
+        "Depends on the script that is executed.",
+        "script numkeys [key [key ...]] [arg [arg ...]]",
+    ),
+    (
+        "evalsha_ro",
+        "Depends on the script that is executed.",
+        "sha1 numkeys [key [key ...]] [arg [arg ...]]",
+    ),
+    ("script", "Depends on subcommand.", ""),
+    (
+        "script|exists",
+        "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
+        "sha1 [sha1 ...]",
+    ),
+    (
+        "script|flush",
+        "O(N) with N being the number of scripts in cache",
+        "flush-type=[ASYNC | SYNC]",
+    ),
+    ("script|help", "O(1)", ""),
+    ("script|kill", "O(1)", ""),
+    (
+        "script|load",
+        "O(N) with N being the length in bytes of the script body.",
+        "script",
+    ),
     // --- server ---
     ("command", "O(N), N being the total number of commands.", ""),
     ("command|count", "O(1)", ""),
