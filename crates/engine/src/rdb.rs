@@ -33,6 +33,7 @@ const T_ZSET_LISTPACK: u8 = 17;
 const T_LIST_QUICKLIST_2: u8 = 18;
 const T_SET_LISTPACK: u8 = 20;
 
+const OP_FUNCTION_PRE_GA: u8 = 246;
 const OP_FUNCTION2: u8 = 245;
 const OP_MODULE_AUX: u8 = 247;
 const OP_IDLE: u8 = 248;
@@ -176,6 +177,51 @@ pub fn dump(v: &Value) -> Vec<u8> {
     out
 }
 
+/// FUNCTION DUMP's payload: each library's code after the FUNCTION2
+/// opcode, then the RDB version and a CRC-64, as DUMP's.
+pub fn function_payload(codes: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for code in codes {
+        out.push(OP_FUNCTION2);
+        put_str(&mut out, code);
+    }
+    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = crc64(0, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Reads FUNCTION RESTORE's payload into library codes, with Redis's
+/// errors.
+pub fn read_function_payload(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let wrong = || "ERR DUMP payload version or checksum are wrong".to_string();
+    if payload.len() < 10 {
+        return Err(wrong());
+    }
+    let (body, footer) = payload.split_at(payload.len() - 10);
+    let ver = u16::from_le_bytes([footer[0], footer[1]]);
+    let mut crc = [0u8; 8];
+    crc.copy_from_slice(&footer[2..]);
+    if ver > RDB_VERSION_MAX || crc64(0, &payload[..payload.len() - 8]) != u64::from_le_bytes(crc) {
+        return Err(wrong());
+    }
+    let mut c = Cursor { b: body, pos: 0 };
+    let mut codes = Vec::new();
+    while c.pos < body.len() {
+        match c.byte() {
+            Ok(OP_FUNCTION2) => {}
+            Ok(OP_FUNCTION_PRE_GA) => return Err("ERR Pre-GA function format not supported".into()),
+            Ok(_) => return Err("ERR given type is not a function".into()),
+            Err(_) => return Err("ERR can not read data type".into()),
+        }
+        codes.push(
+            c.string()
+                .map_err(|_| "ERR failed loading the given functions payload".to_string())?,
+        );
+    }
+    Ok(codes)
+}
+
 /// One key of a snapshot.
 pub struct Item<'a> {
     /// The key.
@@ -209,6 +255,12 @@ impl Writer {
             put_str(&mut out, v.as_bytes());
         }
         Writer { out }
+    }
+
+    /// Adds a function library's code.
+    pub fn function(&mut self, code: &[u8]) {
+        self.out.push(OP_FUNCTION2);
+        put_str(&mut self.out, code);
     }
 
     /// Starts database `db` holding `keys` keys, `volatile` with a TTL.
@@ -648,8 +700,19 @@ pub struct Loaded {
     pub expire_ms: u64,
 }
 
-/// Reads a whole snapshot file, calling `each` for every key.
-pub fn load(data: &[u8], lim: &Limits, mut each: impl FnMut(Loaded)) -> R<()> {
+/// Reads a whole snapshot file, calling `each` for every key; function
+/// libraries are skipped.
+pub fn load(data: &[u8], lim: &Limits, each: impl FnMut(Loaded)) -> R<()> {
+    load_full(data, lim, each, &mut Vec::new())
+}
+
+/// [`load`], also collecting the code of every function library.
+pub fn load_full(
+    data: &[u8],
+    lim: &Limits,
+    mut each: impl FnMut(Loaded),
+    functions: &mut Vec<Vec<u8>>,
+) -> R<()> {
     if data.len() < 9 || &data[..5] != b"REDIS" {
         return bad("not an RDB file");
     }
@@ -697,10 +760,7 @@ pub fn load(data: &[u8], lim: &Limits, mut each: impl FnMut(Loaded)) -> R<()> {
             OP_FREQ => {
                 c.byte()?;
             }
-            OP_FUNCTION2 => {
-                // Function libraries come with scripting (not yet).
-                c.string()?;
-            }
+            OP_FUNCTION2 => functions.push(c.string()?),
             OP_MODULE_AUX => return bad("module data is not supported"),
             t => {
                 let key = c.string()?;
@@ -721,6 +781,9 @@ pub fn load(data: &[u8], lim: &Limits, mut each: impl FnMut(Loaded)) -> R<()> {
 /// so the image is one point in time.
 pub fn snapshot(server: &crate::Server, now_ms: u64) -> Vec<u8> {
     let mut w = Writer::new(now_ms, server.host.stats().allocated);
+    for code in crate::script::functions::library_codes(&server.scripting) {
+        w.function(&code);
+    }
     for (i, db) in server.dbs.iter().enumerate() {
         let shards: Vec<_> = (0..crate::keyspace::SHARDS).map(|s| db.lock(s)).collect();
         let live = |e: &&crate::keyspace::Entry| e.expire_ms().is_none_or(|t| t > now_ms);
@@ -758,29 +821,38 @@ pub fn load_into(server: &crate::Server, data: &[u8], now_ms: u64) -> R<usize> {
     let lim = server.tunables.limits.load();
     let mut n = 0;
     let mut err = None;
-    load(data, &lim, |k| {
-        if err.is_some() {
-            return;
-        }
-        if k.db >= server.dbs.len() {
-            err = Some(BadRdb(format!("database {} out of range", k.db)));
-            return;
-        }
-        if k.expire_ms != 0 && k.expire_ms <= now_ms {
-            return;
-        }
-        let h = server.hasher.hash(&k.key);
-        let lru = (now_ms / 1000) as u32;
-        server.dbs[k.db].lock(crate::keyspace::shard_of(h)).insert(
-            &server.hasher,
-            h,
-            &k.key,
-            k.value,
-            k.expire_ms,
-            lru,
-        );
-        n += 1;
-    })?;
+    let mut functions = Vec::new();
+    load_full(
+        data,
+        &lim,
+        |k| {
+            if err.is_some() {
+                return;
+            }
+            if k.db >= server.dbs.len() {
+                err = Some(BadRdb(format!("database {} out of range", k.db)));
+                return;
+            }
+            if k.expire_ms != 0 && k.expire_ms <= now_ms {
+                return;
+            }
+            let h = server.hasher.hash(&k.key);
+            let lru = (now_ms / 1000) as u32;
+            server.dbs[k.db].lock(crate::keyspace::shard_of(h)).insert(
+                &server.hasher,
+                h,
+                &k.key,
+                k.value,
+                k.expire_ms,
+                lru,
+            );
+            n += 1;
+        },
+        &mut functions,
+    )?;
+    if let Err(e) = crate::script::functions::load_libraries(server, &functions) {
+        return Err(BadRdb(format!("function library: {e}")));
+    }
     match err {
         Some(e) => Err(e),
         None => Ok(n),

@@ -92,9 +92,6 @@ pub static COMMANDS: &[CommandSpec] = &[
             "A container for memory diagnostics commands.",
         )
         .subs(MEMORY_SUBS),
-    CommandSpec::new("function", -2, 0, container)
-        .doc("scripting", "7.0.0", "A container for function commands.")
-        .subs(FUNCTION_SUBS),
     CommandSpec::new(
         "debug",
         -2,
@@ -190,60 +187,6 @@ static COMMAND_SUBS: &[CommandSpec] = &[
             "Returns helpful text about the different subcommands.",
         ),
 ];
-
-/// FUNCTION: the library registry exists and is empty until scripting
-/// lands (issue 7); FLUSH and LIST are exact for an empty registry, and
-/// LOAD and the rest answer as unknown subcommands until then.
-static FUNCTION_SUBS: &[CommandSpec] = &[
-    CommandSpec::new(
-        "flush",
-        -2,
-        WRITE | NOSCRIPT | NO_MANDATORY_KEYS,
-        function_flush,
-    )
-    .acl(&["@scripting"])
-    .doc("scripting", "7.0.0", "Deletes all libraries and functions."),
-    CommandSpec::new("list", -2, NOSCRIPT, function_list)
-        .acl(&["@scripting"])
-        .doc(
-            "scripting",
-            "7.0.0",
-            "Returns information about all libraries.",
-        ),
-];
-
-fn function_flush(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    match args.get(2) {
-        None => {}
-        Some(a) if is(a, "async") || is(a, "sync") => {}
-        Some(_) => {
-            return Err(CmdError::msg(
-                "ERR FUNCTION FLUSH only supports SYNC|ASYNC option",
-            ))
-        }
-    }
-    if args.len() > 3 {
-        return Err(CmdError::Syntax);
-    }
-    Ok(Frame::ok())
-}
-
-fn function_list(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let mut i = 2;
-    while i < args.len() {
-        if is(args[i], "withcode") {
-            i += 1;
-        } else if is(args[i], "libraryname") && i + 1 < args.len() {
-            i += 2;
-        } else {
-            return Err(CmdError::owned(format!(
-                "ERR Unknown argument {}",
-                String::from_utf8_lossy(args[i])
-            )));
-        }
-    }
-    Ok(Frame::Array(Vec::new()))
-}
 
 static MEMORY_SUBS: &[CommandSpec] = &[
     CommandSpec::new("usage", -3, READONLY, memory_usage)

@@ -1,5 +1,6 @@
-//! The scripting family: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT.
-//! The engine itself lives in `crate::script`.
+//! The scripting family: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT,
+//! FCALL, FCALL_RO and FUNCTION. The engine itself lives in
+//! `crate::script`.
 
 use ferrokey_resp::Frame;
 
@@ -7,6 +8,7 @@ use super::{help_reply, is};
 use crate::command::{flags::*, CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::script;
+use crate::script::functions;
 
 const SCRIPTING: &[&str] = &["@scripting"];
 
@@ -40,6 +42,15 @@ pub static COMMANDS: &[CommandSpec] = &[
             "7.0.0",
             "Executes a read-only server-side Lua script by SHA1 digest.",
         ),
+    CommandSpec::new("fcall", -3, RUNS | MAY_REPLICATE, fcall)
+        .acl(SCRIPTING)
+        .doc("scripting", "7.0.0", "Invokes a function."),
+    CommandSpec::new("fcall_ro", -3, RUNS | READONLY, fcall_ro)
+        .acl(SCRIPTING)
+        .doc("scripting", "7.0.0", "Invokes a read-only function."),
+    CommandSpec::new("function", -2, 0, super::keys::container)
+        .doc("scripting", "7.0.0", "A container for function commands.")
+        .subs(FUNCTION_SUBS),
     CommandSpec::new("script", -2, 0, super::keys::container)
         .doc(
             "scripting",
@@ -93,6 +104,184 @@ static SCRIPT_SUBS: &[CommandSpec] = &[
         )
         .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
 ];
+
+/// The FUNCTION subcommands that change the libraries run alone
+/// (EXCLUSIVE), like the scripts that use them.
+static FUNCTION_SUBS: &[CommandSpec] = &[
+    CommandSpec::new("delete", 3, NOSCRIPT | WRITE | EXCLUSIVE, function_delete)
+        .acl(SCRIPTING)
+        .doc("scripting", "7.0.0", "Deletes a library and its functions.")
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    CommandSpec::new("dump", 2, NOSCRIPT, function_dump)
+        .acl(SCRIPTING)
+        .doc(
+            "scripting",
+            "7.0.0",
+            "Dumps all libraries into a serialized binary payload.",
+        ),
+    CommandSpec::new("flush", -2, NOSCRIPT | WRITE | EXCLUSIVE, function_flush)
+        .acl(SCRIPTING)
+        .doc("scripting", "7.0.0", "Deletes all libraries and functions.")
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    CommandSpec::new("help", 2, LOADING | STALE, function_help)
+        .acl(SCRIPTING)
+        .doc(
+            "scripting",
+            "7.0.0",
+            "Returns helpful text about the different subcommands.",
+        ),
+    CommandSpec::new("kill", 2, NOSCRIPT | ALLOW_BUSY, function_kill)
+        .acl(SCRIPTING)
+        .doc(
+            "scripting",
+            "7.0.0",
+            "Terminates a function during execution.",
+        )
+        .tips(&["request_policy:all_shards", "response_policy:one_succeeded"]),
+    CommandSpec::new("list", -2, NOSCRIPT, function_list)
+        .acl(SCRIPTING)
+        .doc(
+            "scripting",
+            "7.0.0",
+            "Returns information about all libraries.",
+        )
+        .tips(&["nondeterministic_output_order"]),
+    CommandSpec::new(
+        "load",
+        -3,
+        NOSCRIPT | WRITE | DENYOOM | EXCLUSIVE,
+        function_load,
+    )
+    .acl(SCRIPTING)
+    .doc("scripting", "7.0.0", "Creates a library.")
+    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    CommandSpec::new(
+        "restore",
+        -3,
+        NOSCRIPT | WRITE | DENYOOM | EXCLUSIVE,
+        function_restore,
+    )
+    .acl(SCRIPTING)
+    .doc(
+        "scripting",
+        "7.0.0",
+        "Restores all libraries from a payload.",
+    )
+    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    CommandSpec::new("stats", 2, NOSCRIPT | ALLOW_BUSY, function_stats)
+        .acl(SCRIPTING)
+        .doc(
+            "scripting",
+            "7.0.0",
+            "Returns information about a function during execution.",
+        )
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ]),
+];
+
+fn fcall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    functions::fcall(ctx, args, false)
+}
+
+fn fcall_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    functions::fcall(ctx, args, true)
+}
+
+fn function_delete(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    functions::function_delete(ctx, args[2])
+}
+
+fn function_dump(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    functions::function_dump(ctx)
+}
+
+fn function_flush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    if args.len() > 3 {
+        return Err(CmdError::Syntax);
+    }
+    match args.get(2) {
+        None => {}
+        Some(a) if is(a, "async") || is(a, "sync") => {}
+        Some(_) => {
+            return Err(CmdError::msg(
+                "ERR FUNCTION FLUSH only supports SYNC|ASYNC option",
+            ))
+        }
+    }
+    functions::function_flush(ctx);
+    Ok(Frame::ok())
+}
+
+fn function_kill(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    ctx.server.scripting.run.kill(false)
+}
+
+fn function_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    functions::function_list(ctx, args)
+}
+
+fn function_load(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    functions::function_load(ctx, args)
+}
+
+fn function_restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    if args.len() > 4 {
+        return Err(CmdError::Syntax);
+    }
+    functions::function_restore(ctx, args)
+}
+
+fn function_stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    functions::function_stats(ctx)
+}
+
+fn function_help(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    help_reply(
+        args,
+        &[
+            "LOAD [REPLACE] <FUNCTION CODE>",
+            "    Create a new library with the given library name and code.",
+            "DELETE <LIBRARY NAME>",
+            "    Delete the given library.",
+            "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+            "    Return general information on all the libraries:",
+            "    * Library name",
+            "    * The engine used to run the Library",
+            "    * Library description",
+            "    * Functions list",
+            "    * Library code (if WITHCODE is given)",
+            "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+            "STATS",
+            "    Return information about the current function running:",
+            "    * Function name",
+            "    * Command used to run the function",
+            "    * Duration in MS that the function is running",
+            "    If no function is running, return nil",
+            "    In addition, returns a list of available engines.",
+            "KILL",
+            "    Kill the current running function.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Delete all the libraries.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the libraries.",
+            "    * SYNC: Synchronously flush the libraries.",
+            "DUMP",
+            "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+            "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+            "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+            "    control how to handle existing libraries (default APPEND):",
+            "    * FLUSH: delete all existing libraries.",
+            "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+            "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+            "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+            "      in case of functions name collision with another library).",
+        ],
+    )
+}
 
 fn eval(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     script::eval(ctx, args, false, false)

@@ -12,6 +12,7 @@
 //! SCRIPT KILL (which needs no gate) sets the flag the Lua hook checks
 //! every 100,000 instructions.
 
+pub mod functions;
 mod libs;
 pub(crate) mod vm;
 
@@ -89,7 +90,7 @@ pub mod script_flags {
 }
 use script_flags::*;
 
-const BUSY_EVAL: &str =
+pub(crate) const BUSY_EVAL: &str =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 const BUSY_FUNCTION: &str =
     "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
@@ -107,9 +108,25 @@ pub struct RunState {
     pub dirty: AtomicBool,
     /// When it started, in ms on [`monotonic_ms`].
     start_ms: AtomicU64,
+    /// While FUNCTION LOAD runs a library's code: when it times out.
+    pub load_deadline_ms: AtomicU64,
+    /// The running script's name and command, for FUNCTION STATS.
+    pub info: Mutex<Option<RunInfo>>,
+    /// Libraries and functions loaded, as of the last FCALL (FUNCTION
+    /// STATS reads it while a function holds the engine).
+    pub function_counts: Mutex<(usize, usize)>,
 }
 
-fn monotonic_ms() -> u64 {
+/// What FUNCTION STATS shows of a running script.
+#[derive(Debug)]
+pub struct RunInfo {
+    /// Function name (or the script's SHA-1).
+    pub name: String,
+    /// The command that runs it.
+    pub argv: Vec<Vec<u8>>,
+}
+
+pub(crate) fn monotonic_ms() -> u64 {
     static EPOCH: OnceLock<Instant> = OnceLock::new();
     EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64
 }
@@ -121,6 +138,11 @@ impl RunState {
         self.dirty.store(false, Ordering::Relaxed);
         self.start_ms.store(monotonic_ms(), Ordering::Relaxed);
         self.running.store(true, Ordering::Release);
+    }
+
+    /// Milliseconds since the running script started.
+    pub fn elapsed_ms(&self) -> u64 {
+        monotonic_ms().saturating_sub(self.start_ms.load(Ordering::Relaxed))
     }
 
     fn stop(&self) {
@@ -186,6 +208,7 @@ struct EvalEngine {
 #[derive(Default)]
 pub struct Scripting {
     eval: Mutex<EvalEngine>,
+    functions: Mutex<functions::FunctionEngine>,
     /// The running script, for BUSY and SCRIPT KILL.
     pub run: Arc<RunState>,
     rand: Arc<Rand48>,
@@ -284,18 +307,24 @@ pub fn parse_shebang(body: &[u8]) -> Result<(u32, usize), String> {
     Ok((flags, end))
 }
 
-/// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO.
-pub fn eval(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, ro: bool) -> CmdResult {
-    let numkeys = ferrokey_resp::parse_i64(args[2]).ok_or(CmdError::NotInteger)?;
-    if numkeys > (args.len() - 3) as i64 {
+/// The numkeys argument of EVAL and FCALL (`args[2]`), checked against
+/// the arguments that follow; `not_int` is the error for a non-integer.
+fn numkeys(args: &[&[u8]], not_int: CmdError) -> Result<usize, CmdError> {
+    let n = ferrokey_resp::parse_i64(args[2]).ok_or(not_int)?;
+    if n > (args.len() - 3) as i64 {
         return Err(CmdError::msg(
             "ERR Number of keys can't be greater than number of args",
         ));
     }
-    if numkeys < 0 {
+    if n < 0 {
         return Err(CmdError::msg("ERR Number of keys can't be negative"));
     }
-    let numkeys = numkeys as usize;
+    Ok(n as usize)
+}
+
+/// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO.
+pub fn eval(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, ro: bool) -> CmdResult {
+    let numkeys = numkeys(args, CmdError::NotInteger)?;
     let scripting = &ctx.server.scripting;
     let mut eng = scripting.eval.lock();
     let sha = if by_sha {
@@ -318,7 +347,19 @@ pub fn eval(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, ro: bool) -> CmdRes
     let vm = eng.vm(scripting)?;
     let keys = &args[3..3 + numkeys];
     let argv = &args[3 + numkeys..];
-    run(ctx, vm, &func, keys, argv, readonly, true, &sha)
+    run(
+        ctx,
+        vm,
+        &func,
+        RunArgs {
+            keys,
+            argv,
+            readonly,
+            is_eval: true,
+            name: &sha,
+            command: args,
+        },
+    )
 }
 
 fn noscript() -> CmdError {
@@ -445,7 +486,7 @@ fn set_repl(args: MultiValue) -> mlua::Result<()> {
 }
 
 /// `redis.log(level, ...)`.
-fn log(server: &crate::server::Server, lua: &Lua, args: MultiValue) -> mlua::Result<()> {
+pub(crate) fn log(server: &crate::server::Server, lua: &Lua, args: MultiValue) -> mlua::Result<()> {
     if args.len() < 2 {
         return Err(raise("ERR redis.log() requires two arguments or more."));
     }
@@ -480,21 +521,38 @@ fn log(server: &crate::server::Server, lua: &Lua, args: MultiValue) -> mlua::Res
     Ok(())
 }
 
-/// Runs a compiled script (EVAL: `keys` and `argv` become KEYS and ARGV;
-/// FCALL: they are the function's two arguments) and converts its result.
-#[allow(clippy::too_many_arguments)]
-fn run(
-    ctx: &mut Ctx<'_>,
-    vm: &mut Vm,
-    func: &Function,
-    keys: &[&[u8]],
-    argv: &[&[u8]],
+/// What a script run needs besides the function.
+struct RunArgs<'a> {
+    /// EVAL: KEYS; FCALL: the function's first argument.
+    keys: &'a [&'a [u8]],
+    /// EVAL: ARGV; FCALL: the function's second argument.
+    argv: &'a [&'a [u8]],
+    /// Writes are refused (EVAL_RO, FCALL_RO, no-writes).
     readonly: bool,
+    /// EVAL (SCRIPT KILL) rather than FCALL (FUNCTION KILL).
     is_eval: bool,
-    name: &str,
-) -> CmdResult {
+    /// The SHA-1 or the function name, for error replies.
+    name: &'a str,
+    /// The whole command, for FUNCTION STATS.
+    command: &'a [&'a [u8]],
+}
+
+/// Runs a compiled script and converts its result.
+fn run(ctx: &mut Ctx<'_>, vm: &mut Vm, func: &Function, a: RunArgs<'_>) -> CmdResult {
+    let RunArgs {
+        keys,
+        argv,
+        readonly,
+        is_eval,
+        name,
+        command,
+    } = a;
     let server = ctx.server;
     let run_state = server.scripting.run.clone();
+    *run_state.info.lock() = Some(RunInfo {
+        name: name.to_string(),
+        argv: command.iter().map(|c| c.to_vec()).collect(),
+    });
     run_state.start(is_eval);
     let saved = (
         ctx.client.db,

@@ -30,9 +30,10 @@ real[hidden] = hidden
 setmetatable_(hidden, { __newindex = readonly, __metatable = hidden })
 
 local function protect(t)
-    local p = setmetatable_({}, { __index = t, __newindex = readonly, __metatable = hidden })
+    local meta = { __index = t, __newindex = readonly, __metatable = hidden }
+    local p = setmetatable_({}, meta)
     real[p] = t
-    return p
+    return p, meta
 end
 
 rawset = function(t, k, v)
@@ -113,12 +114,13 @@ for _, name in ipairs({ 'string', 'math', 'table', 'coroutine', 'cjson', 'cmsgpa
     end
 end
 
-setmetatable_(G, {
-    __index = function(_, k)
-        error_("Script attempted to access nonexistent global variable '" .. tostring_(k) .. "'", 2)
-    end,
-})
-local P = protect(G)
+local function missing(_, k)
+    error_("Script attempted to access nonexistent global variable '" .. tostring_(k) .. "'", 2)
+end
+setmetatable_(G, { __index = missing })
+-- PM.__index is G while scripts run; FUNCTION LOAD points it at the
+-- library API for the time the library's code runs.
+local P, PM = protect(G)
 rawset_(G, '_G', P)
 
 -- Runs `f` under the error handler, passing FCALL's keys and arguments.
@@ -132,4 +134,4 @@ local function invoke(f, handler, keys, args)
     end, handler)
 end
 
-return P, invoke
+return P, invoke, PM, missing, protect

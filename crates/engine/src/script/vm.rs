@@ -93,6 +93,12 @@ pub(crate) struct Vm {
     pub invoke: Function,
     /// The globals scripts see.
     pub env: Table,
+    /// The metatable of `env`; its `__index` is the real globals.
+    pub env_meta: Table,
+    /// The `__index` that raises "nonexistent global variable".
+    pub missing: Function,
+    /// `protect(t)`: a read-only proxy of `t`.
+    pub protect: Function,
     /// Runs since the last incremental GC step.
     pub runs: u32,
 }
@@ -100,7 +106,7 @@ pub(crate) struct Vm {
 /// Redis's `rand48` generator, shared by every Lua state of the process
 /// (Redis keeps one for the whole server, never reseeded between scripts).
 #[derive(Debug)]
-pub(crate) struct Rand48(AtomicU64);
+pub struct Rand48(AtomicU64);
 
 const RAND48_MASK: u64 = (1 << 48) - 1;
 
@@ -148,7 +154,8 @@ pub(crate) fn new_vm(run: &Arc<RunState>, rand: &Arc<Rand48>) -> mlua::Result<Vm
             _ => None,
         })
     })?;
-    let (env, invoke): (Table, Function) = prelude.call((globals.clone(), errtext))?;
+    let (env, invoke, env_meta, missing, protect): (Table, Function, Table, Function, Function) =
+        prelude.call((globals.clone(), errtext))?;
     lua.set_globals(env.clone())?;
     let handler = lua.create_function(error_handler)?;
     let hook_run = run.clone();
@@ -156,16 +163,22 @@ pub(crate) fn new_vm(run: &Arc<RunState>, rand: &Arc<Rand48>) -> mlua::Result<Vm
         HookTriggers::new().every_nth_instruction(100_000),
         move |_, _| {
             if hook_run.killed.load(Ordering::Relaxed) {
-                Err(raise(KILLED))
-            } else {
-                Ok(VmState::Continue)
+                return Err(raise(KILLED));
             }
+            let deadline = hook_run.load_deadline_ms.load(Ordering::Relaxed);
+            if deadline != 0 && super::monotonic_ms() > deadline {
+                return Err(raise("ERR FUNCTION LOAD timeout"));
+            }
+            Ok(VmState::Continue)
         },
     )?;
     Ok(Vm {
         lua,
         globals,
         redis,
+        env_meta,
+        missing,
+        protect,
         handler,
         invoke,
         env,

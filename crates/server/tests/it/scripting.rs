@@ -378,3 +378,154 @@ fn script_sees_undeclared_keys_atomically() {
     writer.join().unwrap();
     assert_eq!(c.cmd(&["GET", "b"]).text(), "$3\r\n200\r\n");
 }
+
+#[test]
+fn functions() {
+    let lib1 =
+        "#!lua name=lib1\nredis.register_function('f1', function(keys, args) return keys[1] end)";
+    let lib8 = "#!lua name=lib8\nredis.register_function{function_name='f8', callback=function() return 2 end, flags={'no-writes'}, description='desc'}";
+    both(&[
+        &["FUNCTION", "LOAD", lib1],
+        &["FUNCTION", "LOAD", "#!lua name=lib2\nredis.register_function()"],
+        &["FUNCTION", "LOAD", "#!lua name=lib3\nreturn redis.call('ping')"],
+        &["FUNCTION", "LOAD", "#!lua name=lib4\nlocal x = string.len('a')"],
+        &["FUNCTION", "LOAD", "#!lua name=lib5\nerror('boom')"],
+        &["FUNCTION", "LOAD", "return 1"],
+        &["FUNCTION", "LOAD", "#!lua"],
+        &["FUNCTION", "LOAD", "#!lua name=lib1\nredis.register_function('f9', function() return 1 end)"],
+        &["FUNCTION", "LOAD", "#!lua name=lib6\nredis.register_function('f1', function() return 1 end)"],
+        &["FUNCTION", "LOAD", "#!lua name=lib7\n"],
+        &["FUNCTION", "LOAD", "#!lua name=lib7 foo=bar\n"],
+        &["FUNCTION", "LOAD", "#!js name=lib7\n"],
+        &["FUNCTION", "LOAD", "#!lua name=lib-8\n"],
+        &["FUNCTION", "LOAD", lib8],
+        &["FCALL", "f8", "0"],
+        &["FCALL", "f1", "1", "k"],
+        &["FCALL", "nosuch", "0"],
+        &["FCALL", "f1", "x"],
+        &["FCALL", "f1", "2", "k"],
+        &["FCALL_RO", "f1", "0"],
+        &["FCALL_RO", "f8", "0"],
+        &["FUNCTION", "LIST", "LIBRARYNAME", "lib8"],
+        &["FUNCTION", "LIST", "LIBRARYNAME", "lib1", "WITHCODE"],
+        &["FUNCTION", "LIST", "bogus"],
+        &["FUNCTION", "LIST", "LIBRARYNAME"],
+        &["FUNCTION", "STATS"],
+        &["FUNCTION", "LOAD", "#!lua name=lib9\nredis.register_function('f9', function() return redis.call('nosuch') end)"],
+        &["FCALL", "f9", "0"],
+        &["FUNCTION", "LOAD", "#!lua name=lib10\nredis.register_function{function_name='f10', callback=function() return 2 end, flags={'bogus'}}"],
+        &["FUNCTION", "LOAD", "#!lua name=lib10\nredis.register_function('f10', 'x')"],
+        &["FUNCTION", "LOAD", "#!lua name=lib10\nredis.register_function{function_name='f10'}"],
+        &["FUNCTION", "LOAD", "#!lua name=lib10\nredis.register_function('f10', function() return 1 end) redis.register_function('f10', function() return 1 end)"],
+        &["FUNCTION", "DELETE", "nosuch"],
+        &["FUNCTION", "LOAD", "REPLACE", "#!lua name=lib1\nredis.register_function('f1', function(keys, args) return args[1] end)"],
+        &["FCALL", "f1", "1", "k", "a"],
+        &["FUNCTION", "LOAD", "bogus", "#!lua name=lib1\n"],
+        &["FUNCTION", "LOAD", "REPLACE"],
+        &["SET", "x", "1"],
+        &["FUNCTION", "LOAD", "#!lua name=lib11\nredis.register_function('f11', function(keys, args) return redis.call('get', keys[1]) end)"],
+        &["FCALL", "f11", "1", "x"],
+        &["FCALL_RO", "f11", "1", "x"],
+        &["FUNCTION", "LOAD", "#!lua name=lib12\nlocal function helper() return math.floor(2.5) end\nredis.register_function('f12', function() return helper() end)"],
+        &["FCALL", "f12", "0"],
+        &["FUNCTION", "LOAD", "#!lua name=lib13\nredis.register_function{function_name='f13', callback=function() return redis.call('set','y','1') end, flags={'no-writes'}}"],
+        &["FCALL", "f13", "0"],
+        &["FUNCTION", "RESTORE", "bogus"],
+        &["FUNCTION", "RESTORE", "bogus", "bogus"],
+        &["FUNCTION", "DELETE", "lib1"],
+        &["FCALL", "f1", "0"],
+        &["FUNCTION", "FLUSH", "bogus"],
+        &["FUNCTION", "FLUSH", "SYNC"],
+        &["FUNCTION", "LIST"],
+        &["FUNCTION", "DUMP"],
+        &["FUNCTION", "KILL"],
+        &["FUNCTION", "HELP"],
+    ]);
+}
+
+/// FUNCTION DUMP payloads go both ways between Ferrokey and redis-server,
+/// and libraries survive DEBUG RELOAD.
+#[test]
+fn function_dump_restore_and_reload() {
+    let s = Server::ferrokey();
+    let mut c = s.connect();
+    let lib = "#!lua name=libx\nredis.register_function('fx', function(keys, args) return 'x' end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]).text(), "$4\r\nlibx\r\n");
+    let dump = c.cmd(&["FUNCTION", "DUMP"]);
+    let ferrokey_payload = match &dump.frame {
+        ferrokey_resp::Frame::Bulk(b) => b.clone(),
+        other => panic!("FUNCTION DUMP gave {other:?}"),
+    };
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD"]).text(), "+OK\r\n");
+    assert_eq!(c.cmd(&["FCALL", "fx", "0"]).text(), "$1\r\nx\r\n");
+    let restore = |c: &mut Conn, p: &[u8], policy: &[u8]| {
+        let mut args: Vec<&[u8]> = vec![b"FUNCTION", b"RESTORE", p];
+        if !policy.is_empty() {
+            args.push(policy);
+        }
+        c.cmd(&args).text()
+    };
+    assert_eq!(
+        restore(&mut c, &ferrokey_payload, b""),
+        "-ERR Library libx already exists\r\n"
+    );
+    assert_eq!(restore(&mut c, &ferrokey_payload, b"REPLACE"), "+OK\r\n");
+    assert_eq!(restore(&mut c, &ferrokey_payload, b"FLUSH"), "+OK\r\n");
+    let mut bad = ferrokey_payload.clone();
+    *bad.last_mut().unwrap() ^= 1;
+    assert_eq!(
+        restore(&mut c, &bad, b""),
+        "-ERR DUMP payload version or checksum are wrong\r\n"
+    );
+    let Some(r) = Server::redis() else {
+        eprintln!("redis-server not installed: cross-server FUNCTION RESTORE not checked");
+        return;
+    };
+    let mut rc = r.connect();
+    assert_eq!(restore(&mut rc, &ferrokey_payload, b""), "+OK\r\n");
+    assert_eq!(rc.cmd(&["FCALL", "fx", "0"]).text(), "$1\r\nx\r\n");
+    let redis_payload = match &rc.cmd(&["FUNCTION", "DUMP"]).frame {
+        ferrokey_resp::Frame::Bulk(b) => b.clone(),
+        other => panic!("redis FUNCTION DUMP gave {other:?}"),
+    };
+    c.cmd(&["FUNCTION", "FLUSH"]);
+    assert_eq!(restore(&mut c, &redis_payload, b""), "+OK\r\n");
+    assert_eq!(c.cmd(&["FCALL", "fx", "0"]).text(), "$1\r\nx\r\n");
+}
+
+#[test]
+fn busy_function_kill_and_stats() {
+    let s = Server::ferrokey_with(&["--busy-reply-threshold", "100"]);
+    let mut c = s.connect();
+    let lib = "#!lua name=busy\nredis.register_function('spin', function() while true do end end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]).text(), "$4\r\nbusy\r\n");
+    c.send(&["FCALL", "spin", "0"]);
+    let mut other = s.connect();
+    assert!(eventually(|| other
+        .cmd(&["PING"])
+        .text()
+        .starts_with("-BUSY ")));
+    assert_eq!(
+        other.cmd(&["PING"]).text(),
+        "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
+    );
+    let stats = other.cmd(&["FUNCTION", "STATS"]).text();
+    assert!(stats.contains("$4\r\nspin\r\n"), "{stats}");
+    assert!(
+        stats.contains("$5\r\nFCALL\r\n") || stats.contains("$5\r\nfcall\r\n"),
+        "{stats}"
+    );
+    assert!(other
+        .cmd(&["SCRIPT", "KILL"])
+        .text()
+        .starts_with("-BUSY Redis is busy running a script. You can only call FUNCTION KILL"));
+    assert_eq!(other.cmd(&["FUNCTION", "KILL"]).text(), "+OK\r\n");
+    let killed = c.read().text();
+    assert!(
+        killed.starts_with(
+            "-ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2."
+        ),
+        "{killed}"
+    );
+    assert_eq!(other.cmd(&["PING"]).text(), "+PONG\r\n");
+}
