@@ -67,6 +67,9 @@ pub enum Op {
         /// Most members to pop.
         count: usize,
     },
+    /// WAIT for replicas: Ferrokey has none, so the wait waits on no key
+    /// and ends only by timeout or CLIENT UNBLOCK, answering 0.
+    Wait,
 }
 
 /// The type of value an [`Op`] waits for.
@@ -74,6 +77,8 @@ pub enum Op {
 enum Family {
     List,
     ZSet,
+    /// Nothing a key can hold (WAIT).
+    None,
 }
 
 impl Op {
@@ -81,13 +86,17 @@ impl Op {
         match self {
             Op::Pop { .. } | Op::MPop { .. } | Op::Move { .. } => Family::List,
             Op::ZPop { .. } | Op::ZMPop { .. } => Family::ZSet,
+            Op::Wait => Family::None,
         }
     }
 
     /// The reply when the wait ends without an element (timeout, CLIENT
     /// UNBLOCK TIMEOUT): a null array for every command, as Redis sends.
     pub fn timeout_reply(&self) -> Frame {
-        Frame::NullArray
+        match self {
+            Op::Wait => Frame::Integer(0),
+            _ => Frame::NullArray,
+        }
     }
 
     /// The reply when the command finds nothing where it may not block
@@ -95,6 +104,7 @@ impl Op {
     fn empty_reply(&self) -> Frame {
         match self {
             Op::Move { .. } => Frame::Null,
+            Op::Wait => Frame::Integer(0),
             _ => Frame::NullArray,
         }
     }
@@ -122,6 +132,7 @@ impl Op {
             Op::ZMPop { max, count } => {
                 crate::cmd::zset::pop_first(ctx, locked, keys, *max, Some(*count))
             }
+            Op::Wait => Ok(None),
         }
     }
 

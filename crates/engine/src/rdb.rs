@@ -816,8 +816,9 @@ pub fn snapshot(server: &crate::Server, now_ms: u64) -> Vec<u8> {
 
 /// Loads a snapshot into the databases (which the caller has emptied,
 /// unless merging), holding the gate exclusively. Keys already expired are
-/// skipped; with `merge`, a loaded key replaces an existing one.
-pub fn load_into(server: &crate::Server, data: &[u8], now_ms: u64) -> R<usize> {
+/// skipped; a loaded key replaces an existing one. A function library
+/// that already exists fails the load unless `merge`, as in Redis.
+pub fn load_into(server: &crate::Server, data: &[u8], now_ms: u64, merge: bool) -> R<usize> {
     let lim = server.tunables.limits.load();
     let mut n = 0;
     let mut err = None;
@@ -850,7 +851,7 @@ pub fn load_into(server: &crate::Server, data: &[u8], now_ms: u64) -> R<usize> {
         },
         &mut functions,
     )?;
-    if let Err(e) = crate::script::functions::load_libraries(server, &functions) {
+    if let Err(e) = crate::script::functions::load_libraries(server, &functions, merge) {
         return Err(BadRdb(format!("function library: {e}")));
     }
     match err {

@@ -262,6 +262,9 @@ impl Tracking {
 /// The keys a read-only command reads, for remembering them.
 pub fn read_keys<'a>(spec: &crate::command::CommandSpec, args: &[&'a [u8]]) -> Vec<&'a [u8]> {
     use crate::command::flags::MOVABLEKEYS;
+    if let Some(pos) = crate::script::key_positions(args) {
+        return pos.into_iter().map(|p| args[p]).collect();
+    }
     if spec.has(MOVABLEKEYS) {
         // numkeys key [key ...] ...: ZUNION, ZINTER, ZDIFF, ZINTERCARD,
         // SINTERCARD; SORT_RO reads its first argument.

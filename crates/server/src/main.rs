@@ -127,7 +127,7 @@ fn load_rdb(server: &Server) {
     let start = std::time::Instant::now();
     let now_ms = clock::now_us() / 1000;
     let _gate = server.gate.write();
-    match ferrokey_engine::rdb::load_into(server, &data, now_ms) {
+    match ferrokey_engine::rdb::load_into(server, &data, now_ms, false) {
         Ok(n) => {
             server
                 .stats

@@ -57,6 +57,14 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "Synchronously saves the database(s) to disk.",
     ),
+    CommandSpec::new("wait", 3, 0, wait)
+        .acl(&["@connection"])
+        .doc(
+            "generic",
+            "3.0.0",
+            "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
+        )
+        .tips(&["request_policy:all_shards", "response_policy:agg_min"]),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, lastsave)
         .acl(&["@admin", "@dangerous"])
         .doc(
@@ -776,6 +784,33 @@ fn config_help(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     )
 }
 
+/// WAIT numreplicas timeout. Ferrokey has no replicas yet (issue 10), so
+/// no write is ever acknowledged: the answer is 0, at once when no
+/// replica is asked for or the client may not block (MULTI, scripts),
+/// else when the timeout passes (0: never) or CLIENT UNBLOCK ends it, as
+/// Redis behaves with no replica connected.
+fn wait(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let numreplicas = parse_int(args[1])?;
+    let timeout_ms = match ferrokey_resp::parse_i64(args[2]) {
+        None => {
+            return Err(CmdError::msg(
+                "ERR timeout is not an integer or out of range",
+            ))
+        }
+        Some(t) if t < 0 => return Err(CmdError::msg("ERR timeout is negative")),
+        Some(t) => t as u64,
+    };
+    if numreplicas <= 0 || ctx.client.deny_blocking {
+        return Ok(Frame::Integer(0));
+    }
+    let deadline = if timeout_ms == 0 {
+        0
+    } else {
+        ctx.now_ms + timeout_ms
+    };
+    crate::blocking::block_or_run(ctx, &[], crate::blocking::Op::Wait, deadline)
+}
+
 fn dbsize(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     Ok(Frame::Integer(ctx.db().len() as i64))
 }
@@ -1055,6 +1090,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             for db in ctx.server.dbs.iter() {
                 db.clear(&ctx.server.hasher, ctx.now_ms);
             }
+            crate::script::functions::flush_all(ctx.server);
         } else if !merge && ctx.server.dbs.iter().any(|db| !db.is_empty()) {
             // Loading over existing keys without MERGE fails in Redis on the
             // first duplicate; every key is a duplicate here.
@@ -1062,7 +1098,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 "ERR Error trying to load the RDB dump, check server logs.",
             ));
         }
-        crate::rdb::load_into(ctx.server, &image, ctx.now_ms).map_err(|_| {
+        crate::rdb::load_into(ctx.server, &image, ctx.now_ms, merge).map_err(|_| {
             CmdError::msg("ERR Error trying to load the RDB dump, check server logs.")
         })?;
         return Ok(Frame::ok());
@@ -1537,6 +1573,21 @@ fn getkeys_generic(args: &[&[u8]], with_flags: bool) -> CmdResult {
             .ok_or(CmdError::msg("ERR Invalid command specified"))?
     };
     let spec = t.entries[id].spec;
+    if let Some(pos) = crate::script::key_positions(inner) {
+        // Scripts may name no keys: an empty list, not an error.
+        return Ok(Frame::Array(
+            pos.into_iter()
+                .map(|p| {
+                    let k = Frame::bulk(inner[p]);
+                    if with_flags {
+                        Frame::Array(vec![k, key_flags_frame(&["RW", "ACCESS", "UPDATE"])])
+                    } else {
+                        k
+                    }
+                })
+                .collect(),
+        ));
+    }
     if spec.first_key <= 0 {
         return Err(CmdError::msg("ERR The command has no key arguments"));
     }

@@ -729,6 +729,7 @@ static DOCS: &[(&str, &str, &str)] = &[
         "async=[ASYNC | SYNC]",
     ),
     ("info", "O(1)", "[section [section ...]]"),
+    ("wait", "O(1)", "numreplicas timeout"),
     ("lastsave", "O(1)", ""),
     ("memory", "Depends on the subcommand.", ""),
     ("memory|doctor", "O(1)", ""),

@@ -198,9 +198,17 @@ fn function_dump(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     functions::function_dump(ctx)
 }
 
+/// Redis's reply to a FUNCTION subcommand with too many arguments.
+fn too_many(args: &[&[u8]]) -> CmdError {
+    CmdError::owned(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
+        crate::error::sanitize(args[1], 128)
+    ))
+}
+
 fn function_flush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if args.len() > 3 {
-        return Err(CmdError::Syntax);
+        return Err(too_many(args));
     }
     match args.get(2) {
         None => {}
@@ -229,7 +237,7 @@ fn function_load(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 
 fn function_restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if args.len() > 4 {
-        return Err(CmdError::Syntax);
+        return Err(too_many(args));
     }
     functions::function_restore(ctx, args)
 }

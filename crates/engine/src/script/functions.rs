@@ -7,12 +7,13 @@
 //! globals, so the registered callbacks see `redis.call`, `string` and the
 //! rest when FCALL runs them.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use ferrokey_resp::Frame;
 use mlua::{Function, MultiValue, Table, Value};
+use parking_lot::Mutex;
 
 use super::vm::{self, raise, Vm};
 use super::{monotonic_ms, script_flags, Scripting};
@@ -31,12 +32,25 @@ pub(crate) struct FunctionInfo {
     func: Function,
 }
 
-/// A loaded library.
+/// A loaded library. Library and function names are case-insensitive,
+/// as in Redis: maps are keyed by the lower-case name.
 pub(crate) struct Library {
     name: String,
     code: Vec<u8>,
     functions: BTreeMap<String, FunctionInfo>,
 }
+
+impl Library {
+    fn key(&self) -> String {
+        self.name.to_ascii_lowercase()
+    }
+}
+
+/// Where `redis.register_function` puts what it registers: `Some` only
+/// while FUNCTION LOAD runs a library's code. The function itself is
+/// created once, so a library that keeps it and calls it later (from an
+/// FCALL) gets Redis's error rather than a dangling callback.
+type Registrations = Arc<Mutex<Option<Vec<FunctionInfo>>>>;
 
 /// The functions engine: its Lua state, libraries and function index.
 #[derive(Default)]
@@ -44,6 +58,7 @@ pub(crate) struct FunctionEngine {
     vm: Option<Vm>,
     /// The globals the library code sees while it loads.
     load_api: Option<(Table, Table)>,
+    registrations: Registrations,
     libraries: BTreeMap<String, Library>,
     /// Function name -> library name.
     index: HashMap<String, String>,
@@ -106,8 +121,9 @@ fn metadata(payload: &[u8]) -> Result<Metadata, String> {
 impl FunctionEngine {
     fn vm(&mut self, s: &Scripting) -> Result<&mut Vm, CmdError> {
         if self.vm.is_none() {
+            let slot = self.registrations.clone();
             let built = vm::new_vm(&s.run, &s.rand).and_then(|vm| {
-                let api = load_api(&vm)?;
+                let api = load_api(&vm, slot)?;
                 Ok((vm, api))
             });
             let (vm, api) = built
@@ -137,23 +153,13 @@ impl FunctionEngine {
         let vm = self.vm.as_mut().expect("built");
         let func = vm::compile(vm, &code, "@user_function")
             .map_err(|e| format!("ERR Error compiling function: {e}"))?;
-        let registered: RefCell<Vec<FunctionInfo>> = RefCell::new(Vec::new());
+        *self.registrations.lock() = Some(Vec::new());
         s.run
             .load_deadline_ms
             .store(monotonic_ms() + LOAD_TIMEOUT_MS, Ordering::Relaxed);
         let outcome = vm.lua.scope(|scope| {
-            let reg = scope.create_function(|lua, args: MultiValue| {
-                let info = register_args(lua, args)?;
-                let mut list = registered.borrow_mut();
-                if list.iter().any(|f| f.name == info.name) {
-                    return Err(raise("ERR Function already exists in the library"));
-                }
-                list.push(info);
-                Ok(())
-            })?;
             let log =
                 scope.create_function(|lua, args: MultiValue| super::log(server, lua, args))?;
-            api_redis.raw_set("register_function", reg)?;
             api_redis.raw_set("log", log)?;
             vm.env_meta.raw_set("__index", api.clone())?;
             let out = vm::invoke(vm, &func, None);
@@ -161,6 +167,7 @@ impl FunctionEngine {
             out
         });
         s.run.load_deadline_ms.store(0, Ordering::Relaxed);
+        let list = self.registrations.lock().take().unwrap_or_default();
         match outcome {
             Ok(Ok(_)) => {}
             Ok(Err(t)) => {
@@ -172,40 +179,43 @@ impl FunctionEngine {
             }
             Err(e) => return Err(format!("ERR Error registering functions: {e}")),
         }
-        let list = registered.into_inner();
         if list.is_empty() {
             return Err("ERR No functions registered".into());
         }
         Ok(Library {
             name: String::from_utf8_lossy(&name).into_owned(),
             code: payload.to_vec(),
-            functions: list.into_iter().map(|f| (f.name.clone(), f)).collect(),
+            functions: list
+                .into_iter()
+                .map(|f| (f.name.to_ascii_lowercase(), f))
+                .collect(),
         })
     }
 
     /// Adds a compiled library, replacing one of the same name when
     /// `replace`; fails without changing anything on a collision.
     fn link(&mut self, lib: Library, replace: bool) -> Result<(), String> {
-        if self.libraries.contains_key(&lib.name) && !replace {
+        let key = lib.key();
+        if self.libraries.contains_key(&key) && !replace {
             return Err(format!("ERR Library '{}' already exists", lib.name));
         }
-        for f in lib.functions.keys() {
-            if let Some(owner) = self.index.get(f) {
-                if *owner != lib.name {
-                    return Err(format!("ERR Function {f} already exists"));
+        for (k, f) in &lib.functions {
+            if let Some(owner) = self.index.get(k) {
+                if *owner != key {
+                    return Err(format!("ERR Function {} already exists", f.name));
                 }
             }
         }
-        self.unlink(&lib.name.clone());
-        for f in lib.functions.keys() {
-            self.index.insert(f.clone(), lib.name.clone());
+        self.unlink(&key);
+        for k in lib.functions.keys() {
+            self.index.insert(k.clone(), key.clone());
         }
-        self.libraries.insert(lib.name.clone(), lib);
+        self.libraries.insert(key, lib);
         Ok(())
     }
 
     fn unlink(&mut self, name: &str) -> Option<Library> {
-        let lib = self.libraries.remove(name)?;
+        let lib = self.libraries.remove(&name.to_ascii_lowercase())?;
         for f in lib.functions.keys() {
             self.index.remove(f);
         }
@@ -213,7 +223,10 @@ impl FunctionEngine {
     }
 
     fn flush(&mut self) {
-        *self = FunctionEngine::default();
+        self.libraries.clear();
+        self.index.clear();
+        self.vm = None;
+        self.load_api = None;
     }
 }
 
@@ -228,7 +241,7 @@ impl CmdError {
 
 /// The library API's globals: `redis` with register_function, log and
 /// the constants; anything else is a missing global.
-fn load_api(vm: &Vm) -> mlua::Result<(Table, Table)> {
+fn load_api(vm: &Vm, slot: Registrations) -> mlua::Result<(Table, Table)> {
     let lua = &vm.lua;
     let guard = lua.create_table()?;
     guard.raw_set("__index", vm.missing.clone())?;
@@ -243,6 +256,23 @@ fn load_api(vm: &Vm) -> mlua::Result<(Table, Table)> {
     ] {
         redis.raw_set(k, vm.redis.raw_get::<Value>(k)?)?;
     }
+    redis.raw_set(
+        "register_function",
+        lua.create_function(move |lua, args: MultiValue| {
+            let mut guard = slot.lock();
+            let Some(list) = guard.as_mut() else {
+                return Err(raise(
+                    "ERR redis.register_function can only be called on FUNCTION LOAD command",
+                ));
+            };
+            let info = register_args(lua, args)?;
+            if list.iter().any(|f| f.name.eq_ignore_ascii_case(&info.name)) {
+                return Err(raise("ERR Function already exists in the library"));
+            }
+            list.push(info);
+            Ok(())
+        })?,
+    )?;
     redis.set_metatable(Some(guard.clone()))?;
     let (redis_proxy, _): (Table, Table) = vm.protect.call(redis.clone())?;
     let api = lua.create_table()?;
@@ -386,7 +416,12 @@ pub fn function_delete(ctx: &mut Ctx<'_>, name: &[u8]) -> CmdResult {
 
 /// FUNCTION FLUSH.
 pub fn function_flush(ctx: &mut Ctx<'_>) {
-    ctx.server.scripting.functions.lock().flush();
+    flush_all(ctx.server);
+}
+
+/// Drops every library (FUNCTION FLUSH, and DEBUG RELOAD before it loads).
+pub fn flush_all(server: &Server) {
+    server.scripting.functions.lock().flush();
 }
 
 /// FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE].
@@ -529,7 +564,7 @@ pub fn function_restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let mut libs = Vec::new();
     for code in &codes {
         let lib = eng.compile(ctx.server, code).map_err(CmdError::owned)?;
-        if libs.iter().any(|l: &Library| l.name == lib.name) {
+        if libs.iter().any(|l: &Library| l.key() == lib.key()) {
             return Err(CmdError::owned(format!(
                 "ERR Library '{}' already exists",
                 lib.name
@@ -546,18 +581,21 @@ pub fn function_restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     } else {
         // Check every collision before changing anything.
         for lib in &libs {
-            if policy == Policy::Append && eng.libraries.contains_key(&lib.name) {
+            if policy == Policy::Append && eng.libraries.contains_key(&lib.key()) {
                 return Err(CmdError::owned(format!(
                     "ERR Library {} already exists",
                     lib.name
                 )));
             }
-            for f in lib.functions.keys() {
-                if let Some(owner) = eng.index.get(f) {
+            for (k, f) in &lib.functions {
+                if let Some(owner) = eng.index.get(k) {
                     let replaced =
-                        policy == Policy::Replace && libs.iter().any(|l| &l.name == owner);
-                    if *owner != lib.name && !replaced {
-                        return Err(CmdError::owned(format!("ERR Function {f} already exists")));
+                        policy == Policy::Replace && libs.iter().any(|l| &l.key() == owner);
+                    if *owner != lib.key() && !replaced {
+                        return Err(CmdError::owned(format!(
+                            "ERR Function {} already exists",
+                            f.name
+                        )));
                     }
                 }
             }
@@ -579,12 +617,13 @@ pub fn library_codes(s: &Scripting) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Loads libraries read from an RDB file (replacing same-named ones).
-pub fn load_libraries(server: &Server, codes: &[Vec<u8>]) -> Result<(), String> {
+/// Loads libraries read from an RDB file; one that exists already is an
+/// error unless `replace`.
+pub fn load_libraries(server: &Server, codes: &[Vec<u8>], replace: bool) -> Result<(), String> {
     let mut eng = server.scripting.functions.lock();
     for code in codes {
         let lib = eng.compile(server, code)?;
-        eng.link(lib, true)?;
+        eng.link(lib, replace)?;
     }
     Ok(())
 }
@@ -593,13 +632,13 @@ pub fn load_libraries(server: &Server, codes: &[Vec<u8>]) -> Result<(), String> 
 pub fn fcall(ctx: &mut Ctx<'_>, args: &[&[u8]], ro: bool) -> CmdResult {
     let s = &ctx.server.scripting;
     let mut eng = s.functions.lock();
-    let name = String::from_utf8_lossy(args[1]).into_owned();
-    let Some(lib_name) = eng.index.get(&name).cloned() else {
+    let key = String::from_utf8_lossy(args[1]).to_ascii_lowercase();
+    let Some(lib_name) = eng.index.get(&key).cloned() else {
         return Err(CmdError::msg("ERR Function not found"));
     };
     let numkeys = super::numkeys(args, CmdError::msg("ERR Bad number of keys provided"))?;
-    let f = &eng.libraries[&lib_name].functions[&name];
-    let (flags, func) = (f.flags, f.func.clone());
+    let f = &eng.libraries[&lib_name].functions[&key];
+    let (flags, func, name) = (f.flags, f.func.clone(), f.name.clone());
     if flags & script_flags::NO_WRITES == 0 && ro {
         return Err(CmdError::msg(
             "ERR Can not execute a script with write flag using *_ro command.",

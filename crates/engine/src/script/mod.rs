@@ -64,6 +64,24 @@ pub fn runs_script(client: &crate::client::Client, args: &[&[u8]]) -> bool {
     }
 }
 
+/// Positions of the keys of a script-running command (`script numkeys
+/// key... arg...`), or None for any other command.
+pub fn key_positions(args: &[&[u8]]) -> Option<Vec<usize>> {
+    let name = args.first()?;
+    if !SCRIPT_COMMANDS
+        .iter()
+        .any(|c| name.eq_ignore_ascii_case(c.as_bytes()))
+    {
+        return None;
+    }
+    let n = args
+        .get(2)
+        .and_then(|a| ferrokey_resp::parse_i64(a))
+        .filter(|&n| n >= 0 && (n as usize) <= args.len().saturating_sub(3))
+        .unwrap_or(0) as usize;
+    Some((3..3 + n).collect())
+}
+
 /// Script flags from a `#!lua flags=...` shebang.
 pub mod script_flags {
     /// The script declares no shebang: Redis's pre-7.0 rules.

@@ -189,12 +189,19 @@ fn pack(v: &Value, depth: usize, out: &mut Vec<u8>) -> mlua::Result<()> {
                 }
             }
             None => {
-                let pairs: Vec<(Value, Value)> =
-                    t.pairs::<Value, Value>().collect::<Result<_, _>>()?;
-                pack_len(pairs.len(), 0x80, 15, [0, 0xde, 0xdf], false, out);
-                for (k, v) in &pairs {
-                    pack(k, depth + 1, out)?;
-                    pack(v, depth + 1, out)?;
+                // Two passes (count, then pack) rather than holding every
+                // pair: a Lua value held from Rust takes a slot of mlua's
+                // reference stack, which a big table would exhaust.
+                let mut n = 0usize;
+                for pair in t.pairs::<Value, Value>() {
+                    pair?;
+                    n += 1;
+                }
+                pack_len(n, 0x80, 15, [0, 0xde, 0xdf], false, out);
+                for pair in t.pairs::<Value, Value>() {
+                    let (k, v) = pair?;
+                    pack(&k, depth + 1, out)?;
+                    pack(&v, depth + 1, out)?;
                 }
             }
         },
