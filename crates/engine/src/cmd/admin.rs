@@ -449,19 +449,26 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
                 "total_system_memory_human",
                 human_bytes(host.total_system_memory)
             );
-            kv!("used_memory_lua", 31744);
-            kv!("used_memory_vm_eval", 31744);
-            kv!("used_memory_lua_human", "31.00K");
-            kv!("used_memory_scripts_eval", 0);
-            kv!("number_of_cached_scripts", 0);
-            kv!("number_of_functions", 0);
-            kv!("number_of_libraries", 0);
-            kv!("used_memory_vm_functions", 32768);
-            kv!("used_memory_vm_total", 64512);
-            kv!("used_memory_vm_total_human", "63.00K");
-            kv!("used_memory_functions", 0);
-            kv!("used_memory_scripts", 0);
-            kv!("used_memory_scripts_human", "0B");
+            let st = &srv.scripting.stats;
+            let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+            let (vm_eval, vm_fn) = (load(&st.eval_vm_bytes), load(&st.functions_vm_bytes));
+            let (scripts, functions) = (load(&st.scripts_bytes), load(&st.functions_bytes));
+            kv!("used_memory_lua", vm_eval);
+            kv!("used_memory_vm_eval", vm_eval);
+            kv!("used_memory_lua_human", human_bytes(vm_eval));
+            kv!("used_memory_scripts_eval", scripts);
+            kv!("number_of_cached_scripts", load(&st.cached_scripts));
+            kv!("number_of_functions", load(&st.functions));
+            kv!("number_of_libraries", load(&st.libraries));
+            kv!("used_memory_vm_functions", vm_fn);
+            kv!("used_memory_vm_total", vm_eval + vm_fn);
+            kv!("used_memory_vm_total_human", human_bytes(vm_eval + vm_fn));
+            kv!("used_memory_functions", functions);
+            kv!("used_memory_scripts", scripts + functions);
+            kv!(
+                "used_memory_scripts_human",
+                human_bytes(scripts + functions)
+            );
             kv!("maxmemory", maxmem);
             kv!("maxmemory_human", human_bytes(maxmem));
             kv!("maxmemory_policy", cfg.maxmemory_policy());
@@ -1064,6 +1071,14 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         ctx.client.sleep_ms = (secs.max(0.0) * 1000.0) as u64;
         return Ok(Frame::ok());
     }
+    if is(sub, "set-disable-deny-scripts") && args.len() == 3 {
+        let v = parse_int(args[2])?;
+        ctx.server
+            .scripting
+            .allow_noscript
+            .store(v != 0, Ordering::Relaxed);
+        return Ok(Frame::ok());
+    }
     if is(sub, "set-active-expire") && args.len() == 3 {
         let v = parse_int(args[2])?;
         ctx.server.active_expire.store(v != 0, Ordering::Relaxed);
@@ -1122,8 +1137,10 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if is(sub, "object") && args.len() == 3 {
         let key = args[2];
         let h = ctx.hash(key);
-        let mut shard = ctx.db().lock(shard_of(h));
-        let Some(e) = shard.lookup(h, key, ctx.now_ms).1 else {
+        // As Redis: the raw table, so a logically expired key that is
+        // still there is shown, and not expired by looking.
+        let shard = ctx.db().lock(shard_of(h));
+        let Some(e) = shard.find(h, key) else {
             return Err(CmdError::NoSuchKey);
         };
         let ser = match &e.value {

@@ -190,8 +190,9 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CmdResult 
             Some(_) => return Err(CmdError::WrongType),
         };
         // A set has no native order: with nothing to sort by and the
-        // result stored, Redis sorts it ALPHA so replicas agree.
-        if o.dontsort && kind == Kind::Set && o.store.is_some() {
+        // result stored, or asked for by a script, Redis sorts it ALPHA so
+        // replicas agree.
+        if o.dontsort && kind == Kind::Set && (o.store.is_some() || ctx.client.in_script) {
             o.dontsort = false;
             o.alpha = true;
             o.by = None;

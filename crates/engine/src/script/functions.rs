@@ -222,6 +222,22 @@ impl FunctionEngine {
         Some(lib)
     }
 
+    /// Publishes the engine's figures for INFO.
+    fn publish(&self, stats: &super::ScriptStats) {
+        stats
+            .libraries
+            .store(self.libraries.len() as u64, Ordering::Relaxed);
+        stats
+            .functions
+            .store(self.index.len() as u64, Ordering::Relaxed);
+        let code: usize = self.libraries.values().map(|l| l.code.len()).sum();
+        stats.functions_bytes.store(code as u64, Ordering::Relaxed);
+        let vm_bytes = self.vm.as_ref().map_or(0, |vm| vm.lua.used_memory());
+        stats
+            .functions_vm_bytes
+            .store(vm_bytes as u64, Ordering::Relaxed);
+    }
+
     fn flush(&mut self) {
         self.libraries.clear();
         self.index.clear();
@@ -401,14 +417,18 @@ pub fn function_load(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let mut eng = s.functions.lock();
     let lib = eng.compile(ctx.server, args[i]).map_err(CmdError::owned)?;
     let name = lib.name.clone();
-    eng.link(lib, replace).map_err(CmdError::owned)?;
+    let linked = eng.link(lib, replace).map_err(CmdError::owned);
+    eng.publish(&s.stats);
+    linked?;
     Ok(Frame::Bulk(name.into_bytes()))
 }
 
 /// FUNCTION DELETE library.
 pub fn function_delete(ctx: &mut Ctx<'_>, name: &[u8]) -> CmdResult {
     let mut eng = ctx.server.scripting.functions.lock();
-    match eng.unlink(&String::from_utf8_lossy(name)) {
+    let gone = eng.unlink(&String::from_utf8_lossy(name));
+    eng.publish(&ctx.server.scripting.stats);
+    match gone {
         Some(_) => Ok(Frame::ok()),
         None => Err(CmdError::msg("ERR Library not found")),
     }
@@ -421,7 +441,9 @@ pub fn function_flush(ctx: &mut Ctx<'_>) {
 
 /// Drops every library (FUNCTION FLUSH, and DEBUG RELOAD before it loads).
 pub fn flush_all(server: &Server) {
-    server.scripting.functions.lock().flush();
+    let mut eng = server.scripting.functions.lock();
+    eng.flush();
+    eng.publish(&server.scripting.stats);
 }
 
 /// FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE].
@@ -604,6 +626,7 @@ pub fn function_restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     for lib in libs {
         eng.link(lib, true).map_err(CmdError::owned)?;
     }
+    eng.publish(&s.stats);
     Ok(Frame::ok())
 }
 
@@ -623,7 +646,9 @@ pub fn load_libraries(server: &Server, codes: &[Vec<u8>], replace: bool) -> Resu
     let mut eng = server.scripting.functions.lock();
     for code in codes {
         let lib = eng.compile(server, code)?;
-        eng.link(lib, replace)?;
+        let linked = eng.link(lib, replace);
+        eng.publish(&server.scripting.stats);
+        linked?;
     }
     Ok(())
 }

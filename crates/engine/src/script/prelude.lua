@@ -10,7 +10,7 @@
 -- raw functions (rawset, setmetatable, next, rawget) from going around
 -- the proxies.
 
-local G, errtext = ...
+local G, errtext, killed = ...
 
 local rawset_, rawget_, next_, setmetatable_, type_, error_, tostring_ =
     rawset, rawget, next, setmetatable, type, error, tostring
@@ -86,6 +86,10 @@ local pcall_ = pcall
 local function pcall_result(ok, ...)
     if not ok then
         local e = (...)
+        -- A killed script must stop: pcall does not catch the kill.
+        if killed() then
+            error_(e, 0)
+        end
         if type_(e) == 'table' then
             local text = e.err
             if type_(text) == 'string' or type_(text) == 'number' then
@@ -103,6 +107,17 @@ local function pcall_result(ok, ...)
 end
 pcall = function(f, ...)
     return pcall_result(pcall_(f, ...))
+end
+
+local xpcall_ = xpcall
+local function xpcall_result(ok, ...)
+    if not ok and killed() then
+        error_((...), 0)
+    end
+    return ok, ...
+end
+xpcall = function(f, handler)
+    return xpcall_result(xpcall_(f, handler))
 end
 
 G.print, G.dofile, G.loadfile = nil, nil, nil
@@ -124,7 +139,6 @@ local P, PM = protect(G)
 rawset_(G, '_G', P)
 
 -- Runs `f` under the error handler, passing FCALL's keys and arguments.
-local xpcall_ = xpcall
 local function invoke(f, handler, keys, args)
     if keys == nil then
         return xpcall_(f, handler)

@@ -154,8 +154,10 @@ pub(crate) fn new_vm(run: &Arc<RunState>, rand: &Arc<Rand48>) -> mlua::Result<Vm
             _ => None,
         })
     })?;
+    let kill_run = run.clone();
+    let killed = lua.create_function(move |_, ()| Ok(kill_run.killed.load(Ordering::Relaxed)))?;
     let (env, invoke, env_meta, missing, protect): (Table, Function, Table, Function, Function) =
-        prelude.call((globals.clone(), errtext))?;
+        prelude.call((globals.clone(), errtext, killed))?;
     lua.set_globals(env.clone())?;
     let handler = lua.create_function(error_handler)?;
     let hook_run = run.clone();
