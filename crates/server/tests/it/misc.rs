@@ -293,3 +293,29 @@ fn zmpop_differential() {
         &["ZMPOP", "1", "s", "MIN"],
     ]);
 }
+
+/// WAIT with no replica connected: 0 at once when nothing is asked for or
+/// the client may not block, else 0 once the timeout passes.
+#[test]
+fn wait_without_replicas() {
+    diff(&[
+        &["WAIT", "0", "0"],
+        &["WAIT", "1", "50"],
+        &["WAIT", "x", "0"],
+        &["WAIT", "1", "x"],
+        &["WAIT", "1", "-1"],
+        &["WAIT", "1"],
+        &["MULTI"],
+        &["WAIT", "1", "0"],
+        &["EXEC"],
+    ]);
+    // Redis 7.2 lets scripts call WAIT (7.0 refused it); it cannot block
+    // there.
+    let s = Server::ferrokey();
+    let mut c = s.connect();
+    assert_eq!(
+        c.cmd(&["EVAL", "return redis.call('wait', '1', '0')", "0"])
+            .text(),
+        ":0\r\n"
+    );
+}
