@@ -160,6 +160,14 @@ async fn run(
                 Request::Empty { .. } => false,
                 Request::Args { args, .. } => {
                     let argv: Vec<&[u8]> = args.iter().map(|r| &buf[r.clone()]).collect();
+                    if batchable(client, &argv) {
+                        let (commands, total) = script_batch(&buf, consumed, argv, client, &limits);
+                        wait_pause(server, &commands[0]).await;
+                        let bytes = crate::scripts::run_batch(client, commands).await;
+                        out.extend_from_slice(&bytes);
+                        buf.advance(total);
+                        continue;
+                    }
                     run_command(server, client, &argv, &mut out).await
                 }
                 Request::Inline { args, .. } => {
@@ -361,25 +369,56 @@ async fn wait_unblocked(
     }
 }
 
-/// Runs a command that runs a script on tokio's blocking pool, so this
-/// worker keeps serving its other connections meanwhile (they answer BUSY
-/// past the threshold, and one of them may be the SCRIPT KILL).
-async fn run_script(server: &Arc<Server>, client: &mut Client, argv: &[&[u8]]) -> Frame {
-    let args: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
-    let placeholder = Client::new(client.handle.clone(), client.authenticated);
-    let mut owned = std::mem::replace(client, placeholder);
-    let srv = server.clone();
-    let job = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-        let reply = ferrokey_engine::execute(&srv, &mut owned, &refs, now_us());
-        (owned, reply)
-    });
-    match job.await {
-        Ok((owned, reply)) => {
-            *client = owned;
-            reply
+/// Whether `argv` runs a script and the connection is plain enough for
+/// its pipelined scripts to go to the script thread together (replies on,
+/// not in MULTI, not subscribed).
+fn batchable(client: &Client, argv: &[&[u8]]) -> bool {
+    client.multi.is_none()
+        && client.reply_mode == ReplyMode::On
+        && !client.pubsub.active()
+        && ferrokey_engine::script::runs_script(client, argv)
+}
+
+/// The script command `first` (which took `consumed` bytes of `buf`) and
+/// the script commands right behind it already in the buffer, up to
+/// [`crate::scripts::BATCH_MAX`]; with the bytes they take. A separate
+/// decoder looks ahead, so the connection's own decoder is untouched.
+fn script_batch(
+    buf: &[u8],
+    consumed: usize,
+    first: Vec<&[u8]>,
+    client: &Client,
+    limits: &Limits,
+) -> (Vec<Vec<Vec<u8>>>, usize) {
+    let mut commands = vec![first.iter().map(|a| a.to_vec()).collect::<Vec<_>>()];
+    let mut total = consumed;
+    let mut ahead = RequestDecoder::new();
+    while commands.len() < crate::scripts::BATCH_MAX {
+        let rest = &buf[total..];
+        let next = match ahead.decode(rest, limits) {
+            Ok(Some(r)) => r,
+            _ => break,
+        };
+        let Request::Args { args, .. } = &next else {
+            break;
+        };
+        let argv: Vec<&[u8]> = args.iter().map(|r| &rest[r.clone()]).collect();
+        if !ferrokey_engine::script::runs_script(client, &argv) {
+            break;
         }
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
+        commands.push(argv.iter().map(|a| a.to_vec()).collect());
+        total += next.consumed();
+        ahead = RequestDecoder::new();
+    }
+    (commands, total)
+}
+
+/// Waits out CLIENT PAUSE for `args`.
+async fn wait_pause(server: &Arc<Server>, args: &[Vec<u8>]) {
+    let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+    while let Some(until) = paused_until(server, &refs, now_us() / 1000) {
+        let wait = until.saturating_sub(now_us() / 1000).max(1);
+        tokio::time::sleep(Duration::from_millis(wait.min(100))).await;
     }
 }
 
@@ -398,7 +437,7 @@ async fn run_command(
     }
     let before = client.reply_mode;
     let reply = if ferrokey_engine::script::runs_script(client, argv) {
-        run_script(server, client, argv).await
+        crate::scripts::run(client, argv).await
     } else {
         ferrokey_engine::execute(server, client, argv, now_us())
     };

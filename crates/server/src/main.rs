@@ -8,6 +8,7 @@ mod clock;
 mod conn;
 mod host;
 mod log;
+mod scripts;
 mod shutdown;
 
 use std::net::SocketAddr;
@@ -208,6 +209,7 @@ fn main() {
     ));
     server.threads.store(threads, Ordering::Relaxed);
     load_rdb(&server);
+    scripts::start(server.clone());
 
     let mut listeners = Vec::new();
     if port != 0 {
@@ -244,13 +246,8 @@ fn main() {
         std::thread::Builder::new()
             .name(format!("ferrokey-w{i}"))
             .spawn(move || {
-                // Scripts run on this runtime's blocking threads; their
-                // reply conversion and libraries recurse as deep as Redis
-                // allows (1000 levels), which needs more than 2 MiB in
-                // debug builds.
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
-                    .thread_stack_size(16 * 1024 * 1024)
                     .build()
                     .unwrap_or_else(|e| fatal(&format!("worker runtime: {e}")));
                 let local = tokio::task::LocalSet::new();

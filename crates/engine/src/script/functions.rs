@@ -57,7 +57,7 @@ type Registrations = Arc<Mutex<Option<Vec<FunctionInfo>>>>;
 pub(crate) struct FunctionEngine {
     vm: Option<Vm>,
     /// The globals the library code sees while it loads.
-    load_api: Option<(Table, Table)>,
+    load_api: Option<Table>,
     registrations: Registrations,
     libraries: BTreeMap<String, Library>,
     /// Function name -> library name.
@@ -149,7 +149,7 @@ impl FunctionEngine {
             ));
         }
         self.vm(s).map_err(|e| e.to_frame_text())?;
-        let (api, api_redis) = self.load_api.clone().expect("built with the state");
+        let api = self.load_api.clone().expect("built with the state");
         let vm = self.vm.as_mut().expect("built");
         let func = vm::compile(vm, &code, "@user_function")
             .map_err(|e| format!("ERR Error compiling function: {e}"))?;
@@ -157,16 +157,14 @@ impl FunctionEngine {
         s.run
             .load_deadline_ms
             .store(monotonic_ms() + LOAD_TIMEOUT_MS, Ordering::Relaxed);
-        let outcome = vm.lua.scope(|scope| {
-            let log =
-                scope.create_function(|lua, args: MultiValue| super::log(server, lua, args))?;
-            api_redis.raw_set("log", log)?;
+        let outcome = (|| {
             vm.env_meta.raw_set("__index", api.clone())?;
             let out = vm::invoke(vm, &func, None);
             vm.env_meta.raw_set("__index", vm.globals.clone())?;
             out
-        });
+        })();
         s.run.load_deadline_ms.store(0, Ordering::Relaxed);
+        super::flush_logs(server, &s.run);
         let list = self.registrations.lock().take().unwrap_or_default();
         match outcome {
             Ok(Ok(_)) => {}
@@ -257,12 +255,13 @@ impl CmdError {
 
 /// The library API's globals: `redis` with register_function, log and
 /// the constants; anything else is a missing global.
-fn load_api(vm: &Vm, slot: Registrations) -> mlua::Result<(Table, Table)> {
+fn load_api(vm: &Vm, slot: Registrations) -> mlua::Result<Table> {
     let lua = &vm.lua;
     let guard = lua.create_table()?;
     guard.raw_set("__index", vm.missing.clone())?;
     let redis = lua.create_table()?;
     for k in [
+        "log",
         "REDIS_VERSION",
         "REDIS_VERSION_NUM",
         "LOG_DEBUG",
@@ -294,7 +293,7 @@ fn load_api(vm: &Vm, slot: Registrations) -> mlua::Result<(Table, Table)> {
     let api = lua.create_table()?;
     api.raw_set("redis", redis_proxy)?;
     api.set_metatable(Some(guard))?;
-    Ok((api, redis))
+    Ok(api)
 }
 
 /// Reads redis.register_function's arguments: `(name, callback)` or a

@@ -133,6 +133,10 @@ pub struct RunState {
     /// Libraries and functions loaded, as of the last FCALL (FUNCTION
     /// STATS reads it while a function holds the engine).
     pub function_counts: Mutex<(usize, usize)>,
+    /// The running script's protocol version (`redis.setresp`).
+    pub resp: std::sync::atomic::AtomicU8,
+    /// Lines `redis.log` wrote, sent to the server log after the run.
+    pub logs: Mutex<Vec<(&'static str, String)>>,
 }
 
 /// What FUNCTION STATS shows of a running script.
@@ -151,6 +155,7 @@ pub(crate) fn monotonic_ms() -> u64 {
 
 impl RunState {
     fn start(&self, eval: bool) {
+        self.resp.store(2, Ordering::Relaxed);
         self.eval.store(eval, Ordering::Relaxed);
         self.killed.store(false, Ordering::Relaxed);
         self.dirty.store(false, Ordering::Relaxed);
@@ -502,30 +507,32 @@ impl CallState<'_, '_> {
             self.run.dirty.store(true, Ordering::Relaxed);
         }
         let c = &mut *self.ctx;
+        c.client.resp = self.run.resp.load(Ordering::Relaxed);
         let reply = execute_inner(c.server, c.client, &refs, c.now_us, true);
         if let Frame::Error(text) = &reply {
             return fail(text);
         }
         frame_to_lua(lua, reply, c.client.resp)
     }
+}
 
-    fn setresp(&mut self, args: MultiValue) -> mlua::Result<()> {
-        if args.len() != 1 {
-            return Err(raise("ERR redis.setresp() requires one argument."));
+/// `redis.setresp(2|3)`: the protocol the next calls and the result use.
+pub(crate) fn setresp(run: &RunState, args: MultiValue) -> mlua::Result<()> {
+    if args.len() != 1 {
+        return Err(raise("ERR redis.setresp() requires one argument."));
+    }
+    match to_number(&args[0]).map(|n| n as i64) {
+        Some(v @ (2 | 3)) => {
+            run.resp.store(v as u8, Ordering::Relaxed);
+            Ok(())
         }
-        match to_number(&args[0]).map(|n| n as i64) {
-            Some(v @ (2 | 3)) => {
-                self.ctx.client.resp = v as u8;
-                Ok(())
-            }
-            _ => Err(raise("ERR RESP version must be 2 or 3.")),
-        }
+        _ => Err(raise("ERR RESP version must be 2 or 3.")),
     }
 }
 
 /// `redis.set_repl`: validated; Ferrokey has no replication stream yet,
 /// so there is nothing to switch.
-fn set_repl(args: MultiValue) -> mlua::Result<()> {
+pub(crate) fn set_repl(args: MultiValue) -> mlua::Result<()> {
     if args.len() != 1 {
         return Err(raise("ERR redis.set_repl() requires one argument."));
     }
@@ -539,7 +546,7 @@ fn set_repl(args: MultiValue) -> mlua::Result<()> {
 }
 
 /// `redis.log(level, ...)`.
-pub(crate) fn log(server: &crate::server::Server, lua: &Lua, args: MultiValue) -> mlua::Result<()> {
+pub(crate) fn log(run: &RunState, lua: &Lua, args: MultiValue) -> mlua::Result<()> {
     if args.len() < 2 {
         return Err(raise("ERR redis.log() requires two arguments or more."));
     }
@@ -570,7 +577,9 @@ pub(crate) fn log(server: &crate::server::Server, lua: &Lua, args: MultiValue) -
             text.extend_from_slice(&p);
         }
     }
-    server.host.log(name, &String::from_utf8_lossy(&text));
+    run.logs
+        .lock()
+        .push((name, String::from_utf8_lossy(&text).into_owned()));
     Ok(())
 }
 
@@ -602,7 +611,9 @@ fn run(ctx: &mut Ctx<'_>, vm: &mut Vm, func: &Function, a: RunArgs<'_>) -> CmdRe
     } = a;
     let server = ctx.server;
     let run_state = server.scripting.run.clone();
-    *run_state.info.lock() = Some(RunInfo {
+    // FUNCTION STATS shows a running function (and refuses while an EVAL
+    // runs), so only FCALL needs its command kept.
+    *run_state.info.lock() = (!is_eval).then(|| RunInfo {
         name: name.to_string(),
         argv: command.iter().map(|c| c.to_vec()).collect(),
     });
@@ -629,15 +640,8 @@ fn run(ctx: &mut Ctx<'_>, vm: &mut Vm, func: &Function, a: RunArgs<'_>) -> CmdRe
         let pcall = scope.create_function(move |lua, args: MultiValue| {
             state.borrow_mut().call(lua, false, args)
         })?;
-        let setresp =
-            scope.create_function(move |_, args: MultiValue| state.borrow_mut().setresp(args))?;
-        let set_repl_f = scope.create_function(move |_, args: MultiValue| set_repl(args))?;
-        let log_f = scope.create_function(move |lua, args: MultiValue| log(server, lua, args))?;
         vm.redis.raw_set("call", call)?;
         vm.redis.raw_set("pcall", pcall)?;
-        vm.redis.raw_set("setresp", setresp)?;
-        vm.redis.raw_set("set_repl", set_repl_f)?;
-        vm.redis.raw_set("log", log_f)?;
         let keys_t = vm::string_array(&vm.lua, keys)?;
         let args_t = vm::string_array(&vm.lua, argv)?;
         let out = if is_eval {
@@ -647,7 +651,7 @@ fn run(ctx: &mut Ctx<'_>, vm: &mut Vm, func: &Function, a: RunArgs<'_>) -> CmdRe
         } else {
             vm::invoke(vm, func, Some((keys_t, args_t)))?
         };
-        let resp = state.borrow().ctx.client.resp;
+        let resp = run_state.resp.load(Ordering::Relaxed);
         Ok(match out {
             Ok(v) => lua_to_frame(&v, resp, 0),
             Err(t) => error_reply(&t, name),
@@ -664,9 +668,18 @@ fn run(ctx: &mut Ctx<'_>, vm: &mut Vm, func: &Function, a: RunArgs<'_>) -> CmdRe
     ctx.client.deny_blocking = deny;
     ctx.client.in_script = in_script;
     run_state.stop();
+    flush_logs(server, &run_state);
     match result {
         Ok(f) => Ok(f),
         Err(e) => Err(CmdError::owned(format!("ERR Error running script: {e}"))),
+    }
+}
+
+/// Writes what `redis.log` collected to the server log.
+pub(crate) fn flush_logs(server: &crate::server::Server, run: &RunState) {
+    let lines = std::mem::take(&mut *run.logs.lock());
+    for (level, text) in lines {
+        server.host.log(level, &text);
     }
 }
 

@@ -84,8 +84,7 @@ pub(crate) struct Vm {
     pub lua: Lua,
     /// The real globals (scripts see a read-only proxy of it).
     pub globals: Table,
-    /// The real `redis` table; each run installs call, pcall, setresp,
-    /// set_repl and log in it.
+    /// The real `redis` table; each run installs call and pcall in it.
     pub redis: Table,
     /// Redis's error handler.
     pub handler: Function,
@@ -141,7 +140,7 @@ pub(crate) fn new_vm(run: &Arc<RunState>, rand: &Arc<Rand48>) -> mlua::Result<Vm
     let globals = lua.globals();
     install_math(&lua, &globals, rand)?;
     super::libs::install(&lua, &globals)?;
-    let redis = redis_table(&lua)?;
+    let redis = redis_table(&lua, run)?;
     globals.raw_set("redis", redis.clone())?;
     let prelude: Function = lua
         .load(include_str!("prelude.lua"))
@@ -254,10 +253,24 @@ fn install_math(lua: &Lua, globals: &Table, rand: &Arc<Rand48>) -> mlua::Result<
     Ok(())
 }
 
-/// The parts of the `redis` table that do not depend on the running
-/// script; the sandbox adds call, pcall, setresp, set_repl and log.
-fn redis_table(lua: &Lua) -> mlua::Result<Table> {
+/// The `redis` table but for call and pcall, which each run installs
+/// (they borrow the running command's client).
+fn redis_table(lua: &Lua, run: &Arc<RunState>) -> mlua::Result<Table> {
     let t = lua.create_table()?;
+    let r = run.clone();
+    t.raw_set(
+        "setresp",
+        lua.create_function(move |_, args: MultiValue| super::setresp(&r, args))?,
+    )?;
+    t.raw_set(
+        "set_repl",
+        lua.create_function(|_, args: MultiValue| super::set_repl(args))?,
+    )?;
+    let r = run.clone();
+    t.raw_set(
+        "log",
+        lua.create_function(move |lua, args: MultiValue| super::log(&r, lua, args))?,
+    )?;
     let version = crate::cmd::connection::REDIS_VERSION;
     let num = version
         .split('.')
