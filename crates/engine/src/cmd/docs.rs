@@ -96,6 +96,34 @@ static DOCS: &[(&str, &str, &str)] = &[
         "key start end",
     ),
     ("getset", "O(1)", "key value"),
+    (
+        "bitcount",
+        "O(N)",
+        "key range=[start:integer end:integer unit=[BYTE | BIT]]",
+    ),
+    (
+        "bitpos",
+        "O(N)",
+        "key bit:integer range=[start:integer end-unit-block=[end:integer unit=[BYTE | BIT]]]",
+    ),
+    (
+        "bitop",
+        "O(N)",
+        "operation=<AND | OR | XOR | NOT> destkey:key key [key ...]",
+    ),
+    (
+        "bitfield",
+        "O(1) for each subcommand specified",
+        concat!(
+            "key [operation=<get-block=<GET encoding:string offset:integer> | write=<overflow-block=[OVERFLOW <WRAP | SAT | FAIL>] write-operation=<set-block=<SET encoding:string offset:integer value:integer> | incrby-block=<INCRBY encoding:string offset:integer increment:integer>>>>",
+            " [operation=<get-block=<GET encoding:string offset:integer> | write=<overflow-block=[OVERFLOW <WRAP | SAT | FAIL>] write-operation=<set-block=<SET encoding:string offset:integer value:integer> | incrby-block=<INCRBY encoding:string offset:integer increment:integer>>>> ...]]",
+        ),
+    ),
+    (
+        "bitfield_ro",
+        "O(1) for each subcommand specified",
+        "key get-block=[GET encoding:string offset:integer [GET encoding:string offset:integer ...]]",
+    ),
     ("getbit", "O(1)", "key offset:integer"),
     ("setbit", "O(1)", "key offset:integer value:integer"),
     ("incr", "O(1)", "key"),

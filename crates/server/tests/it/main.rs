@@ -18,6 +18,7 @@
 mod harness;
 
 mod bad_input;
+mod bitmaps;
 mod blocking;
 mod client;
 mod connection;
