@@ -786,7 +786,14 @@ pub fn execute_inner(
         track_reads(server, client, spec, entry, args);
     }
     if server.pubsub.monitored() && !spec.has(flags::ADMIN) && !spec.has(flags::SKIP_MONITOR) {
-        crate::pubsub::feed_monitors(server, client.db, &client.handle.addr, args, now_us);
+        // Commands a script runs show as the scripting engine's, as in
+        // Redis ("[0 lua]").
+        let addr = if client.in_script {
+            "lua"
+        } else {
+            client.handle.addr.as_str()
+        };
+        crate::pubsub::feed_monitors(server, client.db, addr, args, now_us);
     }
     let c = &server.counters[id];
     c.calls.fetch_add(1, Ordering::Relaxed);

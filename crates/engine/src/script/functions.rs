@@ -654,6 +654,7 @@ pub fn load_libraries(server: &Server, codes: &[Vec<u8>], replace: bool) -> Resu
 
 /// FCALL / FCALL_RO.
 pub fn fcall(ctx: &mut Ctx<'_>, args: &[&[u8]], ro: bool) -> CmdResult {
+    super::feed_monitors(ctx, args);
     let s = &ctx.server.scripting;
     let mut eng = s.functions.lock();
     let key = String::from_utf8_lossy(args[1]).to_ascii_lowercase();

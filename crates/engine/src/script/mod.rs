@@ -368,8 +368,23 @@ fn numkeys(args: &[&[u8]], not_int: CmdError) -> Result<usize, CmdError> {
     Ok(n as usize)
 }
 
+/// Shows a script-running command to MONITOR before the commands it runs
+/// (those commands are not SKIP_MONITOR, the script command is).
+pub(crate) fn feed_monitors(ctx: &Ctx<'_>, args: &[&[u8]]) {
+    if ctx.server.pubsub.monitored() {
+        crate::pubsub::feed_monitors(
+            ctx.server,
+            ctx.client.db,
+            &ctx.client.handle.addr,
+            args,
+            ctx.now_us,
+        );
+    }
+}
+
 /// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO.
 pub fn eval(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, ro: bool) -> CmdResult {
+    feed_monitors(ctx, args);
     let numkeys = numkeys(args, CmdError::NotInteger)?;
     let scripting = &ctx.server.scripting;
     let mut eng = scripting.eval.lock();

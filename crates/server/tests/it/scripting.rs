@@ -529,3 +529,27 @@ fn busy_function_kill_and_stats() {
     );
     assert_eq!(other.cmd(&["PING"]).text(), "+PONG\r\n");
 }
+
+/// MONITOR shows the script command, then each command the script runs as
+/// the scripting engine's ("[0 lua]"), as Redis does.
+#[test]
+fn monitor_shows_script_commands() {
+    let s = Server::ferrokey();
+    let mut mon = s.connect();
+    assert_eq!(mon.cmd(&["MONITOR"]).text(), "+OK\r\n");
+    let mut c = s.connect();
+    c.cmd(&[
+        "EVAL",
+        "redis.call('set',KEYS[1],ARGV[1])",
+        "1",
+        "foo",
+        "bar",
+    ]);
+    let first = mon.read().text();
+    assert!(first.contains("\"EVAL\" \"redis.call("), "{first}");
+    let second = mon.read().text();
+    assert!(
+        second.contains("[0 lua] \"set\" \"foo\" \"bar\""),
+        "{second}"
+    );
+}
