@@ -409,6 +409,7 @@ fn families() -> Vec<&'static [CommandSpec]> {
     vec![
         crate::cmd::string::COMMANDS,
         crate::cmd::bitmap::COMMANDS,
+        crate::cmd::hll::COMMANDS,
         crate::cmd::list::COMMANDS,
         crate::cmd::hash::COMMANDS,
         crate::cmd::set::COMMANDS,

@@ -5,6 +5,7 @@ pub mod bitmap;
 pub mod connection;
 pub mod docs;
 pub mod hash;
+pub mod hll;
 pub mod keys;
 pub mod list;
 #[cfg(test)]

@@ -24,6 +24,7 @@ mod client;
 mod connection;
 mod generic_collections;
 mod hashes;
+mod hll;
 mod keys;
 mod lists;
 mod misc;
