@@ -613,7 +613,10 @@ fn info_keyspace_and_stats_values() {
         &["SELECT", "0"],
         &["~type", "INFO", "keyspace"],
         &["DEL", "b"],
-        &["INFO", "keyspace"],
+        // Redis's avg_ttl is an estimate its expire cycle refreshes, so
+        // right after the last volatile key goes it may still show the old
+        // value: compare the shape only.
+        &["~type", "INFO", "keyspace"],
         &["CONFIG", "RESETSTAT"],
         &["GET", "a"],
         &["GET", "a"],
