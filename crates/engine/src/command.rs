@@ -410,6 +410,7 @@ fn families() -> Vec<&'static [CommandSpec]> {
         crate::cmd::string::COMMANDS,
         crate::cmd::bitmap::COMMANDS,
         crate::cmd::hll::COMMANDS,
+        crate::cmd::geo::COMMANDS,
         crate::cmd::list::COMMANDS,
         crate::cmd::hash::COMMANDS,
         crate::cmd::set::COMMANDS,

@@ -36,6 +36,9 @@ pub enum Frame {
     Set(Vec<Frame>),
     /// `,1.5` in RESP3; a bulk string in RESP2.
     Double(f64),
+    /// A double already formatted (Redis's "human" long double form, as
+    /// GEOPOS sends it): `,text` in RESP3, a bulk string in RESP2.
+    DoubleText(String),
     /// `#t` in RESP3; `:1`/`:0` in RESP2.
     Boolean(bool),
     /// `(123...` in RESP3; a bulk string in RESP2.
@@ -183,6 +186,15 @@ pub fn encode(frame: &Frame, resp: u8, out: &mut Vec<u8>) {
                 out.extend_from_slice(b"\r\n");
             } else {
                 write_bulk(out, &text);
+            }
+        }
+        Frame::DoubleText(text) => {
+            if v3 {
+                out.push(b',');
+                out.extend_from_slice(text.as_bytes());
+                out.extend_from_slice(b"\r\n");
+            } else {
+                write_bulk(out, text.as_bytes());
             }
         }
         Frame::Boolean(b) => {

@@ -124,6 +124,14 @@ static DOCS: &[(&str, &str, &str)] = &[
         "O(1) for each subcommand specified",
         "key get-block=[GET encoding:string offset:integer [GET encoding:string offset:integer ...]]",
     ),
+    (
+        "geoadd",
+        "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+        "key condition=[NX | XX] [change=CH] data=<longitude:double latitude:double member> [data=<longitude:double latitude:double member> ...]",
+    ),
+    ("geopos", "O(1) for each member requested.", "key [member [member ...]]"),
+    ("geodist", "O(1)", "key member1:string member2:string [unit=<M | KM | FT | MI>]"),
+    ("geohash", "O(1) for each member requested.", "key [member [member ...]]"),
     ("pfadd", "O(1) to add every element.", "key [element [element ...]]"),
     (
         "pfcount",

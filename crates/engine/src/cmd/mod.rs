@@ -4,6 +4,7 @@ pub mod admin;
 pub mod bitmap;
 pub mod connection;
 pub mod docs;
+pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod keys;

@@ -121,7 +121,7 @@ fn as_zset_mut(e: &mut Entry) -> Result<&mut ZSet, CmdError> {
     }
 }
 
-fn read_zset(
+pub(crate) fn read_zset(
     ctx: &mut Ctx<'_>,
     key: &[u8],
     missing: Frame,
@@ -300,6 +300,24 @@ fn zadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         .map(|c| Ok((parse_score(c[0])?, c[1])))
         .collect::<Result<Vec<_>, CmdError>>()?;
     zadd_generic(ctx, args[1], f, &pairs)
+}
+
+/// ZADD as GEOADD calls it: scores already computed, NX/XX/CH parsed.
+pub(crate) fn add_scores(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    nx: bool,
+    xx: bool,
+    ch: bool,
+    pairs: &[(f64, &[u8])],
+) -> CmdResult {
+    let f = AddFlags {
+        nx,
+        xx,
+        ch,
+        ..AddFlags::default()
+    };
+    zadd_generic(ctx, key, f, pairs)
 }
 
 fn zincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {

@@ -524,6 +524,15 @@ pub(crate) fn frame_to_lua(lua: &Lua, f: Frame, resp: u8) -> mlua::Result<Value>
                 Value::String(lua.create_string(double_text(d))?)
             }
         }
+        Frame::DoubleText(text) => {
+            if v3 {
+                let t = lua.create_table()?;
+                t.raw_set("double", text.parse::<f64>().unwrap_or(0.0))?;
+                Value::Table(t)
+            } else {
+                Value::String(lua.create_string(text)?)
+            }
+        }
         Frame::Boolean(b) => {
             if v3 {
                 Value::Boolean(b)

@@ -23,6 +23,7 @@ mod blocking;
 mod client;
 mod connection;
 mod generic_collections;
+mod geo;
 mod hashes;
 mod hll;
 mod keys;
