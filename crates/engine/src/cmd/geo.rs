@@ -155,7 +155,7 @@ fn geoadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         i += 1;
     }
     let rest = &args[i..];
-    if rest.len() % 3 != 0 || (nx && xx) {
+    if !rest.len().is_multiple_of(3) || (nx && xx) {
         return Err(CmdError::Syntax);
     }
     let mut pairs = Vec::with_capacity(rest.len() / 3);
