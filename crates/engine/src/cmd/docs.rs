@@ -132,6 +132,36 @@ static DOCS: &[(&str, &str, &str)] = &[
     ("geopos", "O(1) for each member requested.", "key [member [member ...]]"),
     ("geodist", "O(1)", "key member1:string member2:string [unit=<M | KM | FT | MI>]"),
     ("geohash", "O(1) for each member requested.", "key [member [member ...]]"),
+    (
+        "georadius",
+        "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        "key longitude:double latitude:double radius:double unit=<M | KM | FT | MI> [WITHCOORD] [WITHDIST] [WITHHASH] count-block=[COUNT count [ANY]] order=[ASC | DESC] store=[STORE key:key1 | STOREDIST key:key2]",
+    ),
+    (
+        "georadiusbymember",
+        "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        "key member radius:double unit=<M | KM | FT | MI> [WITHCOORD] [WITHDIST] [WITHHASH] count-block=[COUNT count [ANY]] order=[ASC | DESC] store=[STORE key:key1 | STOREDIST key:key2]",
+    ),
+    (
+        "georadius_ro",
+        "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        "key longitude:double latitude:double radius:double unit=<M | KM | FT | MI> [WITHCOORD] [WITHDIST] [WITHHASH] count-block=[COUNT count [ANY]] order=[ASC | DESC]",
+    ),
+    (
+        "georadiusbymember_ro",
+        "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        "key member radius:double unit=<M | KM | FT | MI> [WITHCOORD] [WITHDIST] [WITHHASH] count-block=[COUNT count [ANY]] order=[ASC | DESC]",
+    ),
+    (
+        "geosearch",
+        "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape",
+        "key from=<FROMMEMBER member | FROMLONLAT longitude:double latitude:double> by=<circle=<BYRADIUS radius:double unit=<M | KM | FT | MI>> | box=<BYBOX width:double height:double unit=<M | KM | FT | MI>>> order=[ASC | DESC] count-block=[COUNT count [ANY]] [WITHCOORD] [WITHDIST] [WITHHASH]",
+    ),
+    (
+        "geosearchstore",
+        "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape",
+        "destination:key source:key1 from=<FROMMEMBER member | FROMLONLAT longitude:double latitude:double> by=<circle=<BYRADIUS radius:double unit=<M | KM | FT | MI>> | box=<BYBOX width:double height:double unit=<M | KM | FT | MI>>> order=[ASC | DESC] count-block=[COUNT count [ANY]] [storedist=STOREDIST]",
+    ),
     ("pfadd", "O(1) to add every element.", "key [element [element ...]]"),
     (
         "pfcount",

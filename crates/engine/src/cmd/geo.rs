@@ -34,6 +34,39 @@ pub static COMMANDS: &[CommandSpec] = &[
         .specs(&[KeySpec::new(&["RO", "ACCESS"], 1, 0, 1)])
         .acl(GEO)
         .doc("geo", "3.2.0", "Returns members from a geospatial index as geohash strings."),
+    CommandSpec::new("georadius", -6, WRITE | DENYOOM | MOVABLEKEYS, georadius)
+        .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RO", "ACCESS"], 1, 0, 1)])
+        .acl(GEO)
+        .doc("geo", "3.2.0", "Queries a geospatial index for members within a distance from a coordinate, optionally stores the result."),
+    CommandSpec::new("georadiusbymember", -5, WRITE | DENYOOM | MOVABLEKEYS, georadiusbymember)
+        .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RO", "ACCESS"], 1, 0, 1)])
+        .acl(GEO)
+        .doc("geo", "3.2.0", "Queries a geospatial index for members within a distance from a member, optionally stores the result."),
+    CommandSpec::new("georadius_ro", -6, READONLY, georadius_ro)
+        .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RO", "ACCESS"], 1, 0, 1)])
+        .acl(GEO)
+        .doc("geo", "3.2.10", "Returns members from a geospatial index that are within a distance from a coordinate."),
+    CommandSpec::new("georadiusbymember_ro", -5, READONLY, georadiusbymember_ro)
+        .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RO", "ACCESS"], 1, 0, 1)])
+        .acl(GEO)
+        .doc("geo", "3.2.10", "Returns members from a geospatial index that are within a distance from a member."),
+    CommandSpec::new("geosearch", -7, READONLY, geosearch)
+        .keys(1, 1, 1)
+        .specs(&[KeySpec::new(&["RO", "ACCESS"], 1, 0, 1)])
+        .acl(GEO)
+        .doc("geo", "6.2.0", "Queries a geospatial index for members inside an area of a box or a circle."),
+    CommandSpec::new("geosearchstore", -8, WRITE | DENYOOM, geosearchstore)
+        .keys(1, 2, 1)
+        .specs(&[
+            KeySpec::new(&["OW", "UPDATE"], 1, 0, 1),
+            KeySpec::new(&["RO", "ACCESS"], 2, 0, 1),
+        ])
+        .acl(GEO)
+        .doc("geo", "6.2.0", "Queries a geospatial index for members inside an area of a box or a circle, optionally stores the result."),
 ];
 
 const LONG_MIN: f64 = -180.0;
@@ -261,4 +294,543 @@ fn geohash(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 .collect(),
         ))
     })
+}
+
+// ---- GEOSEARCH, GEOSEARCHSTORE, GEORADIUS* ---------------------------------
+
+/// Search variants, as Redis's `georadiusGeneric` flags.
+const RADIUS_COORDS: u32 = 1;
+const RADIUS_MEMBER: u32 = 2;
+const RADIUS_NOSTORE: u32 = 4;
+const SEARCH: u32 = 8;
+const SEARCH_STORE: u32 = 16;
+
+/// The area searched: a circle (radius) or an axis-aligned box, in the
+/// request's unit (`conversion` meters per unit).
+#[derive(Clone, Copy, Default)]
+struct Shape {
+    long: f64,
+    lat: f64,
+    radius: Option<f64>,
+    width: f64,
+    height: f64,
+    conversion: f64,
+}
+
+/// A geohash cell: bits and precision.
+#[derive(Clone, Copy, PartialEq, Default)]
+struct Cell {
+    bits: u64,
+    step: u32,
+}
+
+impl Cell {
+    fn is_zero(&self) -> bool {
+        self.bits == 0 && self.step == 0
+    }
+
+    fn moved(mut self, dx: i8, dy: i8) -> Cell {
+        let s = 64 - self.step * 2;
+        if dx != 0 {
+            let x = self.bits & 0xaaaa_aaaa_aaaa_aaaa;
+            let y = self.bits & 0x5555_5555_5555_5555;
+            let zz = 0x5555_5555_5555_5555u64 >> s;
+            let x = if dx > 0 {
+                x.wrapping_add(zz + 1)
+            } else {
+                (x | zz).wrapping_sub(zz + 1)
+            } & (0xaaaa_aaaa_aaaa_aaaau64 >> s);
+            self.bits = x | y;
+        }
+        if dy != 0 {
+            let x = self.bits & 0xaaaa_aaaa_aaaa_aaaa;
+            let y = self.bits & 0x5555_5555_5555_5555;
+            let zz = 0xaaaa_aaaa_aaaa_aaaau64 >> s;
+            let y = if dy > 0 {
+                y.wrapping_add(zz + 1)
+            } else {
+                (y | zz).wrapping_sub(zz + 1)
+            } & (0x5555_5555_5555_5555u64 >> s);
+            self.bits = x | y;
+        }
+        self
+    }
+
+    /// (long min, long max, lat min, lat max) of the cell.
+    fn area(&self) -> (f64, f64, f64, f64) {
+        let (ilat, ilong) = deinterleave(self.bits);
+        let scale = (1u64 << self.step) as f64;
+        let lat_min = LAT_MIN + (f64::from(ilat) / scale) * (LAT_MAX - LAT_MIN);
+        let lat_max = LAT_MIN + ((f64::from(ilat) + 1.0) / scale) * (LAT_MAX - LAT_MIN);
+        let long_min = LONG_MIN + (f64::from(ilong) / scale) * (LONG_MAX - LONG_MIN);
+        let long_max = LONG_MIN + ((f64::from(ilong) + 1.0) / scale) * (LONG_MAX - LONG_MIN);
+        (long_min, long_max, lat_min, lat_max)
+    }
+
+    /// The score range [min, max) of the members inside the cell.
+    fn scores(&self) -> (f64, f64) {
+        let shift = 52 - self.step * 2;
+        (
+            (self.bits << shift) as f64,
+            ((self.bits + 1) << shift) as f64,
+        )
+    }
+}
+
+fn steps_for(range_m: f64, lat: f64) -> u32 {
+    const MERCATOR_MAX: f64 = 20_037_726.37;
+    if range_m == 0.0 {
+        return 26;
+    }
+    let mut r = range_m;
+    let mut step: i32 = 1;
+    while r < MERCATOR_MAX {
+        r *= 2.0;
+        step += 1;
+    }
+    step -= 2;
+    if !(-66.0..=66.0).contains(&lat) {
+        step -= 1;
+        if !(-80.0..=80.0).contains(&lat) {
+            step -= 1;
+        }
+    }
+    step.clamp(1, 26) as u32
+}
+
+/// The nine cells to scan (center first, then N, S, E, W, NE, NW, SE, SW;
+/// useless ones zeroed), as Redis's `geohashCalculateAreasByShapeWGS84`.
+fn cells_for(shape: &Shape) -> [Cell; 9] {
+    let d_r = std::f64::consts::PI / 180.0;
+    let (long, lat) = (shape.long, shape.lat);
+    let (height, width) = match shape.radius {
+        Some(r) => (r * shape.conversion, r * shape.conversion),
+        None => (
+            shape.conversion * shape.height / 2.0,
+            shape.conversion * shape.width / 2.0,
+        ),
+    };
+    let lat_delta = (height / EARTH_RADIUS_M) / d_r;
+    let long_delta_top = (width / EARTH_RADIUS_M / ((lat + lat_delta) * d_r).cos()) / d_r;
+    let long_delta_bottom = (width / EARTH_RADIUS_M / ((lat - lat_delta) * d_r).cos()) / d_r;
+    let south = lat < 0.0;
+    let min_lon = if south {
+        long - long_delta_bottom
+    } else {
+        long - long_delta_top
+    };
+    let max_lon = if south {
+        long + long_delta_bottom
+    } else {
+        long + long_delta_top
+    };
+    let (min_lat, max_lat) = (lat - lat_delta, lat + lat_delta);
+    let radius_m = match shape.radius {
+        Some(r) => r,
+        None => ((shape.width / 2.0).powi(2) + (shape.height / 2.0).powi(2)).sqrt(),
+    } * shape.conversion;
+    let mut steps = steps_for(radius_m, lat);
+    let center = |steps: u32| Cell {
+        bits: encode(long, lat, LAT_MIN, LAT_MAX, steps),
+        step: steps,
+    };
+    let mut hash = center(steps);
+    let north = hash.moved(0, 1).area();
+    let south_a = hash.moved(0, -1).area();
+    let east = hash.moved(1, 0).area();
+    let west = hash.moved(-1, 0).area();
+    let decrease = north.3 < max_lat || south_a.2 > min_lat || east.1 < max_lon || west.0 > min_lon;
+    if steps > 1 && decrease {
+        steps -= 1;
+        hash = center(steps);
+    }
+    let mut n = [
+        hash,
+        hash.moved(0, 1),
+        hash.moved(0, -1),
+        hash.moved(1, 0),
+        hash.moved(-1, 0),
+        hash.moved(1, 1),
+        hash.moved(-1, 1),
+        hash.moved(1, -1),
+        hash.moved(-1, -1),
+    ];
+    if steps >= 2 {
+        let a = hash.area();
+        let zero = Cell::default();
+        if a.2 < min_lat {
+            n[2] = zero;
+            n[8] = zero;
+            n[7] = zero;
+        }
+        if a.3 > max_lat {
+            n[1] = zero;
+            n[5] = zero;
+            n[6] = zero;
+        }
+        if a.0 < min_lon {
+            n[4] = zero;
+            n[8] = zero;
+            n[6] = zero;
+        }
+        if a.1 > max_lon {
+            n[3] = zero;
+            n[7] = zero;
+            n[5] = zero;
+        }
+    }
+    n
+}
+
+/// A member found in the shape.
+struct Found {
+    member: Vec<u8>,
+    score: f64,
+    dist: f64,
+    long: f64,
+    lat: f64,
+}
+
+/// Whether a point is in the shape, and its distance from the center.
+fn within(shape: &Shape, long: f64, lat: f64) -> Option<f64> {
+    match shape.radius {
+        Some(r) => {
+            let d = distance(shape.long, shape.lat, long, lat);
+            (d <= r * shape.conversion).then_some(d)
+        }
+        None => {
+            let (w, h) = (
+                shape.width * shape.conversion,
+                shape.height * shape.conversion,
+            );
+            let d_r = std::f64::consts::PI / 180.0;
+            let lat_d = EARTH_RADIUS_M * (shape.lat * d_r - lat * d_r).abs();
+            if lat_d > h / 2.0 {
+                return None;
+            }
+            if distance(long, lat, shape.long, lat) > w / 2.0 {
+                return None;
+            }
+            Some(distance(shape.long, shape.lat, long, lat))
+        }
+    }
+}
+
+fn scan(z: &crate::types::zset::ZSet, shape: &Shape, limit: usize) -> Vec<Found> {
+    let cells = cells_for(shape);
+    let mut out = Vec::new();
+    let mut last: Option<usize> = None;
+    for (i, cell) in cells.iter().enumerate() {
+        if cell.is_zero() {
+            continue;
+        }
+        if let Some(l) = last {
+            if cells[l] == *cell {
+                continue;
+            }
+        }
+        if limit > 0 && out.len() >= limit {
+            break;
+        }
+        let (min, max) = cell.scores();
+        let mut r = z.partition_point(&|s, _| s < min);
+        while let Some((score, m)) = z.at(r) {
+            if score >= max {
+                break;
+            }
+            let (long, lat) = decode(score);
+            if let Some(dist) = within(shape, long, lat) {
+                out.push(Found {
+                    member: m.to_vec(),
+                    score,
+                    dist,
+                    long,
+                    lat,
+                });
+            }
+            if limit > 0 && out.len() >= limit {
+                break;
+            }
+            r += 1;
+        }
+        last = Some(i);
+    }
+    out
+}
+
+fn extract_distance(v: &[u8], u: &[u8]) -> Result<(f64, f64), CmdError> {
+    let d = parse_float(v).ok_or(CmdError::msg("ERR need numeric radius"))?;
+    if d < 0.0 {
+        return Err(CmdError::msg("ERR radius cannot be negative"));
+    }
+    Ok((d, unit(u)?))
+}
+
+fn search_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], src_idx: usize, flags: u32) -> CmdResult {
+    let src = args[src_idx];
+    // Lock the source and every key the command may store into.
+    let mut keys: Vec<&[u8]> = vec![src];
+    if flags & SEARCH_STORE != 0 {
+        keys.push(args[1]);
+    }
+    for w in args.windows(2) {
+        if is(w[0], "store") || is(w[0], "storedist") {
+            keys.push(w[1]);
+        }
+    }
+    let hashes: Vec<u64> = keys.iter().map(|k| ctx.hash(k)).collect();
+    let mut locked = crate::keyspace::Locked::new(ctx.db(), hashes.iter().copied());
+    let h_src = hashes[0];
+    // The set stays borrowed (no copy) until the matches are collected.
+    let zset: Option<&crate::types::zset::ZSet> =
+        match super::lookup_read(ctx, locked.shard(h_src), h_src, src) {
+            Some(e) => Some(super::zset::as_zset(e)?),
+            None => None,
+        };
+    let member_pos = |z: &crate::types::zset::ZSet, m: &[u8]| -> Result<(f64, f64), CmdError> {
+        z.score(m)
+            .map(decode)
+            .ok_or(CmdError::msg("ERR could not decode requested zset member"))
+    };
+    let mut shape = Shape::default();
+    let mut store: Option<&[u8]> = None;
+    let mut storedist = false;
+    let base;
+    if flags & RADIUS_COORDS != 0 {
+        base = 6;
+        (shape.long, shape.lat) = long_lat(args[2], args[3])?;
+        let (r, c) = extract_distance(args[4], args[5])?;
+        (shape.radius, shape.conversion) = (Some(r), c);
+    } else if flags & RADIUS_MEMBER != 0 {
+        base = 5;
+        if let Some(z) = zset {
+            (shape.long, shape.lat) = member_pos(z, args[2])?;
+            let (r, c) = extract_distance(args[3], args[4])?;
+            (shape.radius, shape.conversion) = (Some(r), c);
+        }
+    } else {
+        base = if flags & SEARCH_STORE != 0 { 3 } else { 2 };
+        if flags & SEARCH_STORE != 0 {
+            store = Some(args[1]);
+        }
+    }
+    let (mut withdist, mut withhash, mut withcoord) = (false, false, false);
+    let (mut frommember, mut fromloc, mut byradius, mut bybox) = (false, false, false, false);
+    let mut sort: Option<bool> = None; // Some(true) ascending
+    let mut any = false;
+    let mut count: i64 = 0;
+    let rest = &args[base.min(args.len())..];
+    let mut i = 0;
+    while i < rest.len() {
+        let a = rest[i];
+        let left = rest.len() - i - 1;
+        if is(a, "withdist") {
+            withdist = true;
+        } else if is(a, "withhash") {
+            withhash = true;
+        } else if is(a, "withcoord") {
+            withcoord = true;
+        } else if is(a, "any") {
+            any = true;
+        } else if is(a, "asc") {
+            sort = Some(true);
+        } else if is(a, "desc") {
+            sort = Some(false);
+        } else if is(a, "count") && left >= 1 {
+            count = super::parse_int(rest[i + 1])?;
+            if count <= 0 {
+                return Err(CmdError::msg("ERR COUNT must be > 0"));
+            }
+            i += 1;
+        } else if (is(a, "store") || is(a, "storedist"))
+            && left >= 1
+            && flags & (RADIUS_NOSTORE | SEARCH) == 0
+        {
+            store = Some(rest[i + 1]);
+            storedist = is(a, "storedist");
+            i += 1;
+        } else if is(a, "storedist") && flags & SEARCH_STORE != 0 {
+            storedist = true;
+        } else if is(a, "frommember") && left >= 1 && flags & SEARCH != 0 && !fromloc {
+            if let Some(z) = zset {
+                (shape.long, shape.lat) = member_pos(z, rest[i + 1])?;
+            }
+            frommember = true;
+            i += 1;
+        } else if is(a, "fromlonlat") && left >= 2 && flags & SEARCH != 0 && !frommember {
+            (shape.long, shape.lat) = long_lat(rest[i + 1], rest[i + 2])?;
+            fromloc = true;
+            i += 2;
+        } else if is(a, "byradius") && left >= 2 && flags & SEARCH != 0 && !bybox {
+            let (r, c) = extract_distance(rest[i + 1], rest[i + 2])?;
+            (shape.radius, shape.conversion) = (Some(r), c);
+            byradius = true;
+            i += 2;
+        } else if is(a, "bybox") && left >= 3 && flags & SEARCH != 0 && !byradius {
+            let w = parse_float(rest[i + 1]).ok_or(CmdError::msg("ERR need numeric width"))?;
+            let h = parse_float(rest[i + 2]).ok_or(CmdError::msg("ERR need numeric height"))?;
+            if w < 0.0 || h < 0.0 {
+                return Err(CmdError::msg("ERR height or width cannot be negative"));
+            }
+            shape.conversion = unit(rest[i + 3])?;
+            (shape.width, shape.height, shape.radius) = (w, h, None);
+            bybox = true;
+            i += 3;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 1;
+    }
+    let name = String::from_utf8_lossy(args[0]);
+    if store.is_some() && (withdist || withhash || withcoord) {
+        return Err(CmdError::owned(format!(
+            "ERR {} is not compatible with WITHDIST, WITHHASH and WITHCOORD options",
+            if flags & SEARCH_STORE != 0 {
+                "GEOSEARCHSTORE"
+            } else {
+                "STORE option in GEORADIUS"
+            }
+        )));
+    }
+    if flags & SEARCH != 0 && !(frommember || fromloc) {
+        return Err(CmdError::owned(format!(
+            "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {name}"
+        )));
+    }
+    if flags & SEARCH != 0 && !(byradius || bybox) {
+        return Err(CmdError::owned(format!(
+            "ERR exactly one of BYRADIUS and BYBOX can be specified for {name}"
+        )));
+    }
+    if any && count == 0 {
+        return Err(CmdError::msg(
+            "ERR the ANY argument requires COUNT argument",
+        ));
+    }
+    let Some(z) = zset else {
+        return match store {
+            Some(dst) => {
+                let h = ctx.hash(dst);
+                if locked.shard(h).remove(h, dst).is_some() {
+                    super::notify(ctx, super::NOTIFY_GENERIC, "del", dst);
+                    super::dirty(ctx, 1);
+                }
+                Ok(Frame::Integer(0))
+            }
+            None => Ok(Frame::Array(Vec::new())),
+        };
+    };
+    if count != 0 && sort.is_none() && !any {
+        sort = Some(true);
+    }
+    let mut found = scan(z, &shape, if any { count as usize } else { 0 });
+    if let Some(asc) = sort {
+        found.sort_by(|a, b| {
+            let o = a
+                .dist
+                .partial_cmp(&b.dist)
+                .unwrap_or(std::cmp::Ordering::Equal);
+            if asc {
+                o
+            } else {
+                o.reverse()
+            }
+        });
+    }
+    let n = if count == 0 {
+        found.len()
+    } else {
+        found.len().min(count as usize)
+    };
+    found.truncate(n);
+    let Some(dst) = store else {
+        let opts = usize::from(withdist) + usize::from(withhash) + usize::from(withcoord);
+        return Ok(Frame::Array(
+            found
+                .into_iter()
+                .map(|f| {
+                    let dist = f.dist / shape.conversion;
+                    if opts == 0 {
+                        return Frame::Bulk(f.member);
+                    }
+                    let mut v = vec![Frame::Bulk(f.member)];
+                    if withdist {
+                        v.push(Frame::Bulk(fixed4(dist).into_bytes()));
+                    }
+                    if withhash {
+                        v.push(Frame::Integer(f.score as i64));
+                    }
+                    if withcoord {
+                        v.push(Frame::Array(vec![
+                            Frame::DoubleText(human(f.long)),
+                            Frame::DoubleText(human(f.lat)),
+                        ]));
+                    }
+                    Frame::Array(v)
+                })
+                .collect(),
+        ));
+    };
+    let h = ctx.hash(dst);
+    let shard = locked.shard(h);
+    if n > 0 {
+        let entries: Vec<(f64, Vec<u8>)> = found
+            .into_iter()
+            .map(|f| {
+                let score = if storedist {
+                    f.dist / shape.conversion
+                } else {
+                    f.score
+                };
+                (score, f.member)
+            })
+            .collect();
+        let lim = crate::types::Limits::of(ctx);
+        let z = crate::types::zset::ZSet::from_entries(entries, &lim);
+        super::insert_key(
+            ctx,
+            &mut *shard,
+            ctx.client.db,
+            h,
+            dst,
+            crate::value::Value::ZSet(Box::new(z)),
+            0,
+            ctx.lru_s(),
+        );
+        let event = if flags & SEARCH != 0 {
+            "geosearchstore"
+        } else {
+            "georadiusstore"
+        };
+        super::notify(ctx, super::NOTIFY_ZSET, event, dst);
+        super::dirty(ctx, n as u64);
+    } else if shard.remove(h, dst).is_some() {
+        super::notify(ctx, super::NOTIFY_GENERIC, "del", dst);
+        super::dirty(ctx, 1);
+    }
+    Ok(Frame::Integer(n as i64))
+}
+
+fn georadius(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    search_generic(ctx, args, 1, RADIUS_COORDS)
+}
+
+fn georadiusbymember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    search_generic(ctx, args, 1, RADIUS_MEMBER)
+}
+
+fn georadius_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    search_generic(ctx, args, 1, RADIUS_COORDS | RADIUS_NOSTORE)
+}
+
+fn georadiusbymember_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    search_generic(ctx, args, 1, RADIUS_MEMBER | RADIUS_NOSTORE)
+}
+
+fn geosearch(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    search_generic(ctx, args, 1, SEARCH)
+}
+
+fn geosearchstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    search_generic(ctx, args, 2, SEARCH | SEARCH_STORE)
 }

@@ -107,7 +107,7 @@ const NAN_ERR: CmdError = CmdError::msg("ERR resulting score is not a number (Na
 const SCORE_RANGE_ERR: CmdError = CmdError::msg("ERR min or max is not a float");
 const LEX_RANGE_ERR: CmdError = CmdError::msg("ERR min or max not valid string range item");
 
-fn as_zset(e: &Entry) -> Result<&ZSet, CmdError> {
+pub(crate) fn as_zset(e: &Entry) -> Result<&ZSet, CmdError> {
     match &e.value {
         Value::ZSet(v) => Ok(v),
         _ => Err(CmdError::WrongType),
