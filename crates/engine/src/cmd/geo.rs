@@ -116,13 +116,11 @@ pub fn score_of(long: f64, lat: f64) -> f64 {
 
 /// The position a score stands for: the middle of its cell.
 pub fn decode(score: f64) -> (f64, f64) {
-    let bits = score as u64;
-    let (ilat, ilong) = deinterleave(bits);
-    let scale = (1u64 << STEP) as f64;
-    let lat_min = LAT_MIN + (f64::from(ilat) / scale) * (LAT_MAX - LAT_MIN);
-    let lat_max = LAT_MIN + ((f64::from(ilat) + 1.0) / scale) * (LAT_MAX - LAT_MIN);
-    let long_min = LONG_MIN + (f64::from(ilong) / scale) * (LONG_MAX - LONG_MIN);
-    let long_max = LONG_MIN + ((f64::from(ilong) + 1.0) / scale) * (LONG_MAX - LONG_MIN);
+    let (long_min, long_max, lat_min, lat_max) = Cell {
+        bits: score as u64,
+        step: STEP,
+    }
+    .area();
     let long = ((long_min + long_max) / 2.0).clamp(LONG_MIN, LONG_MAX);
     let lat = ((lat_min + lat_max) / 2.0).clamp(LAT_MIN, LAT_MAX);
     (long, lat)
