@@ -798,9 +798,12 @@ pub fn execute_inner(
         crate::pubsub::feed_monitors(server, client.db, addr, args, now_us);
     }
     let c = &server.counters[id];
+    let took_us = start.elapsed().as_micros() as u64;
     c.calls.fetch_add(1, Ordering::Relaxed);
-    c.usec
-        .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+    c.usec.fetch_add(took_us, Ordering::Relaxed);
+    if !spec.has(flags::SKIP_SLOWLOG) && client.blocked.is_none() {
+        server.slowlog_push(client, args, took_us, now_ms);
+    }
     if reply.is_error() {
         c.failed.fetch_add(1, Ordering::Relaxed);
         count_error(server, &reply);

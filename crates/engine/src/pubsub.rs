@@ -220,6 +220,11 @@ impl PubSub {
 
 /// Arguments whose value MONITOR shows as `(redacted)`: AUTH's, HELLO's
 /// AUTH credentials, and the secrets CONFIG SET sets.
+/// Whether argument `j` is hidden from MONITOR and SLOWLOG (passwords).
+pub fn is_redacted(args: &[&[u8]], j: usize) -> bool {
+    redacted(args, j)
+}
+
 fn redacted(args: &[&[u8]], j: usize) -> bool {
     let is = |a: &[u8], s: &str| a.eq_ignore_ascii_case(s.as_bytes());
     match args[0] {

@@ -128,6 +128,90 @@ pub struct Server {
     pub tracking: std::sync::Arc<crate::tracking::Tracking>,
     /// Lua scripting: the EVAL engine and the running script.
     pub scripting: crate::script::Scripting,
+    /// SLOWLOG entries, newest first.
+    pub slowlog: Mutex<SlowLog>,
+}
+
+/// The slow log: commands that took at least `slowlog-log-slower-than`.
+#[derive(Debug, Default)]
+pub struct SlowLog {
+    /// Newest first.
+    pub entries: std::collections::VecDeque<SlowEntry>,
+    /// The id the next entry gets.
+    pub next_id: u64,
+}
+
+/// One SLOWLOG entry.
+#[derive(Debug, Clone)]
+pub struct SlowEntry {
+    /// Unique, increasing id.
+    pub id: u64,
+    /// Unix time in seconds.
+    pub time_s: u64,
+    /// Microseconds the command took.
+    pub duration_us: u64,
+    /// Arguments, cut as Redis cuts them (32 at most, 128 bytes each).
+    pub args: Vec<Vec<u8>>,
+    /// Client address.
+    pub peer: String,
+    /// Client name.
+    pub name: String,
+}
+
+impl Server {
+    /// Records a command in the slow log when it took long enough.
+    pub fn slowlog_push(
+        &self,
+        client: &crate::client::Client,
+        args: &[&[u8]],
+        duration_us: u64,
+        now_ms: u64,
+    ) {
+        let threshold = self.tunables.slowlog_slower_than.load(Ordering::Relaxed);
+        let max_len = self.tunables.slowlog_max_len.load(Ordering::Relaxed) as usize;
+        if threshold < 0 || max_len == 0 || duration_us < threshold as u64 {
+            return;
+        }
+        const MAX_ARGC: usize = 32;
+        const MAX_STRING: usize = 128;
+        let argc = args.len().min(MAX_ARGC);
+        let mut out = Vec::with_capacity(argc);
+        for (j, a) in args.iter().take(argc).enumerate() {
+            if argc != args.len() && j == argc - 1 {
+                out.push(format!("... ({} more arguments)", args.len() - argc + 1).into_bytes());
+            } else if crate::pubsub::is_redacted(args, j) {
+                out.push(b"(redacted)".to_vec());
+            } else if a.len() > MAX_STRING {
+                let mut v = a[..MAX_STRING].to_vec();
+                v.extend_from_slice(
+                    format!("... ({} more bytes)", a.len() - MAX_STRING).as_bytes(),
+                );
+                out.push(v);
+            } else {
+                out.push(a.to_vec());
+            }
+        }
+        let (peer, name) = if client.in_script {
+            (String::new(), String::new())
+        } else {
+            (
+                client.handle.addr.clone(),
+                client.handle.names.lock().name.clone(),
+            )
+        };
+        let mut log = self.slowlog.lock();
+        let id = log.next_id;
+        log.next_id += 1;
+        log.entries.push_front(SlowEntry {
+            id,
+            time_s: now_ms / 1000,
+            duration_us,
+            args: out,
+            peer,
+            name,
+        });
+        log.entries.truncate(max_len);
+    }
 }
 
 /// Settings read on every request, mirrored from [`Config`].
@@ -153,6 +237,10 @@ pub struct Tunables {
     pub packed_threshold: AtomicU64,
     /// `notify-keyspace-events` as NOTIFY_* bits.
     pub notify: std::sync::atomic::AtomicU32,
+    /// `slowlog-log-slower-than` in microseconds (negative: off).
+    pub slowlog_slower_than: AtomicI64,
+    /// `slowlog-max-len`.
+    pub slowlog_max_len: AtomicU64,
     /// `client-output-buffer-limit` per class (normal, replica, pubsub).
     pub obuf: Mutex<[crate::config::ObufLimit; 3]>,
 }
@@ -173,6 +261,10 @@ impl Tunables {
         self.notify
             .store(c.notify_keyspace_events(), Ordering::Relaxed);
         *self.obuf.lock() = c.client_output_buffer_limits();
+        self.slowlog_slower_than
+            .store(c.slowlog_log_slower_than(), Ordering::Relaxed);
+        self.slowlog_max_len
+            .store(c.slowlog_max_len(), Ordering::Relaxed);
         self.tracking_max_keys
             .store(c.tracking_table_max_keys(), Ordering::Relaxed);
     }
@@ -208,6 +300,7 @@ impl Server {
             blocking,
             tracking,
             scripting: Default::default(),
+            slowlog: Mutex::new(SlowLog::default()),
             pubsub: Default::default(),
             hasher: KeyHasher::new(),
             gate: RwLock::new(()),

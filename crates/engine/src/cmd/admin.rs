@@ -57,6 +57,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "Synchronously saves the database(s) to disk.",
     ),
+    CommandSpec::new("slowlog", -2, 0, container)
+        .doc(
+            "server",
+            "2.2.12",
+            "A container for slow log commands.",
+        )
+        .subs(SLOWLOG_SUBS),
     CommandSpec::new("wait", 3, 0, wait)
         .acl(&["@connection"])
         .doc(
@@ -195,6 +202,97 @@ static COMMAND_SUBS: &[CommandSpec] = &[
             "Returns helpful text about the different subcommands.",
         ),
 ];
+
+static SLOWLOG_SUBS: &[CommandSpec] = &[
+    CommandSpec::new("get", -2, ADMIN | LOADING | STALE, slowlog_get)
+        .doc("server", "2.2.12", "Returns the slow log's entries.")
+        .tips(&["request_policy:all_nodes", "nondeterministic_output"]),
+    CommandSpec::new("help", 2, LOADING | STALE, slowlog_help).doc(
+        "server",
+        "6.2.0",
+        "Show helpful text about the different subcommands",
+    ),
+    CommandSpec::new("len", 2, ADMIN | LOADING | STALE, slowlog_len)
+        .doc(
+            "server",
+            "2.2.12",
+            "Returns the number of entries in the slow log.",
+        )
+        .tips(&[
+            "request_policy:all_nodes",
+            "response_policy:agg_sum",
+            "nondeterministic_output",
+        ]),
+    CommandSpec::new("reset", 2, ADMIN | LOADING | STALE, slowlog_reset)
+        .doc("server", "2.2.12", "Clears all entries from the slow log.")
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+];
+
+fn slowlog_get(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    if args.len() > 3 {
+        return Err(CmdError::owned(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.",
+            crate::error::sanitize(args[1], 128)
+        )));
+    }
+    let log = ctx.server.slowlog.lock();
+    let mut count = 10usize;
+    if let Some(a) = args.get(2) {
+        match ferrokey_resp::parse_i64(a) {
+            Some(-1) => count = log.entries.len(),
+            Some(n) if n >= 0 => count = n as usize,
+            _ => {
+                return Err(CmdError::msg(
+                    "ERR count should be greater than or equal to -1",
+                ))
+            }
+        }
+    }
+    Ok(Frame::Array(
+        log.entries
+            .iter()
+            .take(count)
+            .map(|e| {
+                Frame::Array(vec![
+                    Frame::Integer(e.id as i64),
+                    Frame::Integer(e.time_s as i64),
+                    Frame::Integer(e.duration_us as i64),
+                    Frame::Array(e.args.iter().map(Frame::bulk).collect()),
+                    Frame::bulk(&e.peer),
+                    Frame::bulk(&e.name),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+fn slowlog_len(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    Ok(Frame::Integer(
+        ctx.server.slowlog.lock().entries.len() as i64
+    ))
+}
+
+fn slowlog_reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    ctx.server.slowlog.lock().entries.clear();
+    Ok(Frame::ok())
+}
+
+fn slowlog_help(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    help_reply(
+        args,
+        &[
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+        ],
+    )
+}
 
 static MEMORY_SUBS: &[CommandSpec] = &[
     CommandSpec::new("usage", -3, READONLY, memory_usage)

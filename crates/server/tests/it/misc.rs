@@ -319,3 +319,46 @@ fn wait_without_replicas() {
         ":0\r\n"
     );
 }
+
+/// SLOWLOG: what gets logged (everything at threshold 0, nothing when
+/// negative), the cap on entries, Redis's cuts of long arguments and
+/// argument lists, redaction, and the errors.
+#[test]
+fn slowlog() {
+    diff(&[
+        &["SLOWLOG", "GET", "-2"],
+        &["SLOWLOG", "GET", "x"],
+        &["SLOWLOG", "GET", "1", "2"],
+        &["SLOWLOG", "FOO"],
+        &["SLOWLOG"],
+        &["SLOWLOG", "HELP"],
+        &["CONFIG", "SET", "slowlog-log-slower-than", "-1"],
+        &["SLOWLOG", "RESET"],
+        &["SET", "a", "b"],
+        &["SLOWLOG", "LEN"],
+    ]);
+    let s = Server::ferrokey();
+    let mut c = s.connect();
+    c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    c.cmd(&["SLOWLOG", "RESET"]);
+    c.cmd(&["CLIENT", "SETNAME", "me"]);
+    let long = "x".repeat(200);
+    c.cmd(&["SET", "k", &long]);
+    let many: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+    let mut sadd = vec!["SADD", "s"];
+    sadd.extend(many.iter().map(String::as_str));
+    c.cmd(&sadd);
+    c.cmd(&["AUTH", "secret"]);
+    let got = c.cmd(&["SLOWLOG", "GET", "3"]).text();
+    assert!(got.contains("$10\r\n(redacted)\r\n"), "{got}");
+    assert!(got.contains("... (11 more arguments)"), "{got}");
+    assert!(
+        got.contains(&format!("{}... (72 more bytes)", "x".repeat(128))),
+        "{got}"
+    );
+    assert!(got.contains("$2\r\nme\r\n"), "{got}");
+    c.cmd(&["CONFIG", "SET", "slowlog-max-len", "2"]);
+    c.cmd(&["PING"]);
+    c.cmd(&["PING"]);
+    assert_eq!(c.cmd(&["SLOWLOG", "LEN"]).text(), ":2\r\n");
+}
