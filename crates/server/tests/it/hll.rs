@@ -119,4 +119,23 @@ fn values_move_between_servers() {
             "{name} after more PFADDs"
         );
     }
+    // And the other way: values Ferrokey built, counted by redis-server.
+    for (name, n) in [("fk_sparse", 150usize), ("fk_dense", 15000)] {
+        fc.cmd(&cmd(&["PFADD", name], &seq("z", n)));
+        let value = match fc.cmd(&["GET", name]).frame {
+            ferrokey_resp::Frame::Bulk(b) => b,
+            other => panic!("GET gave {other:?}"),
+        };
+        let set: Vec<&[u8]> = vec![b"SET", name.as_bytes(), &value];
+        assert_eq!(rc.cmd(&set).text(), "+OK\r\n");
+        assert_eq!(
+            rc.cmd(&["PFCOUNT", name]).text(),
+            fc.cmd(&["PFCOUNT", name]).text(),
+            "{name} counted by redis-server"
+        );
+        assert_eq!(
+            rc.cmd(&["PFDEBUG", "ENCODING", name]).text(),
+            fc.cmd(&["PFDEBUG", "ENCODING", name]).text()
+        );
+    }
 }
