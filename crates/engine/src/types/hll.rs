@@ -422,16 +422,22 @@ pub fn self_test() -> Result<(), String> {
     let m = REGISTERS as f64;
     let relerr = 1.04 / m.sqrt();
     let mut checkpoint = 1u64;
-    for j in 1..=1_000_000u64 {
+    // The sparse copy follows the dense one up to 3,000 elements (past
+    // that it would be dense anyway); the estimate is checked to 50,000.
+    for j in 1..=50_000u64 {
         let ele = next().to_le_bytes();
         let (idx, c) = pattern(&ele);
-        set(&mut sparse, idx, c, usize::MAX);
+        if j <= 3_000 {
+            set(&mut sparse, idx, c, usize::MAX);
+        }
         set(&mut dense, idx, c, usize::MAX);
         if j == checkpoint {
-            let a = registers(&sparse).ok_or("ERR TESTFAILED Sparse encoding broken")?;
             let b = registers(&dense).ok_or("ERR TESTFAILED Dense encoding broken")?;
-            if a != b {
-                return Err("ERR TESTFAILED Sparse and dense registers differ".into());
+            if j <= 3_000 {
+                let a = registers(&sparse).ok_or("ERR TESTFAILED Sparse encoding broken")?;
+                if a != b {
+                    return Err("ERR TESTFAILED Sparse and dense registers differ".into());
+                }
             }
             let est = count(&b) as f64;
             let err = (est - j as f64).abs() / j as f64;

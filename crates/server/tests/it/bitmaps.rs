@@ -14,6 +14,12 @@ fn both(script: &[&[&str]]) {
 #[test]
 fn bitcount_bitpos_bitop_bitfield() {
     both(&[
+        &["SETBIT", "bk", "4294967296", "1"],
+        &["SETBIT", "bk", "4294967295", "2"],
+        &["SETBIT", "bk", "-1", "1"],
+        &["GETBIT", "bk", "4294967296"],
+        &["BITFIELD", "bk", "GET", "u8", "4294967296"],
+        &["BITFIELD", "bk", "GET", "u8", "#536870912"],
         &["set", "s", "foobar"],
         &["bitcount", "s"],
         &["bitcount", "s", "0", "0"],

@@ -81,6 +81,7 @@ fn pfadd_pfcount_pfmerge_pfdebug() {
             cmd(&["PFDEBUG", "ENCODING", "small"], &[]),
             cmd(&["GET", "small"], &[]),
             cmd(&["CONFIG", "SET", "hll-sparse-max-bytes", "3000"], &[]),
+            cmd(&["PFSELFTEST"], &[]),
         ];
         for line in &script {
             s.line(Mode::Exact, line);
