@@ -66,6 +66,14 @@ impl LongDouble {
         LongDouble(Ld::from_i128(i128::from(v)).value)
     }
 
+    /// Converts from a double exactly (every double is a long double).
+    pub fn from_f64(v: f64) -> LongDouble {
+        use rustc_apfloat::FloatConvert;
+        let d = rustc_apfloat::ieee::Double::from_bits(u128::from(v.to_bits()));
+        let mut loses_info = false;
+        LongDouble(d.convert(&mut loses_info).value)
+    }
+
     /// The rounded sum.
     pub fn plus(self, other: LongDouble) -> LongDouble {
         LongDouble((self.0 + other.0).value)

@@ -160,19 +160,21 @@ async fn run(
                 Request::Empty { .. } => false,
                 Request::Args { args, .. } => {
                     let argv: Vec<&[u8]> = args.iter().map(|r| &buf[r.clone()]).collect();
-                    if batchable(client, &argv) {
+                    let script = ferrokey_engine::script::runs_script(client, &argv);
+                    if script && plain(client) {
+                        wait_pause(server, &argv).await;
                         let (commands, total) = script_batch(&buf, consumed, argv, client, &limits);
-                        wait_pause(server, &commands[0]).await;
                         let bytes = crate::scripts::run_batch(client, commands).await;
                         out.extend_from_slice(&bytes);
                         buf.advance(total);
                         continue;
                     }
-                    run_command(server, client, &argv, &mut out).await
+                    run_command(server, client, &argv, &mut out, script).await
                 }
                 Request::Inline { args, .. } => {
                     let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-                    run_command(server, client, &argv, &mut out).await
+                    let script = ferrokey_engine::script::runs_script(client, &argv);
+                    run_command(server, client, &argv, &mut out, script).await
                 }
             };
             buf.advance(consumed);
@@ -369,14 +371,11 @@ async fn wait_unblocked(
     }
 }
 
-/// Whether `argv` runs a script and the connection is plain enough for
-/// its pipelined scripts to go to the script thread together (replies on,
-/// not in MULTI, not subscribed).
-fn batchable(client: &Client, argv: &[&[u8]]) -> bool {
-    client.multi.is_none()
-        && client.reply_mode == ReplyMode::On
-        && !client.pubsub.active()
-        && ferrokey_engine::script::runs_script(client, argv)
+/// Whether the connection is plain enough for its pipelined scripts to go
+/// to the script thread together (replies on, not in MULTI, not
+/// subscribed).
+fn plain(client: &Client) -> bool {
+    client.multi.is_none() && client.reply_mode == ReplyMode::On && !client.pubsub.active()
 }
 
 /// The script command `first` (which took `consumed` bytes of `buf`) and
@@ -413,10 +412,9 @@ fn script_batch(
     (commands, total)
 }
 
-/// Waits out CLIENT PAUSE for `args`.
-async fn wait_pause(server: &Arc<Server>, args: &[Vec<u8>]) {
-    let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-    while let Some(until) = paused_until(server, &refs, now_us() / 1000) {
+/// Waits out CLIENT PAUSE for `argv`.
+async fn wait_pause(server: &Arc<Server>, argv: &[&[u8]]) {
+    while let Some(until) = paused_until(server, argv, now_us() / 1000) {
         let wait = until.saturating_sub(now_us() / 1000).max(1);
         tokio::time::sleep(Duration::from_millis(wait.min(100))).await;
     }
@@ -425,18 +423,17 @@ async fn wait_pause(server: &Arc<Server>, args: &[Vec<u8>]) {
 /// Executes one command, waiting out CLIENT PAUSE first, and appends the
 /// reply unless CLIENT REPLY says otherwise. Returns whether the reply is
 /// to be sent: a command that blocked sends its reply when the wait ends.
+/// `script`: the command runs a script, on the script thread.
 async fn run_command(
     server: &Arc<Server>,
     client: &mut Client,
     argv: &[&[u8]],
     out: &mut Vec<u8>,
+    script: bool,
 ) -> bool {
-    while let Some(until) = paused_until(server, argv, now_us() / 1000) {
-        let wait = until.saturating_sub(now_us() / 1000).max(1);
-        tokio::time::sleep(Duration::from_millis(wait.min(100))).await;
-    }
+    wait_pause(server, argv).await;
     let before = client.reply_mode;
-    let reply = if ferrokey_engine::script::runs_script(client, argv) {
+    let reply = if script {
         crate::scripts::run(client, argv).await
     } else {
         ferrokey_engine::execute(server, client, argv, now_us())

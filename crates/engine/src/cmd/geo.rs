@@ -197,16 +197,9 @@ fn geoadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     super::zset::add_scores(ctx, args[1], nx, xx, ch, &pairs)
 }
 
-/// `%.17Lf` with trailing zeros (and a bare dot) removed, as Redis shows
-/// coordinates.
+/// A coordinate as Redis shows it (`addReplyHumanLongDouble`).
 fn human(d: f64) -> String {
-    let s = format!("{d:.17}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".into()
-    } else {
-        s.to_string()
-    }
+    crate::longdouble::LongDouble::from_f64(d).to_human()
 }
 
 fn geopos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {

@@ -46,6 +46,14 @@ const SCRIPT_COMMANDS: &[&str] = &[
 /// that while a script is busy the worker can still answer BUSY and take
 /// SCRIPT KILL from the other connections it serves.
 pub fn runs_script(client: &crate::client::Client, args: &[&[u8]]) -> bool {
+    // Every command of interest starts with E or F: most commands leave
+    // after one byte compare (this runs for every request).
+    if !matches!(
+        args.first().and_then(|n| n.first()),
+        Some(b'e' | b'E' | b'f' | b'F')
+    ) {
+        return false;
+    }
     let is_script = |name: &[u8]| {
         SCRIPT_COMMANDS
             .iter()
