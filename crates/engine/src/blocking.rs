@@ -67,6 +67,8 @@ pub enum Op {
         /// Most members to pop.
         count: usize,
     },
+    /// XREAD / XREADGROUP: entries after the given IDs.
+    XRead(Box<crate::cmd::stream::ReadOp>),
     /// WAIT for replicas: Ferrokey has none, so the wait waits on no key
     /// and ends only by timeout or CLIENT UNBLOCK, answering 0.
     Wait,
@@ -77,6 +79,7 @@ pub enum Op {
 enum Family {
     List,
     ZSet,
+    Stream,
     /// Nothing a key can hold (WAIT).
     None,
 }
@@ -86,6 +89,7 @@ impl Op {
         match self {
             Op::Pop { .. } | Op::MPop { .. } | Op::Move { .. } => Family::List,
             Op::ZPop { .. } | Op::ZMPop { .. } => Family::ZSet,
+            Op::XRead(_) => Family::Stream,
             Op::Wait => Family::None,
         }
     }
@@ -132,8 +136,16 @@ impl Op {
             Op::ZMPop { max, count } => {
                 crate::cmd::zset::pop_first(ctx, locked, keys, *max, Some(*count))
             }
+            Op::XRead(r) => crate::cmd::stream::read_streams(ctx, locked, keys, r),
             Op::Wait => Ok(None),
         }
+    }
+
+    /// Whether the waiter is woken by any change to its keys, deletion
+    /// and type changes included (XREADGROUP, which then reports NOGROUP
+    /// or WRONGTYPE).
+    fn wakes_on_any_change(&self) -> bool {
+        matches!(self, Op::XRead(r) if r.is_group())
     }
 
     /// Hashes of every key the operation locks.
@@ -272,6 +284,10 @@ pub fn block_or_run(ctx: &mut Ctx<'_>, keys: &[&[u8]], op: Op, deadline_ms: u64)
     if ctx.client.deny_blocking {
         return Ok(op.empty_reply());
     }
+    let mut op = op;
+    if let Op::XRead(r) = &mut op {
+        r.freeze(ctx, &mut locked, keys);
+    }
     let mut unique: Vec<(&[u8], u64)> = Vec::with_capacity(keys.len());
     for (k, &h) in keys.iter().zip(&hs) {
         if !unique.iter().any(|(u, _)| u == k) {
@@ -355,16 +371,19 @@ fn serve_key(server: &Server, db: usize, key: &[u8], now_us: u64) {
             continue;
         }
         // Redis serves a waiter only while the key holds the type it waits
-        // for, and stops once the key is gone.
+        // for, and stops once the key is gone; XREADGROUP re-runs on any
+        // change.
         let family = server.dbs[db]
             .lock(shard_of(h))
             .peek(h, key, now_ms)
             .map(|e| match e.value {
                 Value::List(_) => Some(Family::List),
                 Value::ZSet(_) => Some(Family::ZSet),
+                Value::Stream(_) => Some(Family::Stream),
                 _ => None,
             });
         match family {
+            _ if w.op.wakes_on_any_change() => {}
             None => break,
             Some(f) if f != Some(w.op.family()) => continue,
             Some(_) => {}

@@ -415,6 +415,7 @@ fn families() -> Vec<&'static [CommandSpec]> {
         crate::cmd::hash::COMMANDS,
         crate::cmd::set::COMMANDS,
         crate::cmd::zset::COMMANDS,
+        crate::cmd::stream::COMMANDS,
         crate::cmd::sort::COMMANDS,
         crate::cmd::keys::COMMANDS,
         crate::cmd::multi::COMMANDS,
@@ -828,7 +829,10 @@ mod tests {
             assert!(s.arity != 0, "{} has arity 0", e.full_name);
             if s.has(flags::WRITE) {
                 assert!(
-                    s.first_key > 0 || s.has(flags::EXCLUSIVE) || s.has(flags::NO_MANDATORY_KEYS),
+                    s.first_key > 0
+                        || s.has(flags::EXCLUSIVE)
+                        || s.has(flags::NO_MANDATORY_KEYS)
+                        || s.has(flags::MOVABLEKEYS),
                     "write command {} declares no keys",
                     e.full_name
                 );

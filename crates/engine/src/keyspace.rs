@@ -308,6 +308,10 @@ impl Shard {
         self.touch_live_watched(hasher, now_ms, None);
         self.table.clear();
         self.expires.clear();
+        // XREADGROUP waiters learn that their stream is gone.
+        for k in self.blocked.keys() {
+            self.signal(k);
+        }
     }
 
     /// Bumps the epoch of every watched key that is live here or, when
@@ -434,12 +438,11 @@ impl Shard {
         other.touch_live_watched(hasher, now_ms, Some(self));
         std::mem::swap(&mut self.table, &mut other.table);
         std::mem::swap(&mut self.expires, &mut other.expires);
-        // Clients blocked on a key that now exists may be served.
+        // Clients blocked on a key that changed may be served (or, for
+        // XREADGROUP, told that their stream is gone).
         for s in [&*self, &*other] {
             for k in s.blocked.keys() {
-                if s.peek(hasher.hash(k), k, now_ms).is_some() {
-                    s.signal(k);
-                }
+                s.signal(k);
             }
         }
     }

@@ -2,16 +2,19 @@
 //! whole snapshots (SAVE, DEBUG RELOAD, loading at startup).
 //!
 //! Ferrokey writes every value in the plain encodings every Redis since
-//! 2.x reads (string, list, set, sorted set with binary scores, hash), under
-//! RDB version 10 so that Redis 7.0 and later load the files and payloads.
-//! It reads those plus what Redis 7 writes for small values: integer and
-//! LZF-compressed strings, intsets, listpacks and quicklist 2 lists.
+//! 2.x reads (string, list, set, sorted set with binary scores, hash), and
+//! streams as Redis 7.0 does (listpack nodes, type 19), under RDB version
+//! 10 so that Redis 7.0 and later load the files and payloads. It reads
+//! those plus what Redis 7 writes for small values: integer and
+//! LZF-compressed strings, intsets, listpacks, quicklist 2 lists and the
+//! three stream types.
 
 use ferrokey_resp::Frame;
 
 use crate::types::hash::Hash;
 use crate::types::list::List;
 use crate::types::set::Set;
+use crate::types::stream::{Consumer, Group, Nack, Stream, StreamId};
 use crate::types::zset::ZSet;
 use crate::types::Limits;
 use crate::value::{Str, Value};
@@ -32,6 +35,9 @@ const T_HASH_LISTPACK: u8 = 16;
 const T_ZSET_LISTPACK: u8 = 17;
 const T_LIST_QUICKLIST_2: u8 = 18;
 const T_SET_LISTPACK: u8 = 20;
+const T_STREAM_LISTPACKS: u8 = 15;
+const T_STREAM_LISTPACKS_2: u8 = 19;
+const T_STREAM_LISTPACKS_3: u8 = 21;
 
 const OP_FUNCTION_PRE_GA: u8 = 246;
 const OP_FUNCTION2: u8 = 245;
@@ -164,7 +170,302 @@ pub fn put_value(out: &mut Vec<u8>, v: &Value) {
                 put_str(out, val);
             }
         }
+        Value::Stream(st) => {
+            out.push(T_STREAM_LISTPACKS_2);
+            put_stream(out, st);
+        }
     }
+}
+
+/// One listpack element to encode.
+enum LpItem<'a> {
+    Int(i64),
+    Str(&'a [u8]),
+}
+
+/// Encodes a listpack (header, elements with back-lengths, end byte).
+fn listpack(items: &[LpItem<'_>]) -> Vec<u8> {
+    let mut out = vec![0u8; 6];
+    for it in items {
+        let start = out.len();
+        let int = match it {
+            LpItem::Int(v) => Some(*v),
+            LpItem::Str(b) => ferrokey_resp::parse_i64(b).filter(|_| b.len() <= 20),
+        };
+        match (int, it) {
+            (Some(v), _) if (0..=127).contains(&v) => out.push(v as u8),
+            (Some(v), _) if (-4096..=4095).contains(&v) => {
+                let u = (v as u16) & 0x1fff;
+                out.push(0xc0 | (u >> 8) as u8);
+                out.push(u as u8);
+            }
+            (Some(v), _) if i16::try_from(v).is_ok() => {
+                out.push(0xf1);
+                out.extend_from_slice(&(v as i16).to_le_bytes());
+            }
+            (Some(v), _) if (-(1 << 23)..(1 << 23)).contains(&v) => {
+                out.push(0xf2);
+                out.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+            }
+            (Some(v), _) if i32::try_from(v).is_ok() => {
+                out.push(0xf3);
+                out.extend_from_slice(&(v as i32).to_le_bytes());
+            }
+            (Some(v), _) => {
+                out.push(0xf4);
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            (None, LpItem::Str(b)) => {
+                let n = b.len();
+                if n < 64 {
+                    out.push(0x80 | n as u8);
+                } else if n < 4096 {
+                    out.push(0xe0 | (n >> 8) as u8);
+                    out.push(n as u8);
+                } else {
+                    out.push(0xf0);
+                    out.extend_from_slice(&(n as u32).to_le_bytes());
+                }
+                out.extend_from_slice(b);
+            }
+            (None, LpItem::Int(_)) => unreachable!("integers always encode as integers"),
+        }
+        let l = out.len() - start;
+        let back: Vec<u8> = if l <= 127 {
+            vec![l as u8]
+        } else if l < 16383 {
+            vec![(l >> 7) as u8, (l & 127) as u8 | 128]
+        } else if l < 2_097_151 {
+            vec![
+                (l >> 14) as u8,
+                ((l >> 7) & 127) as u8 | 128,
+                (l & 127) as u8 | 128,
+            ]
+        } else if l < 268_435_455 {
+            vec![
+                (l >> 21) as u8,
+                ((l >> 14) & 127) as u8 | 128,
+                ((l >> 7) & 127) as u8 | 128,
+                (l & 127) as u8 | 128,
+            ]
+        } else {
+            vec![
+                (l >> 28) as u8,
+                ((l >> 21) & 127) as u8 | 128,
+                ((l >> 14) & 127) as u8 | 128,
+                ((l >> 7) & 127) as u8 | 128,
+                (l & 127) as u8 | 128,
+            ]
+        };
+        out.extend_from_slice(&back);
+    }
+    out.push(0xff);
+    let total = out.len() as u32;
+    out[..4].copy_from_slice(&total.to_le_bytes());
+    let count = u16::try_from(items.len()).unwrap_or(u16::MAX);
+    out[4..6].copy_from_slice(&count.to_le_bytes());
+    out
+}
+
+/// A stream as RDB_TYPE_STREAM_LISTPACKS_2 (what Redis 7.0 writes): one
+/// listpack per node with its master entry, then the metadata and the
+/// consumer groups.
+fn put_stream(out: &mut Vec<u8>, st: &Stream) {
+    let nodes = st.nodes_for_rdb();
+    put_len(out, nodes.len() as u64);
+    for (master_id, master, entries) in &nodes {
+        let mut items: Vec<LpItem<'_>> = vec![
+            LpItem::Int(entries.len() as i64),
+            LpItem::Int(0),
+            LpItem::Int(master.len() as i64),
+        ];
+        items.extend(master.iter().map(|f| LpItem::Str(f)));
+        items.push(LpItem::Int(0));
+        for e in entries {
+            let fields: Vec<(&[u8], &[u8])> = e.fields().collect();
+            let same = fields.len() == master.len()
+                && fields
+                    .iter()
+                    .zip(master.iter())
+                    .all(|((f, _), m)| *f == &**m);
+            items.push(LpItem::Int(if same { 2 } else { 0 }));
+            items.push(LpItem::Int(e.id.ms.wrapping_sub(master_id.ms) as i64));
+            items.push(LpItem::Int(e.id.seq.wrapping_sub(master_id.seq) as i64));
+            if same {
+                items.extend(fields.iter().map(|(_, v)| LpItem::Str(v)));
+                items.push(LpItem::Int(fields.len() as i64 + 3));
+            } else {
+                items.push(LpItem::Int(fields.len() as i64));
+                for (f, v) in &fields {
+                    items.push(LpItem::Str(f));
+                    items.push(LpItem::Str(v));
+                }
+                items.push(LpItem::Int(fields.len() as i64 * 2 + 4));
+            }
+        }
+        put_len(out, 16);
+        out.extend_from_slice(&master_id.to_be_bytes());
+        let lp = listpack(&items);
+        put_len(out, lp.len() as u64);
+        out.extend_from_slice(&lp);
+    }
+    put_len(out, st.length);
+    put_len(out, st.last_id.ms);
+    put_len(out, st.last_id.seq);
+    put_len(out, st.first_id.ms);
+    put_len(out, st.first_id.seq);
+    put_len(out, st.max_deleted_id.ms);
+    put_len(out, st.max_deleted_id.seq);
+    put_len(out, st.entries_added);
+    put_len(out, st.groups.len() as u64);
+    for (name, g) in &st.groups {
+        put_len(out, name.len() as u64);
+        out.extend_from_slice(name);
+        put_len(out, g.last_id.ms);
+        put_len(out, g.last_id.seq);
+        put_len(out, g.entries_read as u64);
+        put_len(out, g.pel.len() as u64);
+        for (id, n) in &g.pel {
+            out.extend_from_slice(&id.to_be_bytes());
+            out.extend_from_slice(&n.delivery_time.to_le_bytes());
+            put_len(out, n.delivery_count);
+        }
+        put_len(out, g.consumers.len() as u64);
+        for c in g.consumers.values() {
+            put_len(out, c.name.len() as u64);
+            out.extend_from_slice(&c.name);
+            out.extend_from_slice(&c.seen_time.to_le_bytes());
+            put_len(out, c.pel.len() as u64);
+            for id in &c.pel {
+                out.extend_from_slice(&id.to_be_bytes());
+            }
+        }
+    }
+}
+
+/// Reads a stream of any of the three listpack stream types.
+fn read_stream(c: &mut Cursor<'_>, t: u8, lim: &Limits) -> R<Value> {
+    let int = |b: &[u8]| -> R<i64> {
+        ferrokey_resp::parse_i64(b).ok_or(BadRdb("stream listpack integer expected".into()))
+    };
+    let mut st = Stream::default();
+    let node_lim = crate::types::stream::NodeLimits {
+        // Loading keeps the file's nodes apart by starting a new node
+        // whenever the file does; sizes within a node are not limited.
+        max_bytes: 0,
+        max_entries: 0,
+    };
+    let nodes = c.len()?;
+    for _ in 0..nodes {
+        let key = c.string()?;
+        let master_id = StreamId::from_be_bytes(&key).ok_or(BadRdb("stream node key".into()))?;
+        let lp = listpack_entries(&c.string()?)?;
+        let get = |i: usize| lp.get(i).ok_or(BadRdb("truncated stream node".into()));
+        let nfields = usize::try_from(int(get(2)?)?).or_else(|_| bad("stream master fields"))?;
+        let master: Vec<&[u8]> = (0..nfields)
+            .map(|j| get(3 + j).map(|v| &v[..]))
+            .collect::<R<_>>()?;
+        let mut i = 3 + nfields + 1;
+        let mut first_in_node = true;
+        while i < lp.len() {
+            let flags = int(get(i)?)?;
+            let ms = master_id.ms.wrapping_add(int(get(i + 1)?)? as u64);
+            let seq = master_id.seq.wrapping_add(int(get(i + 2)?)? as u64);
+            i += 3;
+            let mut fields: Vec<(&[u8], &[u8])> = Vec::new();
+            if flags & 2 != 0 {
+                for f in &master {
+                    fields.push((f, get(i)?));
+                    i += 1;
+                }
+            } else {
+                let n = usize::try_from(int(get(i)?)?).or_else(|_| bad("stream entry fields"))?;
+                i += 1;
+                for _ in 0..n {
+                    fields.push((get(i)?, get(i + 1)?));
+                    i += 2;
+                }
+            }
+            i += 1; // lp-count
+            if flags & 1 != 0 {
+                continue;
+            }
+            let id = StreamId::new(ms, seq);
+            if first_in_node {
+                st.start_node(master_id, &master);
+                first_in_node = false;
+            }
+            st.append(id, &fields, node_lim);
+        }
+    }
+    let length = c.len()? as u64;
+    if length != st.length {
+        return bad("stream length mismatch");
+    }
+    st.last_id = StreamId::new(c.len()? as u64, c.len()? as u64);
+    if t >= T_STREAM_LISTPACKS_2 {
+        st.first_id = StreamId::new(c.len()? as u64, c.len()? as u64);
+        st.max_deleted_id = StreamId::new(c.len()? as u64, c.len()? as u64);
+        st.entries_added = c.len()? as u64;
+    } else {
+        st.entries_added = st.length;
+        st.first_id = st.edge(false).map_or(StreamId::MIN, |e| e.id);
+        st.max_deleted_id = StreamId::MIN;
+    }
+    let groups = c.len()?;
+    for _ in 0..groups {
+        let name = c.string()?;
+        let last = StreamId::new(c.len()? as u64, c.len()? as u64);
+        let entries_read = if t >= T_STREAM_LISTPACKS_2 {
+            c.len_or_enc()?.0 as i64
+        } else {
+            st.distance_from_first_ever(last)
+        };
+        let mut g = Group::new(last, entries_read);
+        let pel = c.len()?;
+        let mut orphans = std::collections::BTreeMap::new();
+        for _ in 0..pel {
+            let id = StreamId::from_be_bytes(c.take(16)?).ok_or(BadRdb("pel id".into()))?;
+            let time = c.u64_le()?;
+            let count = c.len()? as u64;
+            orphans.insert(id, (time, count));
+        }
+        let consumers = c.len()?;
+        for _ in 0..consumers {
+            let cname = c.string()?;
+            let seen = c.u64_le()?;
+            let active = if t >= T_STREAM_LISTPACKS_3 {
+                c.u64_le()? as i64
+            } else {
+                seen as i64
+            };
+            let mut cons = Consumer::new(&cname, seen);
+            cons.active_time = active;
+            let n = c.len()?;
+            for _ in 0..n {
+                let id = StreamId::from_be_bytes(c.take(16)?).ok_or(BadRdb("pel id".into()))?;
+                let Some((time, count)) = orphans.remove(&id) else {
+                    return bad("consumer pending entry not in the group");
+                };
+                g.pel.insert(
+                    id,
+                    Nack {
+                        consumer: cons.name.clone(),
+                        delivery_time: time,
+                        delivery_count: count,
+                    },
+                );
+                cons.pel.insert(id);
+            }
+            g.consumers.insert(cons.name.clone(), cons);
+        }
+        if !orphans.is_empty() {
+            return bad("group pending entry without a consumer");
+        }
+        st.groups.insert(name.into_boxed_slice(), g);
+    }
+    let _ = lim;
+    Ok(Value::Stream(Box::new(st)))
 }
 
 /// A DUMP payload: the value, the RDB version, and a CRC-64 of both.
@@ -663,6 +964,7 @@ fn read_value(c: &mut Cursor<'_>, t: u8, lim: &Limits) -> R<Value> {
             }
             build_list(items, lim)
         }
+        T_STREAM_LISTPACKS | T_STREAM_LISTPACKS_2 | T_STREAM_LISTPACKS_3 => read_stream(c, t, lim)?,
         _ => return bad("unsupported value type"),
     })
 }

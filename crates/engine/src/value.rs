@@ -150,6 +150,8 @@ pub enum Value {
     Set(Box<crate::types::set::Set>),
     /// A sorted set.
     ZSet(Box<crate::types::zset::ZSet>),
+    /// A stream.
+    Stream(Box<crate::types::stream::Stream>),
 }
 
 impl Value {
@@ -161,6 +163,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -172,6 +175,7 @@ impl Value {
             Value::Hash(v) => v.encoding(),
             Value::Set(v) => v.encoding(),
             Value::ZSet(v) => v.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -184,6 +188,7 @@ impl Value {
                 Value::Hash(v) => std::mem::size_of_val(&**v) + v.heap_bytes(),
                 Value::Set(v) => std::mem::size_of_val(&**v) + v.heap_bytes(),
                 Value::ZSet(v) => std::mem::size_of_val(&**v) + v.heap_bytes(),
+                Value::Stream(v) => std::mem::size_of_val(&**v) + v.heap_bytes(),
             }
     }
 }

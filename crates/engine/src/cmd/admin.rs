@@ -1365,6 +1365,29 @@ fn value_digest(v: &Value) -> [u8; 20] {
             }
             acc
         }
+        Value::Stream(st) => {
+            // Entries in order, then each group's state.
+            let mut acc = sha1(&[b"stream"]);
+            for e in st.range(
+                crate::types::stream::StreamId::MIN,
+                crate::types::stream::StreamId::MAX,
+                false,
+            ) {
+                let mut parts: Vec<Vec<u8>> = vec![e.id.to_bytes()];
+                for (f, x) in e.fields() {
+                    parts.push(f.to_vec());
+                    parts.push(x.to_vec());
+                }
+                let refs: Vec<&[u8]> = parts.iter().map(|p| &p[..]).collect();
+                acc = sha1(&[&acc, &sha1(&refs)]);
+            }
+            for (name, g) in &st.groups {
+                let last = g.last_id.to_bytes();
+                let pel = g.pel.len().to_string();
+                xor_into(&mut acc, &sha1(&[name, &last, pel.as_bytes()]));
+            }
+            acc
+        }
         Value::ZSet(z) => {
             let mut acc = sha1(&[b"zset"]);
             for (score, m) in z.range(0, z.len()) {
@@ -1703,7 +1726,7 @@ fn getkeys_generic(args: &[&[u8]], with_flags: bool) -> CmdResult {
                 .collect(),
         ));
     }
-    if spec.first_key <= 0 {
+    if spec.first_key <= 0 && !spec.has(MOVABLEKEYS) {
         return Err(CmdError::msg("ERR The command has no key arguments"));
     }
     if !spec.arity_ok(inner.len()) {
@@ -1714,6 +1737,9 @@ fn getkeys_generic(args: &[&[u8]], with_flags: bool) -> CmdResult {
     // Movable keys: SORT's STORE destination depends on the arguments.
     let pos = if spec.name == "sort" {
         super::sort::sort_get_keys(inner)
+    } else if spec.name == "xread" || spec.name == "xreadgroup" {
+        super::stream::read_get_keys(inner)
+            .ok_or(CmdError::msg("ERR Invalid arguments specified for command"))?
     } else {
         spec.key_positions(inner.len())
     };

@@ -441,6 +441,72 @@ static DOCS: &[(&str, &str, &str)] = &[
         "O(N), N being the total number of elements in all the sets given.",
         "destination key [key ...]",
     ),
+    // --- streams ---
+    (
+        "xadd",
+        "O(1) when adding a new entry, O(N) when trimming, N being the number of entries evicted.",
+        "key [NOMKSTREAM] [<MAXLEN | MINID> [operator] threshold [LIMIT count]] id field value [field value ...]",
+    ),
+    (
+        "xtrim",
+        "O(N), N being the number of evicted entries.",
+        "key <MAXLEN | MINID> [operator] threshold [LIMIT count]",
+    ),
+    (
+        "xrange",
+        "O(N) with N being the number of elements being returned.",
+        "key start end [COUNT count]",
+    ),
+    (
+        "xrevrange",
+        "O(N) with N being the number of elements returned.",
+        "key end start [COUNT count]",
+    ),
+    ("xlen", "O(1)", "key"),
+    ("xdel", "O(1) for each single item to delete in the stream.", "key id [id ...]"),
+    (
+        "xread",
+        "For each stream mentioned: O(N) with N being the number of elements being returned.",
+        "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]",
+    ),
+    (
+        "xreadgroup",
+        "For each stream mentioned: O(M) with M being the number of elements returned.",
+        "GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]",
+    ),
+    ("xgroup", "Depends on subcommand.", ""),
+    ("xgroup|create", "O(1)", "key group id [MKSTREAM] [ENTRIESREAD entries-read]"),
+    ("xgroup|setid", "O(1)", "key group id [ENTRIESREAD entries-read]"),
+    (
+        "xgroup|destroy",
+        "O(N) where N is the number of entries in the group's pending entries list.",
+        "key group",
+    ),
+    ("xgroup|createconsumer", "O(1)", "key group consumer"),
+    ("xgroup|delconsumer", "O(1)", "key group consumer"),
+    ("xgroup|help", "O(1)", ""),
+    ("xack", "O(1) for each message ID processed.", "key group id [id ...]"),
+    (
+        "xpending",
+        "O(N) with N being the number of elements returned.",
+        "key group [[IDLE min-idle-time] start end count [consumer]]",
+    ),
+    (
+        "xclaim",
+        "O(log N) with N being the number of messages in the PEL of the consumer group.",
+        "key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]",
+    ),
+    (
+        "xautoclaim",
+        "O(1) if COUNT is small.",
+        "key group consumer min-idle-time start [COUNT count] [JUSTID]",
+    ),
+    ("xsetid", "O(1)", "key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]"),
+    ("xinfo", "Depends on subcommand.", ""),
+    ("xinfo|stream", "O(N) with N being the number of returned items for the full form.", "key [FULL [COUNT count]]"),
+    ("xinfo|groups", "O(1)", "key"),
+    ("xinfo|consumers", "O(1)", "key group"),
+    ("xinfo|help", "O(1)", ""),
     // --- sorted sets ---
     (
         "zadd",

@@ -17,6 +17,7 @@ pub mod pubsub;
 pub mod scripting;
 pub mod set;
 pub mod sort;
+pub mod stream;
 pub mod string;
 pub mod zset;
 

@@ -6,6 +6,7 @@ pub mod hash;
 pub mod hll;
 pub mod list;
 pub mod set;
+pub mod stream;
 pub mod zset;
 
 use std::hash::BuildHasher;
@@ -33,6 +34,10 @@ pub struct Limits {
     pub zset_max_listpack_entries: usize,
     /// `zset-max-listpack-value`.
     pub zset_max_listpack_value: usize,
+    /// `stream-node-max-bytes`.
+    pub stream_node_max_bytes: usize,
+    /// `stream-node-max-entries`.
+    pub stream_node_max_entries: usize,
 }
 
 impl Default for Limits {
@@ -52,7 +57,17 @@ impl Limits {
         set_max_listpack_value: 64,
         zset_max_listpack_entries: 128,
         zset_max_listpack_value: 64,
+        stream_node_max_bytes: 4096,
+        stream_node_max_entries: 100,
     };
+
+    /// The stream node limits.
+    pub fn stream_nodes(&self) -> stream::NodeLimits {
+        stream::NodeLimits {
+            max_bytes: self.stream_node_max_bytes,
+            max_entries: self.stream_node_max_entries,
+        }
+    }
 
     /// The thresholds in force for a command.
     pub fn of(ctx: &crate::command::Ctx<'_>) -> Limits {
@@ -71,6 +86,8 @@ impl Limits {
             set_max_listpack_value: u(c.set_max_listpack_value()),
             zset_max_listpack_entries: u(c.zset_max_listpack_entries()),
             zset_max_listpack_value: u(c.zset_max_listpack_value()),
+            stream_node_max_bytes: u(c.stream_node_max_bytes()),
+            stream_node_max_entries: u(c.stream_node_max_entries()),
         }
     }
 }
@@ -78,7 +95,7 @@ impl Limits {
 /// [`Limits`] readable without a lock on every collection command; CONFIG
 /// SET stores new values.
 #[derive(Debug, Default)]
-pub struct AtomicLimits([std::sync::atomic::AtomicI64; 8]);
+pub struct AtomicLimits([std::sync::atomic::AtomicI64; 10]);
 
 impl AtomicLimits {
     /// Publishes new thresholds.
@@ -93,6 +110,8 @@ impl AtomicLimits {
             l.set_max_listpack_value as i64,
             l.zset_max_listpack_entries as i64,
             l.zset_max_listpack_value as i64,
+            l.stream_node_max_bytes as i64,
+            l.stream_node_max_entries as i64,
         ];
         for (a, x) in self.0.iter().zip(v) {
             a.store(x, Relaxed);
@@ -113,6 +132,8 @@ impl AtomicLimits {
             set_max_listpack_value: u(5),
             zset_max_listpack_entries: u(6),
             zset_max_listpack_value: u(7),
+            stream_node_max_bytes: u(8),
+            stream_node_max_entries: u(9),
         }
     }
 }
