@@ -144,7 +144,7 @@ impl Op {
     /// Whether the waiter is woken by any change to its keys, deletion
     /// and type changes included (XREADGROUP, which then reports NOGROUP
     /// or WRONGTYPE).
-    fn wakes_on_any_change(&self) -> bool {
+    pub fn wakes_on_any_change(&self) -> bool {
         matches!(self, Op::XRead(r) if r.is_group())
     }
 
@@ -192,6 +192,11 @@ impl Waiter {
         self.slot.lock().take()
     }
 
+    /// Whether the waiter is woken when its key is deleted (XREADGROUP).
+    pub fn on_nokey(&self) -> bool {
+        self.op.wakes_on_any_change()
+    }
+
     /// Gives up waiting; returns the reply if the waiter was served first.
     pub fn cancel(&self) -> Option<Frame> {
         let mut slot = self.slot.lock();
@@ -215,6 +220,9 @@ pub struct BlockState {
     pub clients: AtomicU64,
     /// Keys with at least one waiter (INFO total_blocking_keys).
     pub keys: AtomicU64,
+    /// Keys with at least one waiter woken by the key's deletion (INFO
+    /// total_blocking_keys_on_nokey).
+    pub keys_on_nokey: AtomicU64,
 }
 
 impl BlockState {
@@ -311,8 +319,15 @@ pub fn block_or_run(ctx: &mut Ctx<'_>, keys: &[&[u8]], op: Op, deadline_ms: u64)
         slot: Mutex::new(None),
     });
     for (k, h) in &unique {
-        if locked.shard(*h).block(k, w.clone()) {
+        let (first, first_nokey) = locked.shard(*h).block(k, w.clone());
+        if first {
             ctx.server.blocking.keys.fetch_add(1, Ordering::Relaxed);
+        }
+        if first_nokey {
+            ctx.server
+                .blocking
+                .keys_on_nokey
+                .fetch_add(1, Ordering::Relaxed);
         }
     }
     ctx.server.blocking.clients.fetch_add(1, Ordering::Relaxed);
@@ -331,8 +346,15 @@ pub fn finish(server: &Server, client: &mut Client) {
     w.cancel();
     for k in &w.keys {
         let h = server.hasher.hash(k);
-        if server.dbs[w.db].lock(shard_of(h)).unblock(k, &w) {
+        let (emptied, last_nokey) = server.dbs[w.db].lock(shard_of(h)).unblock(k, &w);
+        if emptied {
             server.blocking.keys.fetch_sub(1, Ordering::Relaxed);
+        }
+        if last_nokey {
+            server
+                .blocking
+                .keys_on_nokey
+                .fetch_sub(1, Ordering::Relaxed);
         }
     }
     server.blocking.clients.fetch_sub(1, Ordering::Relaxed);
@@ -384,7 +406,7 @@ fn serve_key(server: &Server, db: usize, key: &[u8], now_us: u64) {
             });
         match family {
             _ if w.op.wakes_on_any_change() => {}
-            None => break,
+            None => continue,
             Some(f) if f != Some(w.op.family()) => continue,
             Some(_) => {}
         }
@@ -404,7 +426,14 @@ fn serve_key(server: &Server, db: usize, key: &[u8], now_us: u64) {
         let reply = match w.op.attempt(&mut ctx, &mut locked, &keys) {
             Ok(Some(f)) => f,
             Ok(None) => continue,
-            Err(e) => e.to_frame(),
+            Err(e) => {
+                let f = e.to_frame();
+                crate::command::count_error(server, &f);
+                if let Some(id) = crate::command::table().lookup(w.name.as_bytes()) {
+                    server.counters[id].failed.fetch_add(1, Ordering::Relaxed);
+                }
+                f
+            }
         };
         drop(locked);
         *slot = Some(reply);

@@ -563,7 +563,8 @@ pub fn resolve(args: &[&[u8]]) -> Result<usize, CmdError> {
     Ok(sid)
 }
 
-fn count_error(server: &Server, reply: &Frame) {
+/// Counts an error reply in the error statistics.
+pub(crate) fn count_error(server: &Server, reply: &Frame) {
     if let Frame::Error(text) = reply {
         server
             .stats

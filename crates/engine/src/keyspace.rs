@@ -379,25 +379,30 @@ impl Shard {
                 .is_some_and(|(hooks, _)| hooks.tracking.active())
     }
 
-    /// Queues a waiter on `key`; returns true when it is the key's first.
-    pub fn block(&mut self, key: &[u8], w: Arc<Waiter>) -> bool {
+    /// Queues a waiter on `key`; returns whether it is the key's first
+    /// waiter, and its first waiter that wakes when the key is deleted.
+    pub fn block(&mut self, key: &[u8], w: Arc<Waiter>) -> (bool, bool) {
         let q = self.blocked.entry(key.into()).or_default();
+        let first_nokey = w.on_nokey() && !q.iter().any(|x| x.on_nokey());
         q.push_back(w);
-        q.len() == 1
+        (q.len() == 1, first_nokey)
     }
 
-    /// Removes a waiter from `key`'s queue; returns true when the queue
-    /// became empty.
-    pub fn unblock(&mut self, key: &[u8], w: &Arc<Waiter>) -> bool {
+    /// Removes a waiter from `key`'s queue; returns whether the queue
+    /// became empty, and whether its last waiter that wakes when the key
+    /// is deleted left.
+    pub fn unblock(&mut self, key: &[u8], w: &Arc<Waiter>) -> (bool, bool) {
         let Some(q) = self.blocked.get_mut(key) else {
-            return false;
+            return (false, false);
         };
+        let before = q.len();
         q.retain(|x| !Arc::ptr_eq(x, w));
+        let last_nokey = q.len() < before && w.on_nokey() && !q.iter().any(|x| x.on_nokey());
         if q.is_empty() {
             self.blocked.remove(key);
-            return true;
+            return (true, last_nokey);
         }
-        false
+        (false, last_nokey)
     }
 
     /// The waiters on `key` that are still waiting, in the order they

@@ -491,7 +491,10 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
                 "total_blocking_keys",
                 srv.blocking.keys.load(Ordering::Relaxed)
             );
-            kv!("total_blocking_keys_on_nokey", 0);
+            kv!(
+                "total_blocking_keys_on_nokey",
+                srv.blocking.keys_on_nokey.load(Ordering::Relaxed)
+            );
         }
         "memory" => {
             o.push_str("# Memory\r\n");

@@ -210,6 +210,8 @@ fn parse_id_full(
     };
     let ms = parse_u64(ms_part).ok_or_else(invalid_id)?;
     match seq_part {
+        // For XADD a bare `<ms>` is an explicit ID (`<ms>-0`).
+        None if seq_star => Ok((StreamId::new(ms, missing_seq), true)),
         None => Ok((StreamId::new(ms, missing_seq), false)),
         Some(b"*") if seq_star => Ok((StreamId::new(ms, 0), false)),
         Some(s) => Ok((
