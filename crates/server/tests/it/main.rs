@@ -35,6 +35,7 @@ mod pubsub;
 mod scripting;
 mod server;
 mod sets;
+mod streams;
 mod strings;
 mod tracking;
 mod zsets;
