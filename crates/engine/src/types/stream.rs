@@ -1,9 +1,10 @@
 //! Streams: entries keyed by a 128-bit ID, stored in nodes of up to
 //! `stream-node-max-entries` entries / `stream-node-max-bytes` bytes, each
-//! node keyed in a B-tree by the ID of the first entry ever added to it.
-//! Entries whose field names equal the node's first entry's store only
-//! their values (Redis's "same fields" flag), so a stream of uniform events
-//! keeps one copy of its field names per node. Consumer groups keep their
+//! node keyed in a B-tree by the ID of the first entry ever added to it and
+//! holding its entries back to back in one buffer, IDs delta-encoded from
+//! the node's key. Entries whose field names equal the node's first
+//! entry's store only their values (Redis's "same fields" flag), so a
+//! stream of uniform events keeps one copy of its field names per node. Consumer groups keep their
 //! pending entries lists in B-trees keyed by ID.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -91,13 +92,7 @@ pub const ENTRIES_READ_INVALID: i64 = -1;
 /// limit).
 pub const ENTRY_MAX_BYTES: usize = 1 << 30;
 
-/// An entry's fields, packed into one allocation: a flag byte (0: the
-/// node's master field names, values only follow; 1: field/value pairs
-/// follow), then length-prefixed strings.
-#[derive(Debug, Clone)]
-struct Packed(Box<[u8]>);
-
-fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+fn put_varint(out: &mut Vec<u8>, mut n: u64) {
     loop {
         let b = (n & 0x7f) as u8;
         n >>= 7;
@@ -109,13 +104,13 @@ fn put_varint(out: &mut Vec<u8>, mut n: usize) {
     }
 }
 
-fn get_varint(b: &[u8], pos: &mut usize) -> usize {
-    let mut n = 0usize;
+fn get_varint(b: &[u8], pos: &mut usize) -> u64 {
+    let mut n = 0u64;
     let mut shift = 0;
     loop {
         let byte = b[*pos];
         *pos += 1;
-        n |= usize::from(byte & 0x7f) << shift;
+        n |= u64::from(byte & 0x7f) << shift;
         if byte & 0x80 == 0 {
             return n;
         }
@@ -124,54 +119,99 @@ fn get_varint(b: &[u8], pos: &mut usize) -> usize {
 }
 
 fn get_str<'a>(b: &'a [u8], pos: &mut usize) -> &'a [u8] {
-    let n = get_varint(b, pos);
+    let n = get_varint(b, pos) as usize;
     let s = &b[*pos..*pos + n];
     *pos += n;
     s
 }
 
-/// One entry of a node.
-#[derive(Debug, Clone)]
-struct NodeEntry {
-    id: StreamId,
-    data: Packed,
-}
-
-/// A node: entries in ID order, with the field names of its first entry.
+/// A node: entries in ID order, back to back in one buffer, with the
+/// field names of the node's first entry.
+///
+/// An entry is: the ms part of its ID minus the node key's (varint), its
+/// sequence (varint), a flag byte (0: the values of the master fields
+/// follow; 1: a field count and field/value pairs follow), then
+/// length-prefixed strings.
 #[derive(Debug, Clone)]
 struct Node {
+    key: StreamId,
     master: Box<[Box<[u8]>]>,
-    entries: Vec<NodeEntry>,
+    buf: Vec<u8>,
+    /// Entries present.
+    count: usize,
     /// Entries removed from the node (they still count towards its size,
     /// as Redis's deleted-flagged listpack entries do).
     deleted: usize,
     /// The size Redis's listpack for this node would have.
     lp_bytes: usize,
+    /// The last entry's ID.
+    last: StreamId,
+}
+
+/// Where an entry lies in its node's buffer.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    id: StreamId,
+    start: usize,
+    fields: usize,
+    end: usize,
 }
 
 impl Node {
-    fn fields<'a>(&'a self, e: &'a NodeEntry) -> Fields<'a> {
-        Fields {
-            node: self,
-            data: &e.data.0,
-            pos: 1,
-            i: 0,
+    fn slot_at(&self, pos: usize) -> Slot {
+        let b = &self.buf;
+        let mut p = pos;
+        let ms = self.key.ms + get_varint(b, &mut p);
+        let seq = get_varint(b, &mut p);
+        let fields = p;
+        let flag = b[p];
+        p += 1;
+        if flag == 0 {
+            for _ in 0..self.master.len() {
+                get_str(b, &mut p);
+            }
+        } else {
+            let n = get_varint(b, &mut p);
+            for _ in 0..n * 2 {
+                get_str(b, &mut p);
+            }
+        }
+        Slot {
+            id: StreamId::new(ms, seq),
+            start: pos,
+            fields,
+            end: p,
         }
     }
 
-    fn field_count(&self, e: &NodeEntry) -> usize {
-        if e.data.0[0] == 0 {
-            self.master.len()
-        } else {
-            let mut p = 1;
-            get_varint(&e.data.0, &mut p)
+    /// The entries' positions, in order.
+    fn slots(&self) -> impl Iterator<Item = Slot> + '_ {
+        let mut pos = 0;
+        std::iter::from_fn(move || {
+            if pos >= self.buf.len() {
+                return None;
+            }
+            let s = self.slot_at(pos);
+            pos = s.end;
+            Some(s)
+        })
+    }
+
+    fn entry(&self, s: Slot) -> EntryRef<'_> {
+        EntryRef {
+            id: s.id,
+            node: self,
+            data: &self.buf[s.fields..s.end],
         }
+    }
+
+    /// The entries, in order.
+    fn iter(&self) -> impl Iterator<Item = EntryRef<'_>> + '_ {
+        self.slots().map(move |s| self.entry(s))
     }
 
     fn heap_bytes(&self) -> usize {
-        self.master.iter().map(|f| f.len() + 16).sum::<usize>()
-            + self.entries.capacity() * std::mem::size_of::<NodeEntry>()
-            + self.entries.iter().map(|e| e.data.0.len()).sum::<usize>()
+        self.master.iter().map(|f| f.len() + 16).sum::<usize>() + self.buf.capacity()
     }
 }
 
@@ -198,7 +238,7 @@ impl<'a> Iterator for Fields<'a> {
         } else {
             if self.i == 0 {
                 let mut p = 1;
-                let n = get_varint(self.data, &mut p);
+                let n = get_varint(self.data, &mut p) as usize;
                 self.pos = p;
                 self.i = n + 1;
             }
@@ -219,18 +259,28 @@ pub struct EntryRef<'a> {
     /// The ID.
     pub id: StreamId,
     node: &'a Node,
-    entry: &'a NodeEntry,
+    data: &'a [u8],
 }
 
 impl<'a> EntryRef<'a> {
     /// The field/value pairs.
     pub fn fields(&self) -> Fields<'a> {
-        self.node.fields(self.entry)
+        Fields {
+            node: self.node,
+            data: self.data,
+            pos: 1,
+            i: 0,
+        }
     }
 
     /// Number of fields.
     pub fn field_count(&self) -> usize {
-        self.node.field_count(self.entry)
+        if self.data[0] == 0 {
+            self.node.master.len()
+        } else {
+            let mut p = 1;
+            get_varint(self.data, &mut p) as usize
+        }
     }
 }
 
@@ -374,44 +424,48 @@ impl Stream {
             None => true,
             Some((_, n)) => {
                 n.lp_bytes + data_len >= max_bytes
-                    || (lim.max_entries != 0 && n.entries.len() + n.deleted >= lim.max_entries)
+                    || (lim.max_entries != 0 && n.count + n.deleted >= lim.max_entries)
             }
         };
         if need_new {
+            // The full node keeps no spare capacity.
+            if let Some((_, n)) = self.nodes.iter_mut().next_back() {
+                n.buf.shrink_to_fit();
+            }
             let master: Vec<&[u8]> = fields.iter().map(|(f, _)| *f).collect();
             self.start_node(id, &master);
         }
         let (&key, node) = self.nodes.iter_mut().next_back().expect("a node exists");
         let same = node.master.len() == fields.len()
             && node.master.iter().zip(fields).all(|(m, (f, _))| **m == **f);
-        let mut buf = Vec::with_capacity(data_len + 2 * fields.len() + 4);
+        let buf = &mut node.buf;
+        put_varint(buf, id.ms - key.ms);
+        put_varint(buf, id.seq);
         let mut lp = 1 + lp_int_len(id.ms - key.ms) + lp_int_len(id.seq.wrapping_sub(key.seq));
         if same {
             buf.push(0);
             for (_, v) in fields {
-                put_varint(&mut buf, v.len());
+                put_varint(buf, v.len() as u64);
                 buf.extend_from_slice(v);
                 lp += lp_str_len(v);
             }
             lp += lp_int_len(fields.len() as u64 + 3);
         } else {
             buf.push(1);
-            put_varint(&mut buf, fields.len());
+            put_varint(buf, fields.len() as u64);
             lp += lp_int_len(fields.len() as u64);
             for (f, v) in fields {
-                put_varint(&mut buf, f.len());
+                put_varint(buf, f.len() as u64);
                 buf.extend_from_slice(f);
-                put_varint(&mut buf, v.len());
+                put_varint(buf, v.len() as u64);
                 buf.extend_from_slice(v);
                 lp += lp_str_len(f) + lp_str_len(v);
             }
             lp += lp_int_len(fields.len() as u64 * 2 + 4);
         }
         node.lp_bytes += lp;
-        node.entries.push(NodeEntry {
-            id,
-            data: Packed(buf.into_boxed_slice()),
-        });
+        node.count += 1;
+        node.last = id;
         self.length += 1;
         self.entries_added += 1;
         self.last_id = id;
@@ -436,10 +490,13 @@ impl Stream {
         self.nodes.insert(
             key,
             Node {
+                key,
                 master,
-                entries: Vec::new(),
+                buf: Vec::new(),
+                count: 0,
                 deleted: 0,
                 lp_bytes,
+                last: key,
             },
         );
     }
@@ -459,21 +516,12 @@ impl Stream {
         if start > end {
             return Box::new(std::iter::empty());
         }
-        fn all<'a>(
-            (_, n): (&'a StreamId, &'a Node),
-        ) -> impl DoubleEndedIterator<Item = EntryRef<'a>> {
-            n.entries.iter().map(move |e| EntryRef {
-                id: e.id,
-                node: n,
-                entry: e,
-            })
-        }
         if rev {
             Box::new(
                 self.nodes
                     .range(..=end)
                     .rev()
-                    .flat_map(move |kv| all(kv).rev())
+                    .flat_map(|(_, n)| n.iter().collect::<Vec<_>>().into_iter().rev())
                     .skip_while(move |e| e.id > end)
                     .take_while(move |e| e.id >= start),
             )
@@ -482,7 +530,7 @@ impl Stream {
             Box::new(
                 self.nodes
                     .range(from..)
-                    .flat_map(all)
+                    .flat_map(|(_, n)| n.iter())
                     .skip_while(move |e| e.id < start)
                     .take_while(move |e| e.id <= end),
             )
@@ -493,12 +541,10 @@ impl Stream {
     pub fn get(&self, id: StreamId) -> Option<EntryRef<'_>> {
         let k = self.node_key_for(id)?;
         let n = &self.nodes[&k];
-        let i = n.entries.binary_search_by(|e| e.id.cmp(&id)).ok()?;
-        Some(EntryRef {
-            id,
-            node: n,
-            entry: &n.entries[i],
-        })
+        if id > n.last {
+            return None;
+        }
+        n.iter().find(|e| e.id >= id).filter(|e| e.id == id)
     }
 
     /// Whether an entry with `id` is present.
@@ -526,13 +572,16 @@ impl Stream {
             return false;
         };
         let n = self.nodes.get_mut(&k).expect("node found above");
-        let Ok(i) = n.entries.binary_search_by(|e| e.id.cmp(&id)) else {
+        let Some(slot) = n.slots().find(|s| s.id >= id).filter(|s| s.id == id) else {
             return false;
         };
-        n.entries.remove(i);
+        n.buf.drain(slot.start..slot.end);
+        n.count -= 1;
         n.deleted += 1;
-        if n.entries.is_empty() {
+        if n.count == 0 {
             self.nodes.remove(&k);
+        } else if id == n.last {
+            n.last = n.slots().last().map_or(n.key, |s| s.id);
         }
         self.length -= 1;
         if id > self.max_deleted_id {
@@ -560,13 +609,13 @@ impl Stream {
             let Some((&k, n)) = self.nodes.first_key_value() else {
                 break;
             };
-            let entries = n.entries.len() as u64;
+            let entries = n.count as u64;
             if limit != 0 && deleted + entries > limit {
                 break;
             }
             let remove_node = match how {
                 Trim::MaxLen(max) => self.length - entries >= max,
-                Trim::MinId(min) => n.entries.last().is_none_or(|e| e.id < min),
+                Trim::MinId(min) => n.last < min,
             };
             if remove_node {
                 self.nodes.remove(&k);
@@ -578,12 +627,28 @@ impl Stream {
                 break;
             }
             let n = self.nodes.get_mut(&k).expect("first node");
-            let cut = match how {
-                Trim::MaxLen(max) => (self.length - max) as usize,
-                Trim::MinId(min) => n.entries.partition_point(|e| e.id < min),
-            }
-            .min(n.entries.len());
-            n.entries.drain(..cut);
+            let (cut, upto) = {
+                let want = match how {
+                    Trim::MaxLen(max) => (self.length - max) as usize,
+                    Trim::MinId(_) => usize::MAX,
+                };
+                let mut cut = 0;
+                let mut upto = 0;
+                for s in n.slots() {
+                    let stop = match how {
+                        Trim::MaxLen(_) => cut >= want,
+                        Trim::MinId(min) => s.id >= min,
+                    };
+                    if stop {
+                        break;
+                    }
+                    cut += 1;
+                    upto = s.end;
+                }
+                (cut, upto)
+            };
+            n.buf.drain(..upto);
+            n.count -= cut;
             n.deleted += cut;
             self.length -= cut as u64;
             deleted += cut as u64;
@@ -688,20 +753,7 @@ impl Stream {
     pub fn nodes_for_rdb(&self) -> Vec<(StreamId, &[Box<[u8]>], Vec<EntryRef<'_>>)> {
         self.nodes
             .iter()
-            .map(|(k, n)| {
-                (
-                    *k,
-                    &*n.master,
-                    n.entries
-                        .iter()
-                        .map(|e| EntryRef {
-                            id: e.id,
-                            node: n,
-                            entry: e,
-                        })
-                        .collect(),
-                )
-            })
+            .map(|(k, n)| (*k, &*n.master, n.iter().collect()))
             .collect()
     }
 }
