@@ -124,10 +124,14 @@ def throughput(rounds, requests):
         for name, srv in (("ferrokey", fk), ("redis", rd)):
             sha = srv.cli("SCRIPT", "LOAD", script).strip()
             shas[name] = sha if len(sha) == 40 else None
-        tests = [(t, None) for t in THROUGHPUT_TESTS] + [("evalsha", "script")]
+        tests = [(t, None) for t in THROUGHPUT_TESTS] + [("evalsha", "script"),
+                                                         ("xadd", "stream")]
         for size in (16, 512):
             for pipeline in (1, 16):
                 for test, kind in tests:
+                    if kind == "stream" and size != 16:
+                        # XADD's fields are fixed: one row per pipeline.
+                        continue
                     res = {"ferrokey": [], "redis": []}
                     for _ in range(rounds):
                         for name, srv in (("ferrokey", fk), ("redis", rd)):
@@ -136,6 +140,10 @@ def throughput(rounds, requests):
                                 if not shas[name]:
                                     continue
                                 extra = ["EVALSHA", shas[name], "1", "key:__rand_int__"]
+                            if kind == "stream":
+                                # An activity feed: one capped stream.
+                                extra = ["XADD", "events", "MAXLEN", "~", "10000", "*",
+                                         "user", "__rand_int__", "action", "click"]
                             srv.cli("FLUSHALL")
                             res[name].append(
                                 benchmark(srv.port, test, size, pipeline, requests, extra))
@@ -184,6 +192,9 @@ DATASETS = [
     ("100,000 sorted sets x 10", 100_000,
      lambda: (resp("ZADD", f"z:{i:06d}", *sum(([j, f"m{j}"] for j in range(10)), []))
               for i in range(100_000))),
+    ("1 stream of 1,000,000 entries, 3 fields (per entry)", 1_000_000,
+     lambda: (resp("XADD", "events", "*", "user", f"user:{i % 1000}", "action", "click",
+                   "page", f"/p/{i % 50}") for i in range(1_000_000))),
     ("1 list of 1,000,000", 1,
      lambda: (resp("RPUSH", "biglist", *[f"e{j}" for j in range(i, i + 1000)])
               for i in range(0, 1_000_000, 1000))),

@@ -1258,8 +1258,8 @@ fn xack(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let key = args[1];
     let h = ctx.hash(key);
     let mut shard = ctx.db().lock(shard_of(h));
-    let (l, e) = shard.lookup(h, key, ctx.now_ms);
-    super::note_lookup(ctx, l, key);
+    // A read lookup, as Redis's: it counts a keyspace hit or miss.
+    let e = lookup_read(ctx, &mut shard, h, key);
     let Some(e) = e else {
         return Ok(Frame::Integer(0));
     };
@@ -1430,8 +1430,8 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let now = ctx.now_ms;
     let h = ctx.hash(key);
     let mut shard = ctx.db().lock(shard_of(h));
-    let (l, e) = shard.lookup(h, key, now);
-    super::note_lookup(ctx, l, key);
+    // A read lookup, as Redis's: it counts a keyspace hit or miss.
+    let e = lookup_read(ctx, &mut shard, h, key);
     let s = match e {
         Some(e) => Some(as_stream_mut(e)?),
         None => None,
@@ -1567,8 +1567,8 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     }
     let h = ctx.hash(key);
     let mut shard = ctx.db().lock(shard_of(h));
-    let (l, e) = shard.lookup(h, key, now);
-    super::note_lookup(ctx, l, key);
+    // A read lookup, as Redis's: it counts a keyspace hit or miss.
+    let e = lookup_read(ctx, &mut shard, h, key);
     let s = match e {
         Some(e) => Some(as_stream_mut(e)?),
         None => None,

@@ -559,7 +559,10 @@ impl Stream {
 
     /// The last present entry's ID, 0-0 when empty.
     pub fn last_valid_id(&self) -> StreamId {
-        self.edge(true).map_or(StreamId::MIN, |e| e.id)
+        // Nodes are never empty; each knows its last entry.
+        self.nodes
+            .last_key_value()
+            .map_or(StreamId::MIN, |(_, n)| n.last)
     }
 
     fn refresh_first(&mut self) {
@@ -819,5 +822,14 @@ mod tests {
         assert!(s.delete(StreamId::new(950, 0)));
         assert!(!s.delete(StreamId::new(950, 0)));
         assert_eq!(s.max_deleted_id, StreamId::new(950, 0));
+        assert!(s.delete(StreamId::new(1000, 0)));
+        assert_eq!(s.last_valid_id(), StreamId::new(999, 0));
+        assert!(s.get(StreamId::new(950, 0)).is_none());
+        assert_eq!(s.get(StreamId::new(951, 0)).map(|e| e.id.ms), Some(951));
+        assert_eq!(
+            s.range(StreamId::new(948, 0), StreamId::new(952, 0), true)
+                .count(),
+            4
+        );
     }
 }
