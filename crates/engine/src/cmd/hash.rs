@@ -378,8 +378,9 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         }
         match hash {
             Hash::Pack(v) => {
-                for i in random_indexes(v.len(), count, distinct, &mut rng) {
-                    emit(&v[i].0, &v[i].1);
+                let pairs: Vec<(&[u8], &[u8])> = v.iter().collect();
+                for i in random_indexes(pairs.len(), count, distinct, &mut rng) {
+                    emit(pairs[i].0, pairs[i].1);
                 }
             }
             Hash::Table(d) => {

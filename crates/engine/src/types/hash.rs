@@ -1,6 +1,6 @@
-//! The hash value type: a vector of pairs in insertion order while small
-//! (Redis's `listpack`), a [`Dict`] past `hash-max-listpack-*`
-//! (`hashtable`). Conversion is one-way, as in Redis.
+//! The hash value type: fields and values packed in one buffer in
+//! insertion order while small (Redis's `listpack`), a [`Dict`] past
+//! `hash-max-listpack-*` (`hashtable`). Conversion is one-way, as in Redis.
 
 use rand::Rng;
 
@@ -15,18 +15,147 @@ pub type PairRef<'a> = (&'a [u8], &'a [u8]);
 /// Borrowed pairs, as iteration yields them.
 pub type PairIter<'a> = Box<dyn Iterator<Item = (&'a [u8], &'a [u8])> + 'a>;
 
+/// The small encoding: fields and values back to back in one buffer,
+/// each prefixed by its length as a varint, in insertion order (Redis's
+/// listpack, one allocation for the whole hash).
+#[derive(Debug, Clone, Default)]
+pub struct Packed {
+    buf: Vec<u8>,
+    pairs: usize,
+}
+
+fn put_len(out: &mut Vec<u8>, mut n: usize) {
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// Reads one length-prefixed string at `pos`: its bytes and the position
+/// after it.
+fn get_str(buf: &[u8], pos: usize) -> (&[u8], usize) {
+    let mut n = 0usize;
+    let mut shift = 0;
+    let mut p = pos;
+    loop {
+        let b = buf[p];
+        p += 1;
+        n |= usize::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    (&buf[p..p + n], p + n)
+}
+
+/// Where a pair lies: its start, where its value starts, its end.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    value: usize,
+    end: usize,
+}
+
+impl Packed {
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.pairs
+    }
+
+    /// Whether it holds no pair.
+    pub fn is_empty(&self) -> bool {
+        self.pairs == 0
+    }
+
+    fn spans(&self) -> impl Iterator<Item = (Span, &[u8], &[u8])> + '_ {
+        let mut pos = 0;
+        std::iter::from_fn(move || {
+            if pos >= self.buf.len() {
+                return None;
+            }
+            let start = pos;
+            let (f, value) = get_str(&self.buf, pos);
+            let (v, end) = get_str(&self.buf, value);
+            pos = end;
+            Some((Span { start, value, end }, f, v))
+        })
+    }
+
+    /// The pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = PairRef<'_>> + '_ {
+        self.spans().map(|(_, f, v)| (f, v))
+    }
+
+    fn find(&self, field: &[u8]) -> Option<Span> {
+        self.spans()
+            .find(|(_, f, _)| *f == field)
+            .map(|(s, _, _)| s)
+    }
+
+    /// The value of `field`.
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        self.iter().find(|(f, _)| *f == field).map(|(_, v)| v)
+    }
+
+    /// Sets a field; returns true when it is new.
+    pub fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
+        let mut enc = Vec::with_capacity(value.len() + 2);
+        put_len(&mut enc, value.len());
+        enc.extend_from_slice(value);
+        match self.find(field) {
+            Some(s) => {
+                self.buf.splice(s.value..s.end, enc);
+                false
+            }
+            None => {
+                put_len(&mut self.buf, field.len());
+                self.buf.extend_from_slice(field);
+                self.buf.extend_from_slice(&enc);
+                self.pairs += 1;
+                true
+            }
+        }
+    }
+
+    /// Removes a field; returns whether it was there.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match self.find(field) {
+            Some(s) => {
+                self.buf.drain(s.start..s.end);
+                self.pairs -= 1;
+                if self.pairs == 0 {
+                    self.buf = Vec::new();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Heap bytes owned.
+    pub fn heap_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+}
+
 /// A hash value.
 #[derive(Debug, Clone)]
 pub enum Hash {
     /// Field/value pairs in insertion order.
-    Pack(Vec<Pair>),
-    /// The big encoding.
-    Table(Dict<Box<[u8]>>),
+    Pack(Packed),
+    /// The big encoding (boxed, so that a small hash stays small).
+    Table(Box<Dict<Box<[u8]>>>),
 }
 
 impl Default for Hash {
     fn default() -> Self {
-        Hash::Pack(Vec::new())
+        Hash::Pack(Packed::default())
     }
 }
 
@@ -55,17 +184,19 @@ impl Hash {
     /// Heap bytes owned.
     pub fn heap_bytes(&self) -> usize {
         match self {
-            Hash::Pack(v) => {
-                v.capacity() * 32 + v.iter().map(|(f, x)| f.len() + x.len()).sum::<usize>()
+            Hash::Pack(v) => v.heap_bytes(),
+            Hash::Table(d) => {
+                std::mem::size_of::<Dict<Box<[u8]>>>()
+                    + d.heap_bytes()
+                    + d.iter().map(|(_, v)| v.len()).sum::<usize>()
             }
-            Hash::Table(d) => d.heap_bytes() + d.iter().map(|(_, v)| v.len()).sum::<usize>(),
         }
     }
 
     /// The value of `field`.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match self {
-            Hash::Pack(v) => v.iter().find(|(f, _)| &**f == field).map(|(_, x)| &**x),
+            Hash::Pack(v) => v.get(field),
             Hash::Table(d) => d.get(field).map(|x| &**x),
         }
     }
@@ -73,10 +204,10 @@ impl Hash {
     fn convert_to_table(&mut self, extra: usize) {
         if let Hash::Pack(v) = self {
             let mut d = Dict::with_capacity(v.len() + extra);
-            for (f, x) in v.drain(..) {
-                d.insert(&f, x);
+            for (f, x) in v.iter() {
+                d.insert(f, Box::from(x));
             }
-            *self = Hash::Table(d);
+            *self = Hash::Table(Box::new(d));
         }
     }
 
@@ -105,11 +236,9 @@ impl Hash {
         }
         match self {
             Hash::Pack(v) => {
-                if let Some(e) = v.iter_mut().find(|(f, _)| &**f == field) {
-                    e.1 = value.into();
+                if !v.set(field, value) {
                     return false;
                 }
-                v.push((field.into(), value.into()));
                 if v.len() > lim.hash_max_listpack_entries {
                     self.convert_to_table(0);
                 }
@@ -122,13 +251,7 @@ impl Hash {
     /// Removes a field; returns whether it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match self {
-            Hash::Pack(v) => match v.iter().position(|(f, _)| &**f == field) {
-                Some(i) => {
-                    v.remove(i);
-                    true
-                }
-                None => false,
-            },
+            Hash::Pack(v) => v.remove(field),
             Hash::Table(d) => d.remove(field).is_some(),
         }
     }
@@ -136,7 +259,7 @@ impl Hash {
     /// Fields and values in storage order.
     pub fn iter(&self) -> PairIter<'_> {
         match self {
-            Hash::Pack(v) => Box::new(v.iter().map(|(f, x)| (&**f, &**x))),
+            Hash::Pack(v) => Box::new(v.iter()),
             Hash::Table(d) => Box::new(d.iter().map(|(f, x)| (f, &**x))),
         }
     }
@@ -145,10 +268,7 @@ impl Hash {
     pub fn random(&self, rng: &mut impl Rng) -> Option<(&[u8], &[u8])> {
         match self {
             Hash::Pack(v) if v.is_empty() => None,
-            Hash::Pack(v) => {
-                let (f, x) = &v[rng.gen_range(0..v.len())];
-                Some((f, x))
-            }
+            Hash::Pack(v) => v.iter().nth(rng.gen_range(0..v.len())),
             Hash::Table(d) => d.random(rng).map(|(f, x)| (f, &**x)),
         }
     }
