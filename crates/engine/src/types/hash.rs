@@ -24,34 +24,16 @@ pub struct Packed {
     pairs: usize,
 }
 
-fn put_len(out: &mut Vec<u8>, mut n: usize) {
-    loop {
-        let b = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
 /// Reads one length-prefixed string at `pos`: its bytes and the position
 /// after it.
 fn get_str(buf: &[u8], pos: usize) -> (&[u8], usize) {
-    let mut n = 0usize;
-    let mut shift = 0;
     let mut p = pos;
-    loop {
-        let b = buf[p];
-        p += 1;
-        n |= usize::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
-    }
-    (&buf[p..p + n], p + n)
+    let s = super::get_prefixed(buf, &mut p);
+    (s, p)
+}
+
+fn put_len(out: &mut Vec<u8>, n: usize) {
+    super::put_varint(out, n as u64);
 }
 
 /// Where a pair lies: its start, where its value starts, its end.

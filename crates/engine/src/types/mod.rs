@@ -145,6 +145,43 @@ pub fn as_int(b: &[u8]) -> Option<i64> {
     ferrokey_resp::parse_i64(b)
 }
 
+/// Appends `n` as a varint (7 bits a byte, low bits first), the length
+/// prefix of Ferrokey's packed encodings.
+pub fn put_varint(out: &mut Vec<u8>, mut n: u64) {
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// Reads a varint written by [`put_varint`] at `*pos`, advancing it.
+pub fn get_varint(b: &[u8], pos: &mut usize) -> u64 {
+    let mut n = 0u64;
+    let mut shift = 0;
+    loop {
+        let byte = b[*pos];
+        *pos += 1;
+        n |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return n;
+        }
+        shift += 7;
+    }
+}
+
+/// Reads a varint-length-prefixed string at `*pos`, advancing it.
+pub fn get_prefixed<'a>(b: &'a [u8], pos: &mut usize) -> &'a [u8] {
+    let n = get_varint(b, pos) as usize;
+    let s = &b[*pos..*pos + n];
+    *pos += n;
+    s
+}
+
 /// Bytes of an empty listpack (header and end marker).
 pub const LP_EMPTY: usize = 7;
 

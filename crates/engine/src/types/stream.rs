@@ -92,38 +92,7 @@ pub const ENTRIES_READ_INVALID: i64 = -1;
 /// limit).
 pub const ENTRY_MAX_BYTES: usize = 1 << 30;
 
-fn put_varint(out: &mut Vec<u8>, mut n: u64) {
-    loop {
-        let b = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
-fn get_varint(b: &[u8], pos: &mut usize) -> u64 {
-    let mut n = 0u64;
-    let mut shift = 0;
-    loop {
-        let byte = b[*pos];
-        *pos += 1;
-        n |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return n;
-        }
-        shift += 7;
-    }
-}
-
-fn get_str<'a>(b: &'a [u8], pos: &mut usize) -> &'a [u8] {
-    let n = get_varint(b, pos) as usize;
-    let s = &b[*pos..*pos + n];
-    *pos += n;
-    s
-}
+use super::{get_prefixed as get_str, get_varint, put_varint};
 
 /// A node: entries in ID order, back to back in one buffer, with the
 /// field names of the node's first entry.
