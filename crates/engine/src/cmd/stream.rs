@@ -271,6 +271,40 @@ fn as_stream_mut(e: &mut Entry) -> Result<&mut Stream, CmdError> {
     }
 }
 
+/// The stream at `key` in `shard`, created empty first when `create`
+/// (announced as a new key).
+fn stream_in<'s>(
+    ctx: &Ctx<'_>,
+    shard: &'s mut crate::keyspace::Shard,
+    h: u64,
+    key: &[u8],
+    create: bool,
+) -> Result<&'s mut Stream, CmdError> {
+    if create {
+        super::insert_key(
+            ctx,
+            shard,
+            ctx.client.db,
+            h,
+            key,
+            Value::Stream(Box::default()),
+            0,
+            ctx.lru_s(),
+        );
+    }
+    let (_, e) = shard.lookup(h, key, ctx.now_ms);
+    as_stream_mut(e.ok_or(CmdError::NoSuchKey)?)
+}
+
+/// Runs `f` on the stream at `key` for XINFO: `ERR no such key` when it
+/// is missing.
+fn read_existing(ctx: &mut Ctx<'_>, key: &[u8], f: impl FnOnce(&Stream) -> CmdResult) -> CmdResult {
+    let h = ctx.hash(key);
+    let mut shard = ctx.db().lock(shard_of(h));
+    let e = lookup_read(ctx, &mut shard, h, key).ok_or(CmdError::NoSuchKey)?;
+    f(as_stream(e)?)
+}
+
 fn no_group(key: &[u8], group: &[u8]) -> CmdError {
     CmdError::owned(format!(
         "NOGROUP No such key '{}' or consumer group '{}'",
@@ -384,11 +418,13 @@ fn parse_add_trim(ctx: &Ctx<'_>, args: &[&[u8]], xadd: bool) -> Result<AddTrim, 
         }
         a.limit = limit as u64;
     } else if a.approx {
+        // At most 100 nodes' worth, as Redis.
         let per_node = Limits::of(ctx).stream_node_max_entries as u64;
-        a.limit = (100 * per_node).clamp(1, 1_000_000);
-        if per_node == 0 {
-            a.limit = 10_000;
-        }
+        a.limit = if per_node == 0 {
+            10_000
+        } else {
+            per_node.saturating_mul(100).min(1_000_000)
+        };
     }
     Ok(a)
 }
@@ -421,20 +457,7 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         None if a.nomkstream => return Ok(Frame::Null),
         None => false,
     };
-    if !exists {
-        super::insert_key(
-            ctx,
-            &mut shard,
-            ctx.client.db,
-            h,
-            key,
-            Value::Stream(Box::default()),
-            0,
-            ctx.lru_s(),
-        );
-    }
-    let (_, e) = shard.lookup(h, key, ctx.now_ms);
-    let s = as_stream_mut(e.ok_or(CmdError::NoSuchKey)?)?;
+    let s = stream_in(ctx, &mut shard, h, key, !exists)?;
     let outcome = add_entry(ctx, s, &a, &args[field_pos..], lim);
     let id = match outcome {
         Ok(id) => id,
@@ -846,7 +869,8 @@ pub fn read_streams(
                     Want::History(_) => true,
                     _ => s.length > 0 && s.last_valid_id() > s.groups[&g.group].last_id,
                 };
-                let created = ensure_consumer(s, &g.group, &g.consumer, ctx.now_ms);
+                let group = s.groups.get_mut(&g.group).expect("group checked");
+                let (_, created) = get_consumer(group, &g.consumer, ctx.now_ms);
                 if created {
                     notify_in(ctx, "xgroup-createconsumer", k);
                     dirty(ctx, 1);
@@ -890,23 +914,6 @@ pub fn read_streams(
 
 fn notify_in(ctx: &Ctx<'_>, event: &str, key: &[u8]) {
     notify(ctx, NOTIFY_STREAM, event, key);
-}
-
-/// Creates the consumer if missing and marks it seen; true when created.
-fn ensure_consumer(s: &mut Stream, group: &[u8], name: &[u8], now_ms: u64) -> bool {
-    let g = s.groups.get_mut(group).expect("group checked");
-    let created = match g.consumers.get_mut(name) {
-        Some(c) => {
-            c.seen_time = now_ms;
-            false
-        }
-        None => {
-            let c = Consumer::new(name, now_ms);
-            g.consumers.insert(c.name.clone(), c);
-            true
-        }
-    };
-    created
 }
 
 /// Delivers new entries to a consumer of a group.
@@ -1082,20 +1089,7 @@ fn xgroup_create(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     } else {
         parse_strict(args[4])?
     };
-    if !exists {
-        super::insert_key(
-            ctx,
-            &mut shard,
-            ctx.client.db,
-            h,
-            key,
-            Value::Stream(Box::default()),
-            0,
-            ctx.lru_s(),
-        );
-    }
-    let (_, e) = shard.lookup(h, key, ctx.now_ms);
-    let s = as_stream_mut(e.ok_or(CmdError::NoSuchKey)?)?;
+    let s = stream_in(ctx, &mut shard, h, key, !exists)?;
     if s.groups.contains_key(args[3]) {
         return Err(CmdError::msg(
             "BUSYGROUP Consumer Group name already exists",
@@ -1410,6 +1404,8 @@ fn claim_one(
     }
 }
 
+/// The consumer `name`, created if missing, marked seen now: its shared
+/// name and whether it was created.
 fn get_consumer(g: &mut Group, name: &[u8], now_ms: u64) -> (Arc<[u8]>, bool) {
     match g.consumers.get_mut(name) {
         Some(c) => {
@@ -1660,8 +1656,7 @@ fn entries_read_frame(g: &Group) -> Frame {
 }
 
 fn xinfo_stream(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let reply = super::read_entry(ctx, args[2], Frame::Null, |e| {
-        let s = as_stream(e)?;
+    let reply = read_existing(ctx, args[2], |s| {
         let opts = &args[3..];
         let mut full = false;
         let mut count: i64 = 10;
@@ -1775,9 +1770,6 @@ fn xinfo_stream(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         m.push(kv("groups", Frame::Array(groups)));
         Ok(Frame::Map(m))
     })?;
-    if reply == Frame::Null {
-        return Err(CmdError::NoSuchKey);
-    }
     Ok(reply)
 }
 
@@ -1789,8 +1781,7 @@ fn rax_nodes(keys: usize) -> i64 {
 }
 
 fn xinfo_groups(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let reply = super::read_entry(ctx, args[2], Frame::Null, |e| {
-        let s = as_stream(e)?;
+    let reply = read_existing(ctx, args[2], |s| {
         Ok(Frame::Array(
             s.groups
                 .iter()
@@ -1807,16 +1798,12 @@ fn xinfo_groups(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 .collect(),
         ))
     })?;
-    if reply == Frame::Null {
-        return Err(CmdError::NoSuchKey);
-    }
     Ok(reply)
 }
 
 fn xinfo_consumers(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let now = ctx.now_ms as i64;
-    let reply = super::read_entry(ctx, args[2], Frame::Null, |e| {
-        let s = as_stream(e)?;
+    let reply = read_existing(ctx, args[2], |s| {
         let Some(g) = s.groups.get(args[3]) else {
             return Err(no_group_for_key(args[2], args[3]));
         };
@@ -1839,9 +1826,6 @@ fn xinfo_consumers(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 .collect(),
         ))
     })?;
-    if reply == Frame::Null {
-        return Err(CmdError::NoSuchKey);
-    }
     Ok(reply)
 }
 

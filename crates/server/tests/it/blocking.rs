@@ -5,36 +5,8 @@
 //! servers with the same expectations.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
 use crate::harness::*;
-
-/// Ferrokey first, then redis-server when installed.
-fn servers() -> Vec<Server> {
-    let mut v = vec![Server::ferrokey()];
-    v.extend(Server::redis());
-    v
-}
-
-/// Polls INFO until `blocked_clients` is `n` (bounded; panics otherwise).
-fn wait_blocked(c: &mut Conn, n: u64) {
-    let start = Instant::now();
-    loop {
-        let info = c.cmd(&["INFO", "clients"]).text();
-        let have = info
-            .lines()
-            .find_map(|l| l.strip_prefix("blocked_clients:"))
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if have == Some(n) {
-            return;
-        }
-        assert!(
-            start.elapsed() < IO_TIMEOUT,
-            "blocked_clients never reached {n} (last {have:?})"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
 
 #[test]
 fn immediate_replies_and_errors_differential() {

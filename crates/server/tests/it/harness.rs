@@ -876,3 +876,30 @@ pub fn assert_same_items(what: &str, ferrokey: &[String], redis: &[String]) {
         "{what}: only in ferrokey: {only_f:?}\n only in redis: {only_r:?}"
     );
 }
+
+/// Ferrokey first, then redis-server when installed.
+pub fn servers() -> Vec<Server> {
+    let mut v = vec![Server::ferrokey()];
+    v.extend(Server::redis());
+    v
+}
+
+/// Polls INFO until `blocked_clients` is `n` (bounded; panics otherwise).
+pub fn wait_blocked(c: &mut Conn, n: u64) {
+    let start = Instant::now();
+    loop {
+        let info = c.cmd(&["INFO", "clients"]).text();
+        let have = info
+            .lines()
+            .find_map(|l| l.strip_prefix("blocked_clients:"))
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if have == Some(n) {
+            return;
+        }
+        assert!(
+            start.elapsed() < IO_TIMEOUT,
+            "blocked_clients never reached {n} (last {have:?})"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}

@@ -5,7 +5,6 @@
 //! both directions, and a consumer group working through 100,000 entries.
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
 
 use crate::harness::*;
 
@@ -347,31 +346,6 @@ fn consumer_activity_fields_match_redis_72() {
     });
 }
 
-fn servers() -> Vec<Server> {
-    let mut v = vec![Server::ferrokey()];
-    v.extend(Server::redis());
-    v
-}
-
-fn wait_blocked(c: &mut Conn, n: u64) {
-    let start = Instant::now();
-    loop {
-        let info = c.cmd(&["INFO", "clients"]).text();
-        let have = info
-            .lines()
-            .find_map(|l| l.strip_prefix("blocked_clients:"))
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if have == Some(n) {
-            return;
-        }
-        assert!(
-            start.elapsed() < IO_TIMEOUT,
-            "blocked_clients never reached {n} (last {have:?})"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
 #[test]
 fn blocked_readers_are_woken_as_on_redis() {
     for srv in servers() {
@@ -686,10 +660,7 @@ fn five_consumers_share_100k_entries() {
                         return seen;
                     }
                 }
-                let mut ack: Vec<&str> = vec!["XACK", "jobs", "workers"];
-                ack.extend(ids.iter().map(String::as_str));
-                let n = c.cmd(&ack);
-                assert_eq!(n.raw, format!(":{}\r\n", ids.len()).into_bytes());
+                ack(&mut c, &ids);
                 seen.extend(ids);
             }
             seen
@@ -736,9 +707,7 @@ fn five_consumers_share_100k_entries() {
             ferrokey_resp::Frame::Array(vec![ferrokey_resp::Frame::bulk("jobs"), parts[1].clone()]),
         ]));
         if !ids.is_empty() {
-            let mut ack: Vec<&str> = vec!["XACK", "jobs", "workers"];
-            ack.extend(ids.iter().map(String::as_str));
-            admin.cmd(&ack);
+            ack(&mut admin, &ids);
             all.extend(ids);
         }
         cursor = match &parts[0] {
@@ -759,6 +728,14 @@ fn five_consumers_share_100k_entries() {
         pending.text()
     );
     assert_eq!(admin.cmd(&["XLEN", "jobs"]).raw, b":100000\r\n");
+}
+
+/// Acknowledges `ids` in the jobs group; all must have been pending.
+fn ack(c: &mut Conn, ids: &[String]) {
+    let mut args: Vec<&str> = vec!["XACK", "jobs", "workers"];
+    args.extend(ids.iter().map(String::as_str));
+    let n = c.cmd(&args);
+    assert_eq!(n.raw, format!(":{}\r\n", ids.len()).into_bytes());
 }
 
 /// The entry IDs of an XREADGROUP reply (one stream).
