@@ -423,7 +423,16 @@ fn serve_key(server: &Server, db: usize, key: &[u8], now_us: u64) {
         let keys: Vec<&[u8]> = w.keys.iter().map(|k| &**k).collect();
         let hs = w.op.hashes(server, &keys);
         let mut locked = Locked::new(&server.dbs[w.db], hs.iter().copied());
-        let reply = match w.op.attempt(&mut ctx, &mut locked, &keys) {
+        // Serving is a command of its own for the write stream (propagated
+        // as the pop it came to); the serving thread holds the gate.
+        let unit = crate::propagate::open_unit(server);
+        let call = unit.then(crate::propagate::begin_call);
+        let attempt = w.op.attempt(&mut ctx, &mut locked, &keys);
+        if let Some(call) = call {
+            crate::propagate::end_call(call, w.db, &[w.name.as_bytes()], true);
+            crate::propagate::close_unit(server, false, now_ms);
+        }
+        let reply = match attempt {
             Ok(Some(f)) => f,
             Ok(None) => continue,
             Err(e) => {

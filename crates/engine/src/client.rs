@@ -65,6 +65,10 @@ pub struct ClientHandle {
     pub unblock: AtomicU32,
     /// In MONITOR mode.
     pub monitor: AtomicBool,
+    /// Attached to the replication stream (SYNC / PSYNC).
+    pub replica: AtomicBool,
+    /// The replication offset the replica last acknowledged.
+    pub repl_ack: AtomicU64,
     /// CLIENT TRACKING state.
     pub tracking: Mutex<crate::tracking::Mode>,
     /// Invalidations caused by this client's own command, written after

@@ -418,6 +418,7 @@ fn families() -> Vec<&'static [CommandSpec]> {
         crate::cmd::stream::COMMANDS,
         crate::cmd::sort::COMMANDS,
         crate::cmd::keys::COMMANDS,
+        crate::cmd::repl::COMMANDS,
         crate::cmd::multi::COMMANDS,
         crate::cmd::scripting::COMMANDS,
         crate::cmd::persist::COMMANDS,
@@ -655,6 +656,13 @@ const SUBSCRIBED_OK: &[&str] = &[
     "reset",
 ];
 
+/// Whether a command's own argv stays out of the write stream: what it
+/// runs goes instead (each command of a transaction, each write of a
+/// script).
+fn not_propagated(name: &str) -> bool {
+    name == "exec" || crate::script::SCRIPT_COMMANDS.contains(&name)
+}
+
 /// Commands that run at once even inside MULTI.
 const NOT_QUEUED: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
 
@@ -766,21 +774,39 @@ pub fn execute_inner(
             now_us,
             full_name: &entry.full_name,
         };
+        // Runs the handler, recording what it propagates; a top-level
+        // command submits its unit before the gate is released, so units
+        // that ran under the gate shared are all in the stream before an
+        // exclusive command (SYNC's snapshot, BGREWRITEAOF) looks at it.
+        let run = |ctx: &mut Ctx<'_>| {
+            let top = !gate_held && crate::propagate::open_unit(server);
+            let call = crate::propagate::recording().then(crate::propagate::begin_call);
+            let r = (spec.handler)(ctx, args);
+            if let Some(call) = call {
+                let own = !not_propagated(spec.name);
+                crate::propagate::end_call(call, ctx.client.db, args, own);
+            }
+            if top {
+                let arbitrary = spec.name == "scan" || spec.name == "randomkey";
+                crate::propagate::close_unit(server, arbitrary, now_ms);
+            }
+            r
+        };
         let result = if gate_held {
-            (spec.handler)(&mut ctx, args)
+            run(&mut ctx)
         } else if spec.has(flags::EXCLUSIVE) {
             match wait_gate(server, spec, || server.gate.try_write_for(GATE_POLL)) {
                 Gate::Busy(e) => Err(e),
-                Gate::Bypass => (spec.handler)(&mut ctx, args),
-                Gate::Free(_gate) => (spec.handler)(&mut ctx, args),
+                Gate::Bypass => run(&mut ctx),
+                Gate::Free(_gate) => run(&mut ctx),
             }
         } else {
             match server.gate.try_read() {
-                Some(_gate) => (spec.handler)(&mut ctx, args),
+                Some(_gate) => run(&mut ctx),
                 None => match wait_gate(server, spec, || server.gate.try_read_for(GATE_POLL)) {
                     Gate::Busy(e) => Err(e),
-                    Gate::Bypass => (spec.handler)(&mut ctx, args),
-                    Gate::Free(_gate) => (spec.handler)(&mut ctx, args),
+                    Gate::Bypass => run(&mut ctx),
+                    Gate::Free(_gate) => run(&mut ctx),
                 },
             }
         };

@@ -141,6 +141,12 @@ impl Shard {
         self.table.is_empty()
     }
 
+    /// Whether some key has a TTL.
+    #[inline]
+    pub fn has_volatile(&self) -> bool {
+        !self.expires.is_empty()
+    }
+
     /// Number of keys with a TTL.
     pub fn volatile_len(&self) -> usize {
         self.expires.values().map(|&n| n as usize).sum()
@@ -345,6 +351,7 @@ impl Shard {
     /// clients blocked on it.
     #[inline]
     pub fn touch(&mut self, key: &[u8]) {
+        crate::propagate::order();
         if !self.watched.is_empty() {
             if let Some(w) = self.watched.get_mut(key) {
                 w.epoch += 1;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod host;
 pub mod keyspace;
 pub mod longdouble;
+pub mod propagate;
 pub mod pubsub;
 pub mod rdb;
 pub mod script;

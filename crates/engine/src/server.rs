@@ -130,6 +130,8 @@ pub struct Server {
     pub scripting: crate::script::Scripting,
     /// SLOWLOG entries, newest first.
     pub slowlog: Mutex<SlowLog>,
+    /// The write stream to replicas and the AOF.
+    pub repl: crate::propagate::Propagation,
 }
 
 /// The slow log: commands that took at least `slowlog-log-slower-than`.
@@ -301,6 +303,7 @@ impl Server {
             tracking,
             scripting: Default::default(),
             slowlog: Mutex::new(SlowLog::default()),
+            repl: crate::propagate::Propagation::default(),
             pubsub: Default::default(),
             hasher: KeyHasher::new(),
             gate: RwLock::new(()),
@@ -331,6 +334,7 @@ impl Server {
             return 0;
         }
         let _gate = self.gate.read();
+        let lazy = self.config.read().lazyfree_lazy_expire();
         let mut removed = 0;
         let per_shard = (budget / crate::keyspace::SHARDS).max(1);
         for (dbi, db) in self.dbs.iter().enumerate() {
@@ -339,10 +343,21 @@ impl Server {
                     break;
                 }
                 let mut s = db.lock(i);
-                if s.volatile_len() == 0 {
+                if !s.has_volatile() {
                     continue;
                 }
                 removed += s.expire_due(now_ms, per_shard.min(budget - removed), &mut |k| {
+                    if self.repl.active() {
+                        // Under the key's shard lock, so in order with
+                        // the commands that touched it.
+                        let cmd: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+                        let op = crate::propagate::Op {
+                            db: Some(dbi),
+                            argv: vec![cmd.to_vec(), k.to_vec()],
+                            aof: true,
+                        };
+                        self.repl.submit_now(self, vec![op], now_ms);
+                    }
                     crate::pubsub::notify_keyspace(
                         self,
                         crate::config::NOTIFY_EXPIRED,

@@ -108,6 +108,7 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Arc<Not
     ferrokey_engine::blocking::finish(&server, &mut client);
     ferrokey_engine::cmd::pubsub::unsubscribe_all(&server, &mut client);
     ferrokey_engine::cmd::pubsub::stop_monitor(&server, &client);
+    server.repl.detach(handle.id);
     ferrokey_engine::cmd::connection::disable_tracking(&server, &handle);
     client.unwatch_all(&server);
     server.clients.remove(handle.id);

@@ -955,6 +955,8 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let n = ctx.db().clear(&ctx.server.hasher, ctx.now_ms);
     ctx.server.tracking.flush_all(&ctx.server.clients);
     dirty(ctx, n as u64);
+    // Propagated even when the database was already empty, as in Redis.
+    crate::propagate::force(false);
     Ok(Frame::ok())
 }
 
@@ -968,6 +970,7 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         .sum();
     ctx.server.tracking.flush_all(&ctx.server.clients);
     dirty(ctx, n as u64 + 1);
+    crate::propagate::force(false);
     Ok(Frame::ok())
 }
 

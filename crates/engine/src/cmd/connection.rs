@@ -425,6 +425,8 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
     }
     if h.monitor.load(Ordering::Relaxed) {
         flags.insert(0, 'O');
+    } else if h.replica.load(Ordering::Relaxed) {
+        flags.insert(0, 'S');
     }
     if h.blocked.load(Ordering::Relaxed) {
         flags.push('b');
@@ -1061,6 +1063,8 @@ pub fn new_handle(
         blocked: false.into(),
         unblock: 0.into(),
         monitor: false.into(),
+        replica: false.into(),
+        repl_ack: 0.into(),
         tracking: Default::default(),
         late: Default::default(),
         outbox: Default::default(),

@@ -36,6 +36,9 @@ use ferrokey_resp::Frame;
 static DOCS: &[(&str, &str, &str)] = &[
     // --- dump / restore ---
     ("save", "O(N), N being the total number of keys in all databases.", ""),
+    ("sync", "", ""),
+    ("psync", "", "replicationid offset [option [option ...]]"),
+    ("replconf", "", "[option value [option value ...]]"),
     (
         "dump",
         "O(N) to serialize the value, N being its number of elements (O(1) for strings).",

@@ -333,6 +333,8 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     })?;
     notify(ctx, NOTIFY_HASH, "hincrbyfloat", args[1]);
     dirty(ctx, 1);
+    // Replicas and the AOF get the result, not the arithmetic.
+    crate::propagate::rewrite_as(&[b"HSET", args[1], args[2], &text]);
     Ok(Frame::Bulk(text))
 }
 

@@ -708,9 +708,17 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], seconds: bool, relative: bo
     if when <= ctx.now_ms as i64 {
         shard.remove(h, key);
         notify(ctx, NOTIFY_GENERIC, "del", key);
+        crate::propagate::rewrite_as(&[crate::propagate::expiry_del(), key]);
     } else {
         shard.set_expire(h, key, when as u64);
         notify(ctx, NOTIFY_GENERIC, "expire", key);
+        // Always an absolute deadline in milliseconds; options are kept.
+        if crate::propagate::recording() {
+            let when = when.to_string();
+            let mut argv: Vec<&[u8]> = vec![b"PEXPIREAT", key, when.as_bytes()];
+            argv.extend_from_slice(&args[3..]);
+            crate::propagate::rewrite_as(&argv);
+        }
     }
     dirty(ctx, 1);
     Ok(Frame::Integer(1))

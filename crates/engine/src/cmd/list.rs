@@ -597,6 +597,19 @@ pub fn move_one(
             as_list(e)?;
         }
     }
+    // The blocking forms propagate as their plain forms.
+    if ctx.full_name == "brpoplpush" {
+        crate::propagate::rewrite_as(&[b"RPOPLPUSH", src, dst]);
+    } else if ctx.full_name == "blmove" {
+        let side = |head: bool| -> &'static [u8] {
+            if head {
+                b"left"
+            } else {
+                b"right"
+            }
+        };
+        crate::propagate::rewrite_as(&[b"LMOVE", src, dst, side(from_head), side(to_head)]);
+    }
     let v = {
         let Some(e) = lookup_write(ctx, locked.shard(hs), hs, src) else {
             return Ok(None);
@@ -694,6 +707,14 @@ pub fn pop_first(
         };
         if nonempty {
             let mut popped = pop_n(ctx, shard, h, k, head, count.unwrap_or(1));
+            // Propagated as the plain pop it came to (BLPOP, LMPOP...).
+            let cmd: &[u8] = if head { b"LPOP" } else { b"RPOP" };
+            match count {
+                Some(_) => {
+                    crate::propagate::rewrite_as(&[cmd, k, popped.len().to_string().as_bytes()])
+                }
+                None => crate::propagate::rewrite_as(&[cmd, k]),
+            }
             let value = match count {
                 Some(_) => Frame::Array(popped),
                 None => popped.pop().unwrap_or(Frame::Null),

@@ -14,6 +14,7 @@ mod model_tests;
 pub mod multi;
 pub mod persist;
 pub mod pubsub;
+pub mod repl;
 pub mod scripting;
 pub mod set;
 pub mod sort;
@@ -98,6 +99,7 @@ pub fn note_lookup_in(ctx: &Ctx<'_>, db: usize, l: Lookup, key: &[u8]) {
             .expired_keys
             .fetch_add(1, Ordering::Relaxed);
         crate::pubsub::notify_keyspace(ctx.server, NOTIFY_EXPIRED, "expired", key, db, ctx.now_ms);
+        crate::propagate::expired(db, key);
     }
 }
 
@@ -128,6 +130,7 @@ pub fn insert_key(
                     .expired_keys
                     .fetch_add(1, Ordering::Relaxed);
                 crate::pubsub::notify_keyspace(ctx.server, NOTIFY_EXPIRED, "expired", key, db, now);
+                crate::propagate::expired(db, key);
             }
             crate::pubsub::notify_keyspace(ctx.server, NOTIFY_NEW, "new", key, db, now);
         }
@@ -194,6 +197,7 @@ pub fn lookup_write_in<'s>(
     if shard.observed(key) && shard.peek(h, key, ctx.now_ms).is_some() {
         shard.touch(key);
     }
+    crate::propagate::order();
     let (l, e) = shard.lookup(h, key, ctx.now_ms);
     note_lookup_in(ctx, db, l, key);
     e
@@ -218,6 +222,7 @@ pub fn as_str_mut(e: &mut Entry) -> Result<&mut Str, CmdError> {
 /// Records `n` changes to the dataset (for save points and INFO).
 pub fn dirty(ctx: &Ctx<'_>, n: u64) {
     ctx.server.stats.dirty.fetch_add(n, Ordering::Relaxed);
+    crate::propagate::note_dirty(n);
 }
 
 /// A HELP reply as Redis's `addReplyHelp` builds it: a header naming the

@@ -101,6 +101,7 @@ fn restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         if deleted {
             notify(ctx, NOTIFY_GENERIC, "del", key);
             dirty(ctx, 1);
+            crate::propagate::rewrite_as(&[crate::propagate::server_del(), key]);
         }
         return Ok(Frame::ok());
     }
@@ -112,6 +113,14 @@ fn restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     };
     let _ = freq; // LFU counters arrive with the LFU policies (issue 11).
     super::insert_key(ctx, &mut shard, ctx.client.db, h, key, value, deadline, lru);
+    if deadline != 0 && !absttl && crate::propagate::recording() {
+        // The TTL goes down the stream as an absolute time.
+        let at = deadline.to_string();
+        let mut argv: Vec<&[u8]> = args.to_vec();
+        argv[2] = at.as_bytes();
+        argv.push(b"ABSTTL");
+        crate::propagate::rewrite_as(&argv);
+    }
     notify(ctx, NOTIFY_GENERIC, "restore", key);
     dirty(ctx, 1);
     Ok(Frame::ok())

@@ -291,11 +291,14 @@ pub fn stop_monitor(server: &Server, client: &Client) {
 
 fn publish_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let n = publish(ctx.server, Kind::Channel, args[1], args[2], ctx.now_ms);
+    // Replicas deliver it to their own subscribers; the AOF skips it.
+    crate::propagate::force(true);
     Ok(Frame::Integer(n as i64))
 }
 
 fn spublish(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let n = publish(ctx.server, Kind::Shard, args[1], args[2], ctx.now_ms);
+    crate::propagate::force(true);
     Ok(Frame::Integer(n as i64))
 }
 

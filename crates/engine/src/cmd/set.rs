@@ -240,6 +240,7 @@ fn spop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             let m = set.random(1, true, &mut rng).pop().unwrap_or_default();
             set.remove(&m);
             dirty(ctx, 1);
+            crate::propagate::rewrite_as(&[b"SREM", key, &m]);
             Frame::Bulk(m)
         }
         Some(n) if n >= set.len() => {
@@ -248,6 +249,7 @@ fn spop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             shard.remove(h, key);
             notify(ctx, NOTIFY_SET, "spop", key);
             notify(ctx, NOTIFY_GENERIC, "del", key);
+            crate::propagate::rewrite_as(&[crate::propagate::server_del(), key]);
             return Ok(Frame::Set(all));
         }
         Some(n) => {
@@ -270,6 +272,15 @@ fn spop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 }
             }
             dirty(ctx, n as u64);
+            // Replicas remove the same members, in SREMs of up to 1024.
+            if crate::propagate::recording() {
+                for batch in picked.chunks(1024) {
+                    let mut argv: Vec<&[u8]> = vec![b"SREM", key];
+                    argv.extend(batch.iter().map(Vec::as_slice));
+                    crate::propagate::also(ctx.client.db, &argv);
+                }
+                crate::propagate::prevent();
+            }
             Frame::Set(picked.into_iter().map(Frame::Bulk).collect())
         }
     };
@@ -316,7 +327,13 @@ fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     // expired destination goes (`expired`) even when the source is missing.
     let present =
         lookup_write(ctx, locked.shard(hs), hs, src).map(|e| as_set(e).map(|s| s.contains(m)));
-    let dst_type = lookup_write(ctx, locked.shard(hd), hd, dst).map(|e| as_set(e).map(|_| ()));
+    // The destination counts as modified only if the member is added to
+    // it (WATCH), so it is looked up without the write-path touch.
+    let dst_type = {
+        let (l, e) = locked.shard(hd).lookup(hd, dst, ctx.now_ms);
+        super::note_lookup(ctx, l, dst);
+        e.map(|e| as_set(e).map(|_| ()))
+    };
     let Some(present) = present else {
         return Ok(Frame::Integer(0));
     };
@@ -336,8 +353,14 @@ fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         }
     }
     let dshard = locked.shard(hd);
-    let added = match lookup_write(ctx, dshard, hd, dst) {
-        Some(e) => as_set_mut(e)?.add(m, &lim),
+    let added = match dshard.lookup(hd, dst, ctx.now_ms).1 {
+        Some(e) => {
+            let added = as_set_mut(e)?.add(m, &lim);
+            if added {
+                dshard.touch(dst);
+            }
+            added
+        }
         None => {
             let mut set = Set::for_first(m, 1, &lim);
             set.add(m, &lim);

@@ -326,6 +326,8 @@ fn no_group_for_key(key: &[u8], group: &[u8]) -> CmdError {
 struct AddTrim {
     trim: Option<Trim>,
     approx: bool,
+    /// Where the `~` is, when given.
+    approx_pos: usize,
     limit: u64,
     nomkstream: bool,
     /// The ID and whether its sequence was given.
@@ -357,6 +359,7 @@ fn parse_add_trim(ctx: &Ctx<'_>, args: &[&[u8]], xadd: bool) -> Result<AddTrim, 
             let next = args[i + 1];
             if more >= 2 && next == b"~" {
                 a.approx = true;
+                a.approx_pos = i + 1;
                 i += 1;
             } else if more >= 2 && next == b"=" {
                 i += 1;
@@ -375,6 +378,7 @@ fn parse_add_trim(ctx: &Ctx<'_>, args: &[&[u8]], xadd: bool) -> Result<AddTrim, 
             let next = args[i + 1];
             if more >= 2 && next == b"~" {
                 a.approx = true;
+                a.approx_pos = i + 1;
                 i += 1;
             } else if more >= 2 && next == b"=" {
                 i += 1;
@@ -472,6 +476,12 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         Some(t) => s.trim(t, a.approx, a.limit),
         None => 0,
     };
+    // The ID chosen here, and the exact trim point `~` came to, go down
+    // the stream, so that replicas and the AOF end up with this stream.
+    let given = matches!(a.id, Some((_, true)));
+    if (!given || a.approx) && crate::propagate::recording() {
+        propagate_exact(args, &a, s, (!given).then_some(id));
+    }
     shard.touch(key);
     drop(shard);
     notify(ctx, NOTIFY_STREAM, "xadd", key);
@@ -480,6 +490,24 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     }
     dirty(ctx, 1);
     Ok(id_frame(id))
+}
+
+/// Rewrites XADD / XTRIM for propagation as Redis does: an approximate
+/// trim becomes `= <length>` (MAXLEN) or `= <first ID>` (MINID) of the
+/// stream it left, and XADD's `*` or `<ms>-*` the ID it picked.
+fn propagate_exact(args: &[&[u8]], a: &AddTrim, s: &Stream, id: Option<StreamId>) {
+    let mut argv: Vec<Vec<u8>> = args.iter().map(|x| x.to_vec()).collect();
+    if a.approx {
+        argv[a.approx_pos] = b"=".to_vec();
+        argv[a.approx_pos + 1] = match a.trim {
+            Some(Trim::MaxLen(_)) => s.length.to_string().into_bytes(),
+            _ => s.edge(false).map_or(StreamId::MIN, |e| e.id).to_bytes(),
+        };
+    }
+    if let Some(id) = id {
+        argv[a.idpos] = id.to_bytes();
+    }
+    crate::propagate::rewrite(vec![argv]);
 }
 
 /// Chooses the new entry's ID and appends it.
@@ -542,6 +570,9 @@ fn xtrim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     };
     let s = as_stream_mut(e)?;
     let n = s.trim(a.trim.expect("XTRIM has a strategy"), a.approx, a.limit);
+    if a.approx && crate::propagate::recording() {
+        propagate_exact(args, &a, s, None);
+    }
     if n > 0 {
         shard.touch(key);
         drop(shard);

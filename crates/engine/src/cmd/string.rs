@@ -8,6 +8,7 @@ use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::{shard_of, Locked};
 use crate::longdouble::LongDouble;
+use crate::propagate;
 use crate::value::{Str, Value};
 
 const STR: &[&str] = &["@string"];
@@ -318,6 +319,16 @@ fn set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         ttl,
         "set",
     );
+    // Relative and second TTLs go down the stream as PXAT; GET is dropped.
+    match (o.expire, ttl) {
+        (Some((k, _)), Ttl::At(ms)) if k != "pxat" => {
+            propagate::rewrite_as(&[b"SET", key, args[2], b"PXAT", ms.to_string().as_bytes()]);
+        }
+        (None, _) if want_get => {
+            propagate::rewrite_filtered(args, |i, a| i < 3 || !is(a, "get"));
+        }
+        _ => {}
+    }
     Ok(if want_get { reply_old() } else { Frame::ok() })
 }
 
@@ -352,6 +363,13 @@ fn setex_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], seconds: bool) -> CmdResult 
         Ttl::At(deadline),
         "set",
     );
+    propagate::rewrite_as(&[
+        b"SET",
+        args[1],
+        args[3],
+        b"PXAT",
+        deadline.to_string().as_bytes(),
+    ]);
     Ok(Frame::ok())
 }
 
@@ -380,6 +398,7 @@ fn getset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         Ttl::Clear,
         "set",
     );
+    propagate::rewrite_as(&[b"SET", args[1], args[2]]);
     Ok(old)
 }
 
@@ -393,6 +412,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     shard.remove(h, args[1]);
     notify(ctx, NOTIFY_GENERIC, "del", args[1]);
     dirty(ctx, 1);
+    propagate::rewrite_as(&[b"DEL", args[1]]);
     Ok(Frame::Bulk(v))
 }
 
@@ -409,11 +429,13 @@ fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             shard.remove(h, args[1]);
             notify(ctx, NOTIFY_GENERIC, "del", args[1]);
             dirty(ctx, 1);
+            propagate::rewrite_as(&[propagate::expiry_del(), args[1]]);
         }
         Some(Ttl::At(ms)) => {
             shard.set_expire(h, args[1], ms);
             notify(ctx, NOTIFY_GENERIC, "expire", args[1]);
             dirty(ctx, 1);
+            propagate::rewrite_as(&[b"PEXPIREAT", args[1], ms.to_string().as_bytes()]);
         }
         Some(Ttl::Clear) => {
             if shard
@@ -424,6 +446,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 shard.set_expire(h, args[1], 0);
                 notify(ctx, NOTIFY_GENERIC, "persist", args[1]);
                 dirty(ctx, 1);
+                propagate::rewrite_as(&[b"PERSIST", args[1]]);
             }
         }
         Some(Ttl::Keep) | None => {}
@@ -690,6 +713,8 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         }
         None => store(ctx, &mut shard, h, key, s, Ttl::Clear, "incrbyfloat"),
     }
+    // Replicas and the AOF get the result, not the arithmetic.
+    propagate::rewrite_as(&[b"SET", key, &text, b"KEEPTTL"]);
     Ok(Frame::Bulk(text))
 }
 

@@ -985,6 +985,12 @@ pub fn pop_first(
         }
         after_removal(ctx, shard, h, k, n, if max { "zpopmax" } else { "zpopmin" });
         dirty(ctx, n as u64);
+        // Propagated as the plain pop it came to (BZPOPMIN, ZMPOP...).
+        let cmd: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        match count {
+            Some(_) => crate::propagate::rewrite_as(&[cmd, k, n.to_string().as_bytes()]),
+            None => crate::propagate::rewrite_as(&[cmd, k]),
+        }
         let reply = match count {
             Some(_) => vec![
                 Frame::bulk(k),

@@ -32,7 +32,7 @@ use crate::error::{CmdError, CmdResult};
 use vm::{err_table, frame_to_lua, lua_arg, lua_to_frame, Rand48, Vm};
 
 /// Commands that run a script.
-const SCRIPT_COMMANDS: &[&str] = &[
+pub const SCRIPT_COMMANDS: &[&str] = &[
     "eval",
     "evalsha",
     "eval_ro",

@@ -60,6 +60,9 @@ pub struct Server {
     pub port: u16,
     pub kind: Kind,
     log: PathBuf,
+    /// The server's own `dir`, so that files one server writes (DEBUG
+    /// RELOAD on redis-server saves) never reach another.
+    dir: PathBuf,
 }
 
 fn free_port() -> u16 {
@@ -123,6 +126,8 @@ impl Server {
                 kind.name(),
                 std::process::id()
             ));
+            let dir = log.with_extension("d");
+            std::fs::create_dir_all(&dir).expect("create server dir");
             let out = std::fs::File::create(&log).expect("create server log file");
             let err = out.try_clone().expect("clone log file handle");
             let p = port.to_string();
@@ -144,6 +149,7 @@ impl Server {
                 "no",
             ]);
             cmd.args(["--enable-debug-command", "yes"]);
+            cmd.args([std::ffi::OsStr::new("--dir"), dir.as_os_str()]);
             if kind != Kind::Ferrokey {
                 cmd.args(["--daemonize", "no"]);
             }
@@ -157,6 +163,7 @@ impl Server {
                 port,
                 kind,
                 log,
+                dir,
             };
             match server.wait_ready() {
                 Ok(()) => return server,
@@ -227,6 +234,7 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

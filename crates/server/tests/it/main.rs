@@ -32,6 +32,7 @@ mod misc;
 mod notifications;
 mod persist;
 mod pubsub;
+mod replication;
 mod scripting;
 mod server;
 mod sets;
