@@ -46,6 +46,10 @@ const T_STREAM_LISTPACKS: u8 = 15;
 const T_STREAM_LISTPACKS_2: u8 = 19;
 const T_STREAM_LISTPACKS_3: u8 = 21;
 
+/// The special string encoding of LZF-compressed bytes (RDB_ENC_LZF).
+const ENC_LZF: u8 = 3;
+const ENC_LZF_U64: u64 = ENC_LZF as u64;
+
 const OP_FUNCTION_PRE_GA: u8 = 246;
 const OP_FUNCTION2: u8 = 245;
 const OP_MODULE_AUX: u8 = 247;
@@ -164,6 +168,18 @@ fn put_len(out: &mut Vec<u8>, n: u64) {
 /// A string, as an integer encoding when it is the canonical text of a
 /// 32-bit integer (as Redis writes short numeric strings), raw otherwise.
 fn put_str(out: &mut Vec<u8>, s: &[u8]) {
+    put_str_z(out, s, false);
+}
+
+/// Strings longer than this many bytes are LZF-compressed when
+/// compression is on, as in Redis: shorter ones rarely shrink.
+const LZF_STR_LEN_MIN: usize = 21;
+/// Compression must save at least this many bytes to be used, as in Redis
+/// (the compressed form also spends a byte or more on the extra length).
+const LZF_SAVING_MIN: usize = 4;
+
+/// [`put_str`], LZF-compressing long strings when `compress` is set.
+fn put_str_z(out: &mut Vec<u8>, s: &[u8], compress: bool) {
     if s.len() <= 11 {
         if let Some(v) = ferrokey_resp::parse_i64(s) {
             if v.to_string().as_bytes() == s {
@@ -185,12 +201,34 @@ fn put_str(out: &mut Vec<u8>, s: &[u8]) {
             }
         }
     }
+    put_bytes(out, s, compress);
+}
+
+/// A string as raw bytes, or LZF-compressed when `compress` is set, it is
+/// long enough and compression saves enough.
+fn put_bytes(out: &mut Vec<u8>, s: &[u8], compress: bool) {
+    if compress && s.len() >= LZF_STR_LEN_MIN {
+        let z = lzf_compress(s);
+        if z.len() + LZF_SAVING_MIN <= s.len() {
+            out.push(0xc0 | ENC_LZF);
+            put_len(out, z.len() as u64);
+            put_len(out, s.len() as u64);
+            out.extend_from_slice(&z);
+            return;
+        }
+    }
     put_len(out, s.len() as u64);
     out.extend_from_slice(s);
 }
 
 /// Appends a value's type byte and body.
 pub fn put_value(out: &mut Vec<u8>, v: &Value) {
+    put_value_z(out, v, false);
+}
+
+/// [`put_value`], LZF-compressing long strings when `compress` is set.
+fn put_value_z(out: &mut Vec<u8>, v: &Value, compress: bool) {
+    let put_str = |out: &mut Vec<u8>, s: &[u8]| put_str_z(out, s, compress);
     match v {
         Value::Str(s) => {
             out.push(T_STRING);
@@ -230,7 +268,7 @@ pub fn put_value(out: &mut Vec<u8>, v: &Value) {
         }
         Value::Stream(st) => {
             out.push(T_STREAM_LISTPACKS_2);
-            put_stream(out, st);
+            put_stream(out, st, compress);
         }
     }
 }
@@ -328,7 +366,7 @@ fn listpack(items: &[LpItem<'_>]) -> Vec<u8> {
 /// A stream as RDB_TYPE_STREAM_LISTPACKS_2 (what Redis 7.0 writes): one
 /// listpack per node with its master entry, then the metadata and the
 /// consumer groups.
-fn put_stream(out: &mut Vec<u8>, st: &Stream) {
+fn put_stream(out: &mut Vec<u8>, st: &Stream, compress: bool) {
     let nodes = st.nodes_for_rdb();
     put_len(out, nodes.len() as u64);
     for (master_id, master, entries) in &nodes {
@@ -363,9 +401,7 @@ fn put_stream(out: &mut Vec<u8>, st: &Stream) {
         }
         put_len(out, 16);
         out.extend_from_slice(&master_id.to_be_bytes());
-        let lp = listpack(&items);
-        put_len(out, lp.len() as u64);
-        out.extend_from_slice(&lp);
+        put_bytes(out, &listpack(&items), compress);
     }
     put_len(out, st.length);
     put_len(out, st.last_id.ms);
@@ -594,8 +630,11 @@ pub struct Item<'a> {
 /// Writes a snapshot: header and aux fields, then each database's keys
 /// (`dbs` yields (index, key count, volatile count, keys)), then the EOF
 /// marker and checksum.
+#[derive(Debug)]
 pub struct Writer {
     out: Vec<u8>,
+    /// Whether long strings are LZF-compressed (`rdbcompression`).
+    compress: bool,
 }
 
 impl Writer {
@@ -613,13 +652,26 @@ impl Writer {
             put_str(&mut out, k.as_bytes());
             put_str(&mut out, v.as_bytes());
         }
-        Writer { out }
+        Writer {
+            out,
+            compress: false,
+        }
+    }
+
+    /// Starts a snapshot that LZF-compresses strings longer than 20 bytes
+    /// when that makes them shorter, as Redis does under `rdbcompression
+    /// yes`.
+    pub fn with_compression(now_ms: u64, used_mem: u64, compress: bool) -> Writer {
+        Writer {
+            compress,
+            ..Writer::new(now_ms, used_mem)
+        }
     }
 
     /// Adds a function library's code.
     pub fn function(&mut self, code: &[u8]) {
         self.out.push(OP_FUNCTION2);
-        put_str(&mut self.out, code);
+        put_str_z(&mut self.out, code, self.compress);
     }
 
     /// Starts database `db` holding `keys` keys, `volatile` with a TTL.
@@ -638,10 +690,10 @@ impl Writer {
             self.out.extend_from_slice(&ms.to_le_bytes());
         }
         let mut v = Vec::new();
-        put_value(&mut v, it.value);
+        put_value_z(&mut v, it.value, self.compress);
         // put_value starts with the type byte; the key goes between.
         self.out.push(v[0]);
-        put_str(&mut self.out, it.key);
+        put_str_z(&mut self.out, it.key, self.compress);
         self.out.extend_from_slice(&v[1..]);
     }
 
@@ -748,7 +800,7 @@ impl<'a> Cursor<'a> {
                     .to_string()
                     .into_bytes())
             }
-            (3, true) => {
+            (ENC_LZF_U64, true) => {
                 let clen = self.len()?;
                 let len = self.len()?;
                 let data = self.take(clen)?;
@@ -770,6 +822,74 @@ impl<'a> Cursor<'a> {
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
         Ok(u64::from_le_bytes(a))
+    }
+}
+
+/// The most bytes one LZF literal run holds.
+const LZF_LITERAL_MAX: usize = 32;
+/// The farthest back an LZF back reference reaches.
+const LZF_DISTANCE_MAX: usize = 1 << 13;
+/// The longest LZF back reference: 2 + 7 in the control byte + 255.
+const LZF_MATCH_MAX: usize = 264;
+/// Bits of the compressor's 3-byte-sequence hash.
+const LZF_HASH_BITS: u32 = 14;
+
+/// LZF compression, producing what [`lzf_decompress`] (and Redis) reads: a
+/// greedy match finder that remembers, per hash of three bytes, the last
+/// position they were seen at. Output may be longer than the input.
+fn lzf_compress(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len() + input.len() / LZF_LITERAL_MAX + 1);
+    let mut seen = vec![usize::MAX; 1 << LZF_HASH_BITS];
+    let hash = |i: usize| {
+        let v = u32::from_le_bytes([input[i], input[i + 1], input[i + 2], 0]);
+        (v.wrapping_mul(0x9e37_79b1) >> (32 - LZF_HASH_BITS)) as usize
+    };
+    // Where the literal bytes not yet written start.
+    let mut literal = 0;
+    let mut i = 0;
+    while i + 3 <= input.len() {
+        let h = hash(i);
+        let cand = std::mem::replace(&mut seen[h], i);
+        let found = cand != usize::MAX
+            && i - cand <= LZF_DISTANCE_MAX
+            && input[cand..cand + 3] == input[i..i + 3];
+        if !found {
+            i += 1;
+            continue;
+        }
+        let max = LZF_MATCH_MAX.min(input.len() - i);
+        let mut len = 3;
+        while len < max && input[cand + len] == input[i + len] {
+            len += 1;
+        }
+        lzf_literals(&mut out, &input[literal..i]);
+        let distance = i - cand - 1;
+        let n = len - 2;
+        if n < 7 {
+            out.push(((n << 5) | (distance >> 8)) as u8);
+        } else {
+            out.push(((7 << 5) | (distance >> 8)) as u8);
+            out.push((n - 7) as u8);
+        }
+        out.push(distance as u8);
+        // Remember the sequences inside the match too: repetitive data
+        // finds longer matches.
+        for j in i + 1..(i + len).min(input.len().saturating_sub(2)) {
+            seen[hash(j)] = j;
+        }
+        i += len;
+        literal = i;
+    }
+    lzf_literals(&mut out, &input[literal..]);
+    out
+}
+
+/// Literal runs of at most [`LZF_LITERAL_MAX`] bytes, each after a
+/// control byte holding its length minus one.
+fn lzf_literals(out: &mut Vec<u8>, bytes: &[u8]) {
+    for run in bytes.chunks(LZF_LITERAL_MAX) {
+        out.push((run.len() - 1) as u8);
+        out.extend_from_slice(run);
     }
 }
 
@@ -2202,5 +2322,150 @@ mod tests {
         // The old entry points keep the offset in the message.
         let e = load(&data, &Limits::default(), |_| {}).err().unwrap();
         assert!(e.0.contains("at byte offset 13"), "{}", e.0);
+    }
+
+    // ------------------------------------------------ LZF on write
+
+    #[test]
+    fn lzf_round_trips_random_and_repetitive_data() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let random: Vec<u8> = (0..50_000).map(|_| rng.gen()).collect();
+        // Few distinct bytes: short matches at every distance.
+        let small_alphabet: Vec<u8> = (0..50_000).map(|_| b"ab"[rng.gen_range(0..2)]).collect();
+        let text = "the quick brown fox jumps over the lazy dog; ".repeat(500);
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("empty", Vec::new()),
+            ("one byte", vec![1]),
+            ("three bytes", b"abc".to_vec()),
+            ("random", random),
+            ("small alphabet", small_alphabet),
+            ("zeros", vec![0; 100_000]),
+            ("text", text.into_bytes()),
+            (
+                "period 9000",
+                (0..27_000).map(|i| (i % 9000 % 251) as u8).collect(),
+            ),
+        ];
+        for (name, data) in &cases {
+            let z = lzf_compress(data);
+            assert_eq!(&lzf_decompress(&z, data.len()).unwrap(), data, "{name}");
+            if data.len() > 1000 && *name != "random" {
+                assert!(
+                    z.len() * 5 < data.len() * 3,
+                    "{name}: {} -> {}",
+                    data.len(),
+                    z.len()
+                );
+            }
+        }
+        // A run of zeros: one literal, then back references of the
+        // longest length at distance 1.
+        let z = lzf_compress(&[0; 1000]);
+        assert_eq!(z[..5], [0x00, 0x00, 0xe0, 0xff, 0x00]);
+        // Random data repeated at the farthest distance LZF can reach.
+        let block: Vec<u8> = (0..LZF_DISTANCE_MAX).map(|_| rng.gen()).collect();
+        let twice = [block.clone(), block].concat();
+        let z = lzf_compress(&twice);
+        assert_eq!(lzf_decompress(&z, twice.len()).unwrap(), twice);
+        let refs = lzf_refs(&z);
+        assert_eq!(refs.iter().map(|r| r.1).max(), Some(LZF_DISTANCE_MAX));
+        assert_eq!(refs.iter().map(|r| r.0).max(), Some(LZF_MATCH_MAX));
+    }
+
+    /// The (length, distance) of each back reference in LZF data.
+    fn lzf_refs(z: &[u8]) -> Vec<(usize, usize)> {
+        let mut refs = Vec::new();
+        let mut i = 0;
+        while i < z.len() {
+            let ctrl = usize::from(z[i]);
+            if ctrl < 32 {
+                i += ctrl + 2;
+                continue;
+            }
+            let mut len = ctrl >> 5;
+            i += 1;
+            if len == 7 {
+                len += usize::from(z[i]);
+                i += 1;
+            }
+            refs.push((len + 2, ((ctrl & 0x1f) << 8) + usize::from(z[i]) + 1));
+            i += 1;
+        }
+        refs
+    }
+
+    /// A snapshot with long and short strings of every value type.
+    fn compressible_snapshot(compress: bool) -> Vec<u8> {
+        let lim = Limits::default();
+        let long = |c: char| c.to_string().repeat(100).into_bytes();
+        let values = [
+            Value::Str(Str::from_vec(long('s'))),
+            Value::Str(Str::from_bytes(b"short")),
+            build_list(vec![long('l'), b"1".to_vec()], &lim),
+            build_set(vec![long('m'), b"x".to_vec()], &lim).unwrap(),
+            build_hash(vec![(long('f'), long('v'))], &lim),
+            build_zset(vec![(long('z'), b"2.5".to_vec())], &lim).unwrap(),
+        ];
+        let mut w = if compress {
+            Writer::with_compression(1_700_000_000_000, 1 << 20, true)
+        } else {
+            Writer::new(1_700_000_000_000, 1 << 20)
+        };
+        w.select(0, values.len(), 0);
+        let keys: Vec<Vec<u8>> = (0..values.len())
+            .map(|i| format!("{i}-{}", "k".repeat(30)).into_bytes())
+            .collect();
+        for (k, v) in keys.iter().zip(&values) {
+            w.item(&Item {
+                key: k,
+                value: v,
+                expire_ms: None,
+            });
+        }
+        w.finish()
+    }
+
+    #[test]
+    fn writer_with_compression_writes_lzf_strings_that_load_back() {
+        let plain = compressible_snapshot(false);
+        let packed = compressible_snapshot(true);
+        assert!(
+            packed.len() + 400 < plain.len(),
+            "{} vs {}",
+            packed.len(),
+            plain.len()
+        );
+        assert_eq!(
+            Writer::with_compression(1, 2, false).finish(),
+            Writer::new(1, 2).finish()
+        );
+        let (a, _) = load_all(&plain).unwrap();
+        let (b, _) = load_all(&packed).unwrap();
+        let shown = |ks: &[Loaded]| -> Vec<(Vec<u8>, String)> {
+            ks.iter().map(|k| (k.key.clone(), show(&k.value))).collect()
+        };
+        assert_eq!(shown(&a), shown(&b));
+        assert_eq!(b.len(), 6);
+    }
+
+    #[test]
+    fn compressed_snapshot_passes_redis_check_rdb() {
+        let tool = std::path::Path::new("/usr/bin/redis-check-rdb");
+        if !tool.exists() {
+            eprintln!("skipped: {} is not installed", tool.display());
+            return;
+        }
+        let path = std::env::temp_dir().join(format!("ferrokey-lzf-{}.rdb", std::process::id()));
+        std::fs::write(&path, compressible_snapshot(true)).unwrap();
+        let out = std::process::Command::new(tool)
+            .arg(&path)
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_file(&path);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        assert!(stdout.contains("RDB looks OK"), "{stdout}");
+        assert!(stdout.contains("6 keys read"), "{stdout}");
     }
 }
