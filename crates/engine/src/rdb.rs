@@ -4,10 +4,15 @@
 //! Ferrokey writes every value in the plain encodings every Redis since
 //! 2.x reads (string, list, set, sorted set with binary scores, hash), and
 //! streams as Redis 7.0 does (listpack nodes, type 19), under RDB version
-//! 10 so that Redis 7.0 and later load the files and payloads. It reads
-//! those plus what Redis 7 writes for small values: integer and
-//! LZF-compressed strings, intsets, listpacks, quicklist 2 lists and the
-//! three stream types.
+//! 10 so that Redis 7.0 and later load the files and payloads; with
+//! [`Writer::with_compression`] long strings are LZF-compressed as under
+//! `rdbcompression yes`. It reads every encoding Redis 7.2 loads: integer
+//! and LZF-compressed strings, intsets, listpacks, quicklist 2 lists, the
+//! three stream types, and the older zipmaps, ziplists and quicklist 1
+//! lists. Module values cannot be loaded (an error naming the module);
+//! module aux data is skipped with a warning ([`LoadReport::warnings`]).
+//! Every length read is checked, so corrupt input is an [`RdbError`] that
+//! carries the byte offset where parsing failed, never a panic.
 
 use ferrokey_resp::Frame;
 
@@ -2449,23 +2454,100 @@ mod tests {
         assert_eq!(b.len(), 6);
     }
 
-    #[test]
-    fn compressed_snapshot_passes_redis_check_rdb() {
+    /// Runs redis-check-rdb on `data` and returns whether it passed and its
+    /// output, or `None` when the tool is not installed.
+    fn redis_check_rdb(name: &str, data: &[u8]) -> Option<(bool, String)> {
         let tool = std::path::Path::new("/usr/bin/redis-check-rdb");
         if !tool.exists() {
             eprintln!("skipped: {} is not installed", tool.display());
-            return;
+            return None;
         }
-        let path = std::env::temp_dir().join(format!("ferrokey-lzf-{}.rdb", std::process::id()));
-        std::fs::write(&path, compressible_snapshot(true)).unwrap();
+        let path = std::env::temp_dir().join(format!("ferrokey-{name}-{}.rdb", std::process::id()));
+        std::fs::write(&path, data).unwrap();
         let out = std::process::Command::new(tool)
             .arg(&path)
             .output()
             .unwrap();
         let _ = std::fs::remove_file(&path);
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{stdout}");
+        Some((
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        ))
+    }
+
+    #[test]
+    fn compressed_snapshot_passes_redis_check_rdb() {
+        let Some((ok, stdout)) = redis_check_rdb("lzf", &compressible_snapshot(true)) else {
+            return;
+        };
+        assert!(ok, "{stdout}");
         assert!(stdout.contains("RDB looks OK"), "{stdout}");
         assert!(stdout.contains("6 keys read"), "{stdout}");
+    }
+
+    /// A snapshot redis-server 7.0.15 saved with rdbcompression on: every
+    /// small encoding it writes (int and LZF strings, quicklist 2 of
+    /// listpacks, listpack hash/set/zset, intset, a stream with a consumer
+    /// group and a pending entry, hashtable hashes with compressed values).
+    const REDIS_7_0_RDB: &[u8] = include_bytes!("../testdata/redis-7.0.15.rdb");
+
+    fn redis_7_0_keys() -> Vec<Loaded> {
+        let (mut keys, report) = load_all(REDIS_7_0_RDB).unwrap();
+        assert_eq!(report.version, 10);
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+        keys.sort_by(|a, b| a.key.cmp(&b.key));
+        keys
+    }
+
+    #[test]
+    fn a_redis_7_0_snapshot_loads() {
+        let got: Vec<(String, String, u64)> = redis_7_0_keys()
+            .iter()
+            .map(|k| {
+                (
+                    String::from_utf8_lossy(&k.key).into_owned(),
+                    show(&k.value),
+                    k.expire_ms,
+                )
+            })
+            .collect();
+        let ys = format!("{{f={}}}", "y".repeat(100));
+        let lzf = "compress me ".repeat(10);
+        let want = [
+            ("bigh", ys.as_str(), 0),
+            ("bigh2", ys.as_str(), 0),
+            ("e", "v", 4_102_444_800_000),
+            ("h", "{f1=v1,f2=v2}", 0),
+            ("l", "[a,b,1,300000,-7]", 0),
+            ("lzf", lzf.as_str(), 0),
+            ("n", "12345", 0),
+            ("si", "{1,2,70000}", 0),
+            ("ss", "{a,b}", 0),
+            ("st", "stream", 0),
+            ("z", "<a:1,b:2.5>", 0),
+        ]
+        .map(|(k, v, e)| (k.to_string(), v.to_string(), e));
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_redis_7_0_snapshot_rewritten_with_compression_passes_redis_check_rdb() {
+        let keys = redis_7_0_keys();
+        let mut w = Writer::with_compression(0, 0, true);
+        w.select(0, keys.len(), 1);
+        for k in &keys {
+            w.item(&Item {
+                key: &k.key,
+                value: &k.value,
+                expire_ms: Some(k.expire_ms).filter(|&e| e != 0),
+            });
+        }
+        let image = w.finish();
+        assert_eq!(load_all(&image).unwrap().0.len(), keys.len());
+        let Some((ok, stdout)) = redis_check_rdb("rewrite", &image) else {
+            return;
+        };
+        assert!(ok, "{stdout}");
+        assert!(stdout.contains("11 keys read"), "{stdout}");
     }
 }
