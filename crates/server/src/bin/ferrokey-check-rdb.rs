@@ -159,7 +159,10 @@ mod tests {
         let (text, ok) = check("dump.rdb", &two_keys(), 1_000);
         assert!(ok, "{text}");
         assert!(text.starts_with("[offset 0] Checking RDB file dump.rdb\n"));
-        assert!(text.contains("[info] AUX FIELD redis-bits = '64'"), "{text}");
+        assert!(
+            text.contains("[info] AUX FIELD redis-bits = '64'"),
+            "{text}"
+        );
         assert!(
             text.contains("[info] db 2: 2 keys, 1 with an expire, 1 already expired"),
             "{text}"
@@ -176,7 +179,10 @@ mod tests {
         assert!(!ok, "{text}");
         assert!(text.contains("--- RDB ERROR DETECTED ---"), "{text}");
         assert!(
-            text.contains(&format!("[offset {}] unexpected end of data", cut.len() - 2)),
+            text.contains(&format!(
+                "[offset {}] unexpected end of data",
+                cut.len() - 2
+            )),
             "{text}"
         );
         assert!(text.contains("[info] 1 keys read"), "{text}");
