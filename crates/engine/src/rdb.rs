@@ -2139,6 +2139,19 @@ mod tests {
             g[i] ^= 0x5a;
             let _ = load_all(&g);
         }
+        // The same for a real Redis snapshot and its compressed rewrite.
+        for f in [REDIS_7_0_RDB.to_vec(), compressible_snapshot(true)] {
+            for n in 0..f.len() {
+                assert!(load_all(&f[..n]).is_err(), "file cut at {n}");
+            }
+            for i in 9..f.len() {
+                for mask in [0x01, 0x5a, 0xff] {
+                    let mut g = f.clone();
+                    g[i] ^= mask;
+                    let _ = load_all(&g);
+                }
+            }
+        }
         // A fake LZF string claiming a huge length.
         let mut huge = vec![T_STRING];
         put_str(&mut huge, b"k");
