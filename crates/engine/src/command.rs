@@ -742,6 +742,12 @@ pub fn execute_inner(
             )),
         );
     }
+    if spec.has(flags::WRITE) && !gate_held {
+        // The AOF cannot be written: refuse writes rather than lose them.
+        if let Some(e) = crate::aof::misconf(server) {
+            return reject(server, client, Some(id), CmdError::owned(e));
+        }
+    }
     if client.multi.is_some() && !gate_held {
         let top = entry
             .parent

@@ -626,6 +626,10 @@ const I_ENABLE_MODULE_COMMAND: usize = idx("enable-module-command");
 const I_ENABLE_PROTECTED_CONFIGS: usize = idx("enable-protected-configs");
 const I_DBFILENAME: usize = idx("dbfilename");
 const I_APPENDONLY: usize = idx("appendonly");
+const I_AOF_LOAD_TRUNCATED: usize = idx("aof-load-truncated");
+const I_AOF_TIMESTAMP: usize = idx("aof-timestamp-enabled");
+const I_AOF_RW_PERCENT: usize = idx("auto-aof-rewrite-percentage");
+const I_AOF_RW_MIN: usize = idx("auto-aof-rewrite-min-size");
 const I_APPENDFILENAME: usize = idx("appendfilename");
 const I_APPENDDIRNAME: usize = idx("appenddirname");
 const I_APPENDFSYNC: usize = idx("appendfsync");
@@ -1704,6 +1708,18 @@ impl Config {
     /// `appendonly`.
     pub fn appendonly(&self) -> bool {
         self.flag(I_APPENDONLY)
+    }
+    /// `aof-load-truncated`.
+    pub fn aof_load_truncated(&self) -> bool {
+        self.flag(I_AOF_LOAD_TRUNCATED)
+    }
+    /// `aof-timestamp-enabled`.
+    pub fn aof_timestamp_enabled(&self) -> bool {
+        self.flag(I_AOF_TIMESTAMP)
+    }
+    /// `auto-aof-rewrite-percentage` and `auto-aof-rewrite-min-size`.
+    pub fn auto_aof_rewrite(&self) -> (u64, u64) {
+        (self.unsigned(I_AOF_RW_PERCENT), self.unsigned(I_AOF_RW_MIN))
     }
     /// `appendfilename`.
     pub fn appendfilename(&self) -> String {

@@ -132,6 +132,11 @@ pub struct Server {
     pub slowlog: Mutex<SlowLog>,
     /// The write stream to replicas and the AOF.
     pub repl: crate::propagate::Propagation,
+    /// The append-only file.
+    pub aof: crate::aof::Aof,
+    /// This server's own `Arc`, for work handed to other threads (AOF
+    /// rewrites); set by whoever wraps the server in an `Arc`.
+    pub this: std::sync::OnceLock<std::sync::Weak<Server>>,
 }
 
 /// The slow log: commands that took at least `slowlog-log-slower-than`.
@@ -161,6 +166,11 @@ pub struct SlowEntry {
 }
 
 impl Server {
+    /// This server's `Arc` (see [`Server::this`]).
+    pub fn arc(&self) -> Option<std::sync::Arc<Server>> {
+        self.this.get().and_then(std::sync::Weak::upgrade)
+    }
+
     /// Records a command in the slow log when it took long enough.
     pub fn slowlog_push(
         &self,
@@ -304,6 +314,8 @@ impl Server {
             scripting: Default::default(),
             slowlog: Mutex::new(SlowLog::default()),
             repl: crate::propagate::Propagation::default(),
+            aof: crate::aof::Aof::default(),
+            this: std::sync::OnceLock::new(),
             pubsub: Default::default(),
             hasher: KeyHasher::new(),
             gate: RwLock::new(()),

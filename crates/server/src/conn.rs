@@ -202,6 +202,9 @@ async fn run(
             handle.outbox.drain_into(&mut out);
         }
         if !out.is_empty() {
+            // Under `appendfsync always` no reply leaves before the writes
+            // it acknowledges are on disk.
+            ferrokey_engine::aof::sync_pending(server);
             server
                 .stats
                 .net_output_bytes

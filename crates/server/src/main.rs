@@ -208,7 +208,21 @@ fn main() {
         clock::now_us() / 1000,
     ));
     server.threads.store(threads, Ordering::Relaxed);
-    load_rdb(&server);
+    let _ = server.this.set(Arc::downgrade(&server));
+    if server.config.read().appendonly() {
+        // With the AOF on, it alone is the dataset (as in Redis).
+        let start = std::time::Instant::now();
+        match ferrokey_engine::aof::boot(&server, clock::now_us() / 1000) {
+            Ok(Some(n)) => notice!(
+                "DB loaded from append only file: {:.3} seconds ({n} commands and keys)",
+                start.elapsed().as_secs_f64()
+            ),
+            Ok(None) => notice!("Creating AOF base file and incr file on server start"),
+            Err(e) => fatal(&e),
+        }
+    } else {
+        load_rdb(&server);
+    }
     scripts::start(server.clone());
 
     let mut listeners = Vec::new();
@@ -307,6 +321,7 @@ fn main() {
 
 /// Periodic work, `hz` times a second: active expiry and statistics.
 async fn cron(server: Arc<Server>) {
+    let mut last_second = 0;
     loop {
         let hz = server.tunables.hz.load(Ordering::Relaxed).clamp(1, 500);
         tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
@@ -321,6 +336,15 @@ async fn cron(server: Arc<Server>) {
             }
         })
         .await;
+        // `appendfsync everysec`, and the automatic AOF rewrite.
+        if now_ms / 1000 != last_second {
+            last_second = now_ms / 1000;
+            let s = server.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                ferrokey_engine::aof::every_second(&s, now_ms);
+            })
+            .await;
+        }
         let processed = server
             .stats
             .total_commands_processed

@@ -17,6 +17,14 @@ pub fn request(server: &Server, how: Shutdown) {
         }
     }
     crate::notice!("User requested shutdown...");
+    if server
+        .aof
+        .enabled
+        .load(std::sync::atomic::Ordering::Acquire)
+    {
+        crate::notice!("Calling fsync() on the AOF file.");
+        ferrokey_engine::aof::sync_now(server);
+    }
     let save_points = !server.config.read().save_params().is_empty();
     if how.save == Some(true) || (how.save.is_none() && save_points) {
         crate::notice!("Saving the final RDB snapshot before exiting.");

@@ -57,6 +57,17 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "Synchronously saves the database(s) to disk.",
     ),
+    CommandSpec::new(
+        "bgrewriteaof",
+        1,
+        ADMIN | NOSCRIPT | EXCLUSIVE,
+        bgrewriteaof,
+    )
+    .doc(
+        "server",
+        "1.0.0",
+        "Asynchronously rewrites the append-only file to disk.",
+    ),
     CommandSpec::new("slowlog", -2, 0, container)
         .doc(
             "server",
@@ -641,18 +652,52 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
                 "rdb_last_load_keys_loaded",
                 st.rdb_loaded_keys.load(Ordering::Relaxed)
             );
-            kv!("aof_enabled", 0);
-            kv!("aof_rewrite_in_progress", 0);
+            let aof = &srv.aof;
+            let aof_on = aof.enabled.load(Ordering::Relaxed);
+            kv!("aof_enabled", i32::from(aof_on));
+            kv!(
+                "aof_rewrite_in_progress",
+                i32::from(aof.rewriting.load(Ordering::Relaxed))
+            );
             kv!("aof_rewrite_scheduled", 0);
-            kv!("aof_last_rewrite_time_sec", -1);
+            kv!(
+                "aof_last_rewrite_time_sec",
+                if aof.rewrites.load(Ordering::Relaxed) == 0 {
+                    -1
+                } else {
+                    aof.last_rewrite_secs.load(Ordering::Relaxed) as i64
+                }
+            );
             kv!("aof_current_rewrite_time_sec", -1);
-            kv!("aof_last_bgrewrite_status", "ok");
-            kv!("aof_rewrites", 0);
+            kv!(
+                "aof_last_bgrewrite_status",
+                if aof.last_rewrite_failed.load(Ordering::Relaxed) {
+                    "err"
+                } else {
+                    "ok"
+                }
+            );
+            kv!("aof_rewrites", aof.rewrites.load(Ordering::Relaxed));
             kv!("aof_rewrites_consecutive_failures", 0);
-            kv!("aof_last_write_status", "ok");
+            kv!(
+                "aof_last_write_status",
+                if aof.write_error.lock().is_some() {
+                    "err"
+                } else {
+                    "ok"
+                }
+            );
             kv!("aof_last_cow_size", 0);
             kv!("module_fork_in_progress", 0);
             kv!("module_fork_last_cow_size", 0);
+            if aof_on {
+                kv!("aof_current_size", aof.current_size.load(Ordering::Relaxed));
+                kv!("aof_base_size", aof.base_size.load(Ordering::Relaxed));
+                kv!("aof_pending_rewrite", 0);
+                kv!("aof_buffer_length", 0);
+                kv!("aof_pending_bio_fsync", 0);
+                kv!("aof_delayed_fsync", 0);
+            }
         }
         "stats" => {
             o.push_str("# Stats\r\n");
@@ -826,9 +871,20 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|c| (c[0], c[1])).collect();
     let local = is_local(&ctx.client.handle.addr);
     let mut cfg = ctx.server.config.write();
+    let aof_was = cfg.appendonly();
     cfg.set_from(&pairs, local)?;
     ctx.server.tunables.refresh(&cfg);
     ctx.server.host.config_changed(&cfg);
+    let aof_now = cfg.appendonly();
+    drop(cfg);
+    crate::aof::fsync_policy_changed(ctx.server);
+    if aof_now && !aof_was {
+        // Like Redis: the base is written by a rewrite that starts now.
+        ctx.server.aof.rewriting.store(true, Ordering::Release);
+        crate::aof::background(ctx.server, ctx.now_ms, false);
+    } else if aof_was && !aof_now {
+        crate::aof::disable(ctx.server);
+    }
     Ok(Frame::ok())
 }
 
@@ -934,6 +990,17 @@ fn save(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     crate::rdb::save(ctx.server, ctx.now_ms)
         .map(|()| Frame::ok())
         .map_err(|_| CmdError::msg("ERR"))
+}
+
+fn bgrewriteaof(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let Some(server) = ctx.server.arc() else {
+        return Err(CmdError::msg("ERR Background AOF rewrite is not available"));
+    };
+    crate::aof::start_rewrite(&server, ctx.now_ms)
+        .map_err(|e| CmdError::owned(format!("ERR {e}")))?;
+    Ok(Frame::simple(
+        "Background append only file rewriting started",
+    ))
 }
 
 fn lastsave(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
@@ -1186,6 +1253,17 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if is(sub, "set-active-expire") && args.len() == 3 {
         let v = parse_int(args[2])?;
         ctx.server.active_expire.store(v != 0, Ordering::Relaxed);
+        return Ok(Frame::ok());
+    }
+    if is(sub, "loadaof") {
+        // Sync the AOF, empty the keyspace, load the files back.
+        if ctx.server.aof.enabled.load(Ordering::Acquire) {
+            crate::script::functions::flush_all(ctx.server);
+            crate::aof::reload(ctx.server, ctx.now_ms).map_err(CmdError::owned)?;
+            ctx.server
+                .host
+                .log("notice", "Append Only File loaded by DEBUG LOADAOF");
+        }
         return Ok(Frame::ok());
     }
     if is(sub, "reload") {

@@ -37,6 +37,7 @@ static DOCS: &[(&str, &str, &str)] = &[
     // --- dump / restore ---
     ("save", "O(N), N being the total number of keys in all databases.", ""),
     ("sync", "", ""),
+    ("bgrewriteaof", "O(1)", ""),
     ("psync", "", "replicationid offset [option [option ...]]"),
     ("replconf", "", "[option value [option value ...]]"),
     (
