@@ -272,12 +272,11 @@ pub fn sync_now(server: &Server) {
     }
     if let Some(f) = f.as_ref() {
         match f.sync_data() {
-            Ok(()) => aof.synced.fetch_max(want, Ordering::AcqRel),
-            Err(e) => {
-                *aof.write_error.lock() = Some(e.to_string());
-                return;
+            Ok(()) => {
+                aof.synced.fetch_max(want, Ordering::AcqRel);
             }
-        };
+            Err(e) => *aof.write_error.lock() = Some(e.to_string()),
+        }
     }
 }
 
@@ -799,7 +798,7 @@ fn run_loaded(
 
 /// Parses one `*N` command of bulk strings; `Ok(None)` when the data ends
 /// before it does.
-pub fn parse_command(d: &[u8]) -> Result<Option<(Vec<Vec<u8>>, usize)>, String> {
+pub fn parse_command(d: &[u8]) -> Result<Option<(crate::propagate::Argv, usize)>, String> {
     fn line(d: &[u8], at: usize) -> Option<(&[u8], usize)> {
         let rel = d.get(at..)?.windows(2).position(|w| w == b"\r\n")?;
         Some((&d[at..at + rel], at + rel + 2))
