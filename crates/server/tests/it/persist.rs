@@ -239,3 +239,191 @@ fn save_and_load_rdb_files_with_redis() {
     check(&mut s.connect(), "ferrokey loading redis-server's file");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Waits until INFO persistence says no AOF rewrite is running.
+fn wait_rewrite_done(c: &mut Conn) {
+    let start = std::time::Instant::now();
+    while c
+        .cmd(&["INFO", "persistence"])
+        .text()
+        .contains("aof_rewrite_in_progress:1")
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "AOF rewrite never ended"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn aof_directories_move_between_ferrokey_and_redis() {
+    let dir = scratch("aof");
+    let d = dir.to_str().unwrap();
+    let aof = [
+        "--dir",
+        d,
+        "--appendonly",
+        "yes",
+        "--aof-timestamp-enabled",
+        "yes",
+    ];
+    {
+        // Killed, not shut down: what was acknowledged is in the files.
+        let s = Server::ferrokey_with(&aof);
+        let mut c = s.connect();
+        fill(&mut c);
+        // A rewrite in the middle: part of the data in the base, part in
+        // the new incremental file.
+        c.cmd(&["BGREWRITEAOF"]);
+        wait_rewrite_done(&mut c);
+        c.cmd(&["SET", "after-rewrite", "1"]);
+        c.cmd(&["DEL", "after-rewrite"]);
+        c.cmd(&[
+            "EVAL",
+            "redis.call('set', KEYS[1], 'x'); redis.call('del', KEYS[1])",
+            "1",
+            "k",
+        ]);
+        let manifest = std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest"))
+            .expect("manifest");
+        assert!(manifest.contains("seq 2 type b"), "{manifest}");
+    }
+    {
+        let s = Server::ferrokey_with(&aof);
+        check(&mut s.connect(), "ferrokey reloading its own AOF");
+    }
+    let Some(redis) = Server::redis_with(&aof) else {
+        return;
+    };
+    let mut r = redis.connect();
+    check(&mut r, "redis-server loading Ferrokey's AOF");
+    // Redis appends to the same files; Ferrokey then loads what it wrote.
+    r.cmd(&["SADD", "set", "3"]);
+    r.cmd(&["SREM", "set", "3"]);
+    r.cmd(&["BGREWRITEAOF"]);
+    wait_rewrite_done(&mut r);
+    r.cmd(&["SET", "tmp", "1"]);
+    r.cmd(&["DEL", "tmp"]);
+    drop(r);
+    drop(redis);
+    let s = Server::ferrokey_with(&aof);
+    check(&mut s.connect(), "ferrokey loading redis-server's AOF");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn truncated_aof_tail_loads_only_when_allowed() {
+    let dir = scratch("aof-cut");
+    let d = dir.to_str().unwrap();
+    {
+        let s = Server::ferrokey_with(&["--dir", d, "--appendonly", "yes"]);
+        let mut c = s.connect();
+        c.cmd(&["SET", "a", "1"]);
+        c.cmd(&["SET", "b", "2"]);
+    }
+    let incr = dir.join("appendonlydir/appendonly.aof.1.incr.aof");
+    let good = std::fs::metadata(&incr).unwrap().len();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&incr)
+        .unwrap();
+    std::io::Write::write_all(&mut f, b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$1").unwrap();
+    drop(f);
+    // Refused: the server stops, naming the file.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferrokey-server"))
+        .args(["--port", "0", "--dir", d, "--appendonly", "yes"])
+        .args(["--aof-load-truncated", "no"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let log =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("appendonly.aof.1.incr.aof"), "{log}");
+    // Allowed: cut back to the last whole command, and loaded.
+    let s = Server::ferrokey_with(&["--dir", d, "--appendonly", "yes"]);
+    let mut c = s.connect();
+    assert_eq!(
+        c.cmd(&["MGET", "a", "b", "c"]).text(),
+        "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$-1\r\n"
+    );
+    assert_eq!(std::fs::metadata(&incr).unwrap().len(), good);
+    drop(c);
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// 20 times: writers pipeline INCRs and RPUSHes while the server is
+/// killed with SIGKILL; after the restart every write a writer saw
+/// acknowledged is there (`appendfsync always`).
+#[test]
+fn acknowledged_writes_survive_kill_9() {
+    let dir = scratch("aof-crash");
+    let d = dir.to_str().unwrap();
+    let args = ["--dir", d, "--appendonly", "yes", "--appendfsync", "always"];
+    let mut acked = [0i64; 4];
+    for cycle in 0..20 {
+        let s = Server::ferrokey_with(&args);
+        let mut c = s.connect();
+        for (w, &n) in acked.iter().enumerate() {
+            let got = c.cmd(&["GET", &format!("counter:{w}")]).text();
+            let have: i64 = got.lines().nth(1).map_or(0, |v| v.parse().unwrap());
+            assert!(
+                have >= n,
+                "cycle {cycle}: counter {w} is {have}, {n} was acknowledged"
+            );
+            let len: i64 = c.cmd(&["LLEN", &format!("log:{w}")]).text()[1..]
+                .trim()
+                .parse()
+                .unwrap();
+            assert!(
+                len >= n,
+                "cycle {cycle}: log {w} has {len}, {n} were acknowledged"
+            );
+        }
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let mut c = s.connect();
+                let start = acked[w];
+                std::thread::spawn(move || {
+                    // The last counter value acknowledged together with
+                    // its RPUSH.
+                    let mut last = start;
+                    loop {
+                        c.send(&["INCR", &format!("counter:{w}")]);
+                        c.send(&["RPUSH", &format!("log:{w}"), "x"]);
+                        match (c.try_read(), c.try_read()) {
+                            (Ok(a), Ok(b)) if !a.is_error() && !b.is_error() => {
+                                last = a.text()[1..].trim().parse().unwrap();
+                            }
+                            _ => return last,
+                        }
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(30 + 7 * cycle as u64));
+        drop(c);
+        drop(s); // SIGKILL
+        for (w, h) in writers.into_iter().enumerate() {
+            acked[w] = h.join().unwrap();
+        }
+    }
+    assert!(
+        acked.iter().all(|&n| n > 0),
+        "writers made progress: {acked:?}"
+    );
+    let s = Server::ferrokey_with(&args);
+    let mut c = s.connect();
+    for (w, &n) in acked.iter().enumerate() {
+        let got = c.cmd(&["GET", &format!("counter:{w}")]).text();
+        let have: i64 = got.lines().nth(1).map_or(0, |v| v.parse().unwrap());
+        assert!(
+            have >= n,
+            "final: counter {w} is {have}, {n} was acknowledged"
+        );
+    }
+    drop(c);
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
