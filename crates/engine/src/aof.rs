@@ -774,6 +774,7 @@ fn loading_client(server: &Server) -> crate::client::Client {
     server.clients.remove(h.id);
     let mut c = crate::client::Client::new(h, true);
     c.deny_blocking = true;
+    c.obey = true;
     c
 }
 

@@ -202,6 +202,9 @@ pub struct Client {
     pub in_exec: bool,
     /// Set while a script runs commands on this client's behalf.
     pub in_script: bool,
+    /// Replays the AOF (Redis's "must obey" client): commands rewritten
+    /// for propagation are taken as they are (an exact trim keeps LIMIT).
+    pub obey: bool,
     /// Pub/Sub subscriptions.
     pub pubsub: crate::pubsub::Subscriptions,
     /// CLIENT CACHING YES|NO for the next command (OPTIN / OPTOUT).
@@ -256,6 +259,7 @@ impl Client {
             deny_blocking: false,
             in_exec: false,
             in_script: false,
+            obey: false,
             pubsub: Default::default(),
             caching: false,
             blocked: None,

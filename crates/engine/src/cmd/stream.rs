@@ -414,7 +414,10 @@ fn parse_add_trim(ctx: &Ctx<'_>, args: &[&[u8]], xadd: bool) -> Result<AddTrim, 
             "ERR syntax error, XTRIM must be called with a trimming strategy",
         ));
     }
-    if limit_given {
+    if ctx.client.obey {
+        // The AOF holds the exact trim point this command came to.
+        a.limit = 0;
+    } else if limit_given {
         if !a.approx {
             return Err(CmdError::msg(
                 "ERR syntax error, LIMIT cannot be used without the special ~ option",
@@ -902,9 +905,19 @@ pub fn read_streams(
                 };
                 let group = s.groups.get_mut(&g.group).expect("group checked");
                 let (_, created) = get_consumer(group, &g.consumer, ctx.now_ms);
+                // Replicas and the AOF get what the read did, never the
+                // read itself (as Redis: XCLAIMs, or the group's new
+                // last ID under NOACK).
+                crate::propagate::prevent();
                 if created {
                     notify_in(ctx, "xgroup-createconsumer", k);
                     dirty(ctx, 1);
+                    if g.noack {
+                        crate::propagate::also(
+                            ctx.client.db,
+                            &[b"XGROUP", b"CREATECONSUMER", k, &g.group, &g.consumer],
+                        );
+                    }
                 }
                 if serve {
                     let reply = match want {
@@ -915,7 +928,13 @@ pub fn read_streams(
                             op.count,
                             ctx.now_ms,
                         ),
-                        _ => read_new(s, g, op.count, ctx.now_ms),
+                        _ => {
+                            let (reply, ids) = read_new(s, g, op.count, ctx.now_ms);
+                            if crate::propagate::recording() && !ids.is_empty() {
+                                propagate_read(ctx, s, k, g, &ids);
+                            }
+                            reply
+                        }
                     };
                     dirty(ctx, 1);
                     Some(reply)
@@ -947,8 +966,57 @@ fn notify_in(ctx: &Ctx<'_>, event: &str, key: &[u8]) {
     notify(ctx, NOTIFY_STREAM, event, key);
 }
 
-/// Delivers new entries to a consumer of a group.
-fn read_new(s: &mut Stream, gr: &GroupRead, count: usize, now_ms: u64) -> Frame {
+/// What a group read propagates: an XCLAIM per delivered entry (which
+/// creates the consumer and moves the group's last ID on the replica), or
+/// under NOACK the group's new last ID.
+fn propagate_read(ctx: &Ctx<'_>, s: &Stream, key: &[u8], gr: &GroupRead, ids: &[StreamId]) {
+    let db = ctx.client.db;
+    let g = &s.groups[&gr.group];
+    if gr.noack {
+        let last = g.last_id.to_bytes();
+        let read = g.entries_read.to_string();
+        crate::propagate::also(
+            db,
+            &[
+                b"XGROUP",
+                b"SETID",
+                key,
+                &gr.group,
+                &last,
+                b"ENTRIESREAD",
+                read.as_bytes(),
+            ],
+        );
+        return;
+    }
+    let time = ctx.now_ms.to_string();
+    for id in ids {
+        let id = id.to_bytes();
+        crate::propagate::also(
+            db,
+            &[
+                b"XCLAIM",
+                key,
+                &gr.group,
+                &gr.consumer,
+                b"0",
+                &id,
+                b"TIME",
+                time.as_bytes(),
+                b"RETRYCOUNT",
+                b"1",
+                b"FORCE",
+                b"JUSTID",
+                b"LASTID",
+                &id,
+            ],
+        );
+    }
+}
+
+/// Delivers new entries to a consumer of a group; returns the reply and
+/// the IDs delivered.
+fn read_new(s: &mut Stream, gr: &GroupRead, count: usize, now_ms: u64) -> (Frame, Vec<StreamId>) {
     let mut g = s.groups.remove(&gr.group).expect("group checked");
     let start = g.last_id.next().unwrap_or(StreamId::MIN);
     let take = if count == 0 { usize::MAX } else { count };
@@ -979,7 +1047,7 @@ fn read_new(s: &mut Stream, gr: &GroupRead, count: usize, now_ms: u64) -> Frame 
         }
     }
     s.groups.insert(gr.group.clone(), g);
-    Frame::Array(frames)
+    (Frame::Array(frames), ids)
 }
 
 /// Assigns a pending entry to `consumer` (moving it from another one),
