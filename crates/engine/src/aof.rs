@@ -378,6 +378,13 @@ pub fn boot(server: &Arc<Server>, now_ms: u64) -> Result<Option<usize>, String> 
     Ok(loaded)
 }
 
+/// A new base: bytes already serialized, or a snapshot begun and written
+/// off the request path.
+enum Base {
+    Bytes(Vec<u8>),
+    Job(crate::snapshot::Job),
+}
+
 /// Starts a new incremental file, writes `image` as the new base, and
 /// commits the manifest; the caller holds the gate exclusively and the
 /// control lock.
@@ -388,7 +395,7 @@ fn rotate_and_commit(
     image: Vec<u8>,
 ) -> Result<(), String> {
     let incr = switch_incr(server, n, &old)?;
-    commit_base(server, n, old, Some(incr), &image)
+    commit_base(server, n, old, Some(incr), Base::Bytes(image))
 }
 
 /// Switches writes to a new incremental file and records it in the
@@ -414,11 +421,14 @@ fn commit_base(
     n: &Names,
     old: Manifest,
     incr: Option<(String, u64)>,
-    image: &[u8],
+    image: Base,
 ) -> Result<(), String> {
     let seq = old.next_base_seq();
     let base = format!("{}.{seq}.base.rdb", n.file);
-    write_atomically(&n.dir.join(&base), image)?;
+    match image {
+        Base::Bytes(b) => write_atomically(&n.dir.join(&base), &b)?,
+        Base::Job(job) => crate::snapshot::write_file(job, server, &n.dir.join(&base))?,
+    }
     let m = Manifest {
         base: Some((base, seq)),
         incrs: incr.iter().cloned().collect(),
@@ -469,12 +479,24 @@ pub fn start_rewrite(server: &Arc<Server>, now_ms: u64) -> Result<(), String> {
             .and_then(|t| Manifest::parse(&t).ok())
             .unwrap_or_default()
     };
-    let image = crate::rdb::snapshot(server, now_ms);
+    // The base's instant is now: copy-on-write starts with the switch to
+    // the new incremental file. A BGSAVE still writing finishes first (it
+    // never needs the gate).
+    crate::snapshot::wait_idle(server);
+    let Some(job) = crate::snapshot::begin(server, now_ms) else {
+        server.aof.rewriting.store(false, Ordering::Release);
+        return Err("Background save already in progress".into());
+    };
+    let image = Base::Job(job);
     let incr = if on {
         match switch_incr(server, &n, &old) {
             Ok(i) => Some(i),
             Err(e) => {
                 server.aof.rewriting.store(false, Ordering::Release);
+                // End the copy-on-write the snapshot began.
+                if let Base::Job(job) = image {
+                    let _ = job.write(server, &mut std::io::sink());
+                }
                 return Err(e);
             }
         }
@@ -496,7 +518,7 @@ pub fn start_rewrite(server: &Arc<Server>, now_ms: u64) -> Result<(), String> {
                 }
                 None => old,
             };
-            match commit_base(&server, &n, old, incr, &image) {
+            match commit_base(&server, &n, old, incr, image) {
                 Ok(()) => {
                     server
                         .aof
@@ -542,6 +564,10 @@ pub fn every_second(server: &Server, now_ms: u64) {
     if policy == "everysec" {
         sync_now(server);
     }
+    auto_rewrite(server, now_ms, pct, min);
+}
+
+fn auto_rewrite(server: &Server, now_ms: u64, pct: u64, min: u64) {
     let size = server.aof.current_size.load(Ordering::Relaxed);
     let base = server.aof.base_size.load(Ordering::Relaxed).max(1);
     if pct > 0

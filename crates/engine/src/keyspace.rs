@@ -96,6 +96,23 @@ pub struct Shard {
     /// caching), and this shard's database index; `None` in stand-alone
     /// shards (unit tests).
     signals: Option<(Arc<Hooks>, usize)>,
+    /// While a snapshot has not yet written this shard: the version, as of
+    /// the snapshot's instant, of every key changed since (`None`: the
+    /// key did not exist). See `crate::snapshot`.
+    cow: Option<Box<Kept>>,
+}
+
+/// Versions kept for a snapshot in progress, by key (`None`: the key did
+/// not exist at the snapshot's instant).
+pub type Kept = HashMap<Box<[u8]>, Option<Saved>>;
+
+/// A key's value and deadline kept for a snapshot in progress.
+#[derive(Debug)]
+pub struct Saved {
+    /// The value.
+    pub value: Value,
+    /// Absolute expiry in Unix ms; 0 when none.
+    pub expire_ms: u64,
 }
 
 /// What a shard tells about changed keys: clients blocked on them and
@@ -153,13 +170,54 @@ impl Shard {
     }
 
     fn find_mut(&mut self, h: u64, key: &[u8]) -> Option<&mut Entry> {
+        self.preserve(h, key);
         self.table.find_mut(h, |e| &*e.key == key).map(|b| &mut **b)
+    }
+
+    /// Keeps the current version of `key` for the snapshot in progress,
+    /// before anything may change it (copy-on-write at value
+    /// granularity); only the first change since the snapshot began
+    /// copies.
+    #[inline]
+    fn preserve(&mut self, h: u64, key: &[u8]) {
+        let Some(cow) = self.cow.as_mut() else {
+            return;
+        };
+        if cow.contains_key(key) {
+            return;
+        }
+        // A key that is not there needs nothing kept until it is created
+        // (`insert` records its absence).
+        if let Some(e) = self.table.find(h, |e| &*e.key == key) {
+            let saved = Saved {
+                value: e.value.clone(),
+                expire_ms: e.expire_ms,
+            };
+            cow.insert(key.into(), Some(saved));
+        }
+    }
+
+    /// Starts copy-on-write for a snapshot taken now.
+    pub fn cow_begin(&mut self) {
+        self.cow = Some(Box::default());
+    }
+
+    /// Whether a snapshot still has to write this shard.
+    pub fn cow_active(&self) -> bool {
+        self.cow.is_some()
+    }
+
+    /// Ends copy-on-write: returns the kept versions, for the snapshot to
+    /// write instead of the current ones.
+    pub fn cow_take(&mut self) -> Kept {
+        self.cow.take().map(|b| *b).unwrap_or_default()
     }
 
     /// Looks a key up, removing it first if it has expired at `now_ms`.
     pub fn lookup(&mut self, h: u64, key: &[u8], now_ms: u64) -> (Lookup, Option<&mut Entry>) {
         // One probe: the occupied entry either hands out the value or is
         // removed in place when its deadline has passed.
+        self.preserve(h, key);
         let Ok(found) = self.table.find_entry(h, |e| &*e.key == key) else {
             return (Lookup::Missing, None);
         };
@@ -202,6 +260,12 @@ impl Shard {
         lru_s: u32,
     ) -> Option<Entry> {
         let old = self.remove(h, key);
+        if let Some(cow) = self.cow.as_mut() {
+            // Created after the snapshot's instant: not in the snapshot.
+            if !cow.contains_key(key) {
+                cow.insert(key.into(), None);
+            }
+        }
         self.touch(key);
         self.index(expire_ms, h);
         self.table.insert_unique(
@@ -231,6 +295,7 @@ impl Shard {
 
     /// Removes a key, returning its entry.
     pub fn remove(&mut self, h: u64, key: &[u8]) -> Option<Entry> {
+        self.preserve(h, key);
         let entry = self
             .table
             .find_entry(h, |e| &*e.key == key)
@@ -245,6 +310,7 @@ impl Shard {
     /// Sets or clears (0) the TTL of an existing key. Returns false when the
     /// key is missing.
     pub fn set_expire(&mut self, h: u64, key: &[u8], expire_ms: u64) -> bool {
+        self.preserve(h, key);
         let Some(e) = self.table.find_mut(h, |e| &*e.key == key) else {
             return false;
         };
@@ -285,6 +351,15 @@ impl Shard {
             }
             // The entry with this hash and this deadline. Not a modification
             // for WATCH, as for lazy expiry.
+            if self.cow.is_some() {
+                if let Some(k) = self
+                    .table
+                    .find(h, |e| e.expire_ms == deadline)
+                    .map(|e| e.key.clone())
+                {
+                    self.preserve(h, &k);
+                }
+            }
             match self.table.find_entry(h, |e| e.expire_ms == deadline) {
                 Ok(o) => {
                     let (e, _) = o.remove();
@@ -312,6 +387,17 @@ impl Shard {
     /// changes nothing a client could see.
     pub fn clear(&mut self, hasher: &KeyHasher, now_ms: u64) {
         self.touch_live_watched(hasher, now_ms, None);
+        if let Some(cow) = self.cow.as_mut() {
+            // A snapshot still to write this shard keeps what it held: the
+            // entries move into the kept versions (no copy).
+            for e in self.table.drain() {
+                let e = *e;
+                cow.entry(e.key).or_insert(Some(Saved {
+                    value: e.value,
+                    expire_ms: e.expire_ms,
+                }));
+            }
+        }
         self.table.clear();
         self.expires.clear();
         // XREADGROUP waiters learn that their stream is gone.

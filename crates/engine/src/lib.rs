@@ -18,6 +18,7 @@ pub mod pubsub;
 pub mod rdb;
 pub mod script;
 pub mod server;
+pub mod snapshot;
 pub mod tracking;
 pub mod types;
 pub mod value;

@@ -702,6 +702,33 @@ impl Writer {
         self.out.extend_from_slice(&v[1..]);
     }
 
+    /// Bytes written so far and not yet drained.
+    pub fn buffered(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Hands the bytes written so far to `sink`, folding them into the
+    /// running checksum `crc` (for snapshots streamed to a file).
+    pub fn drain_to(
+        &mut self,
+        sink: &mut dyn std::io::Write,
+        crc: &mut u64,
+    ) -> std::io::Result<()> {
+        *crc = crc64(*crc, &self.out);
+        sink.write_all(&self.out)?;
+        self.out.clear();
+        Ok(())
+    }
+
+    /// Ends a streamed snapshot: the rest, EOF and the checksum of
+    /// everything, to `sink`.
+    pub fn finish_to(mut self, sink: &mut dyn std::io::Write, mut crc: u64) -> std::io::Result<()> {
+        self.out.push(OP_EOF);
+        crc = crc64(crc, &self.out);
+        self.out.extend_from_slice(&crc.to_le_bytes());
+        sink.write_all(&self.out)
+    }
+
     /// Ends the snapshot and returns its bytes.
     pub fn finish(mut self) -> Vec<u8> {
         self.out.push(OP_EOF);
@@ -1721,7 +1748,8 @@ fn printable(key: &[u8]) -> String {
 /// A snapshot of every database. The caller holds the gate exclusively,
 /// so the image is one point in time.
 pub fn snapshot(server: &crate::Server, now_ms: u64) -> Vec<u8> {
-    let mut w = Writer::new(now_ms, server.host.stats().allocated);
+    let compress = server.config.read().rdbcompression();
+    let mut w = Writer::with_compression(now_ms, server.host.stats().allocated, compress);
     for code in crate::script::functions::library_codes(&server.scripting) {
         w.function(&code);
     }

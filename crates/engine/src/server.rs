@@ -134,6 +134,8 @@ pub struct Server {
     pub repl: crate::propagate::Propagation,
     /// The append-only file.
     pub aof: crate::aof::Aof,
+    /// Background snapshots (BGSAVE, AOF rewrite bases).
+    pub snapshots: crate::snapshot::Snapshots,
     /// This server's own `Arc`, for work handed to other threads (AOF
     /// rewrites); set by whoever wraps the server in an `Arc`.
     pub this: std::sync::OnceLock<std::sync::Weak<Server>>,
@@ -315,6 +317,7 @@ impl Server {
             slowlog: Mutex::new(SlowLog::default()),
             repl: crate::propagate::Propagation::default(),
             aof: crate::aof::Aof::default(),
+            snapshots: crate::snapshot::Snapshots::default(),
             this: std::sync::OnceLock::new(),
             pubsub: Default::default(),
             hasher: KeyHasher::new(),

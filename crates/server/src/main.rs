@@ -342,6 +342,7 @@ async fn cron(server: Arc<Server>) {
             let s = server.clone();
             let _ = tokio::task::spawn_blocking(move || {
                 ferrokey_engine::aof::every_second(&s, now_ms);
+                ferrokey_engine::snapshot::every_second(&s, now_ms);
             })
             .await;
         }

@@ -57,6 +57,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "Synchronously saves the database(s) to disk.",
     ),
+    CommandSpec::new("bgsave", -1, ADMIN | NOSCRIPT | EXCLUSIVE, bgsave).doc(
+        "server",
+        "1.0.0",
+        "Asynchronously saves the database(s) to disk.",
+    ),
     CommandSpec::new(
         "bgrewriteaof",
         1,
@@ -637,14 +642,38 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
                 "rdb_changes_since_last_save",
                 st.dirty.load(Ordering::Relaxed)
             );
-            kv!("rdb_bgsave_in_progress", 0);
+            let snap = &srv.snapshots;
+            let bg = snap.bgsave.load(Ordering::Relaxed);
+            kv!("rdb_bgsave_in_progress", i32::from(bg));
             kv!(
                 "rdb_last_save_time",
                 st.lastsave_ms.load(Ordering::Relaxed) / 1000
             );
-            kv!("rdb_last_bgsave_status", "ok");
-            kv!("rdb_last_bgsave_time_sec", -1);
-            kv!("rdb_current_bgsave_time_sec", -1);
+            kv!(
+                "rdb_last_bgsave_status",
+                if snap.last_failed.load(Ordering::Relaxed) {
+                    "err"
+                } else {
+                    "ok"
+                }
+            );
+            kv!(
+                "rdb_last_bgsave_time_sec",
+                match snap.last_secs.load(Ordering::Relaxed) {
+                    u64::MAX => -1,
+                    s => s as i64,
+                }
+            );
+            kv!(
+                "rdb_current_bgsave_time_sec",
+                if bg {
+                    (ctx.now_ms
+                        .saturating_sub(snap.started_ms.load(Ordering::Relaxed))
+                        / 1000) as i64
+                } else {
+                    -1
+                }
+            );
             kv!("rdb_saves", st.rdb_saves.load(Ordering::Relaxed));
             kv!("rdb_last_cow_size", 0);
             kv!("rdb_last_load_keys_expired", 0);
@@ -987,9 +1016,34 @@ fn time(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
 }
 
 fn save(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    if crate::snapshot::running(ctx.server) {
+        return Err(CmdError::msg("ERR Background save already in progress"));
+    }
     crate::rdb::save(ctx.server, ctx.now_ms)
         .map(|()| Frame::ok())
         .map_err(|_| CmdError::msg("ERR"))
+}
+
+fn bgsave(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let schedule = match args.len() {
+        1 => false,
+        2 if is(args[1], "schedule") => true,
+        _ => return Err(CmdError::Syntax),
+    };
+    let busy =
+        crate::snapshot::running(ctx.server) || ctx.server.aof.rewriting.load(Ordering::Acquire);
+    if busy && schedule {
+        ctx.server
+            .snapshots
+            .scheduled
+            .store(true, Ordering::Release);
+        return Ok(Frame::simple("Background saving scheduled"));
+    }
+    if ctx.server.aof.rewriting.load(Ordering::Acquire) {
+        return Err(CmdError::msg("ERR An AOF log rewriting in progress: can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."));
+    }
+    crate::snapshot::bgsave(ctx.server, ctx.now_ms).map_err(CmdError::owned)?;
+    Ok(Frame::simple("Background saving started"))
 }
 
 fn bgrewriteaof(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
@@ -1255,6 +1309,48 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         ctx.server.active_expire.store(v != 0, Ordering::Relaxed);
         return Ok(Frame::ok());
     }
+    if is(sub, "populate") && (3..=5).contains(&args.len()) {
+        // DEBUG POPULATE count [prefix] [size]: `prefix:N` holding
+        // `value:N`, zero-padded or cut to `size`; existing keys stay.
+        let count = super::parse_int(args[2])
+            .ok()
+            .filter(|&n| n >= 0)
+            .ok_or(CmdError::msg("ERR value is out of range, must be positive"))?;
+        let prefix = args.get(3).copied().unwrap_or(b"key");
+        let size = match args.get(4) {
+            Some(a) => Some(
+                super::parse_int(a)
+                    .ok()
+                    .filter(|&n| n >= 0)
+                    .ok_or(CmdError::msg("ERR value is out of range, must be positive"))?
+                    as usize,
+            ),
+            None => None,
+        };
+        let db = ctx.db();
+        for j in 0..count {
+            let mut key = prefix.to_vec();
+            key.extend_from_slice(format!(":{j}").as_bytes());
+            let mut val = format!("value:{j}").into_bytes();
+            if let Some(n) = size {
+                val.resize(n, 0);
+            }
+            let h = ctx.hash(&key);
+            let mut shard = db.lock(crate::keyspace::shard_of(h));
+            if shard.peek(h, &key, ctx.now_ms).is_some() {
+                continue;
+            }
+            shard.insert(
+                &ctx.server.hasher,
+                h,
+                &key,
+                Value::Str(crate::value::Str::from_vec(val)),
+                0,
+                ctx.lru_s(),
+            );
+        }
+        return Ok(Frame::ok());
+    }
     if is(sub, "loadaof") {
         // Sync the AOF, empty the keyspace, load the files back.
         if ctx.server.aof.enabled.load(Ordering::Acquire) {
@@ -1377,10 +1473,17 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return help_reply(
             args,
             &[
+                "LOADAOF",
+                "    Flush the AOF buffers on disk and reload the AOF in memory.",
                 "LOG <message>",
                 "    Write <message> to the server log.",
                 "OBJECT <key>",
                 "    Show low level info about the <key> and associated value.",
+                "POPULATE <count> [<prefix>] [<size>]",
+                "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+                "    it is used instead of the 'key' prefix. These are not propagated to",
+                "    replicas. Cluster slots are not respected so keys not belonging to the",
+                "    current node can be created in cluster mode.",
                 "PROTOCOL <type>",
                 "    Reply with a test value of the specified type.",
                 "QUICKLIST-PACKED-THRESHOLD <size>",

@@ -259,6 +259,9 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Err(CmdError::DbIndex);
     }
     if a != b {
+        // Kept versions of a snapshot being written belong to a shard's
+        // database; let it finish before data changes database.
+        crate::snapshot::wait_idle(ctx.server);
         // The gate is held exclusively (EXCLUSIVE), so no other command
         // runs; lock in order anyway to keep the invariant simple.
         let (da, db) = (&ctx.server.dbs[a as usize], &ctx.server.dbs[b as usize]);

@@ -38,6 +38,7 @@ static DOCS: &[(&str, &str, &str)] = &[
     ("save", "O(N), N being the total number of keys in all databases.", ""),
     ("sync", "", ""),
     ("bgrewriteaof", "O(1)", ""),
+    ("bgsave", "O(1)", "[SCHEDULE]"),
     ("psync", "", "replicationid offset [option [option ...]]"),
     ("replconf", "", "[option value [option value ...]]"),
     (

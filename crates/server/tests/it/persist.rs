@@ -427,3 +427,83 @@ fn acknowledged_writes_survive_kill_9() {
     drop(s);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Waits until INFO persistence says no BGSAVE is running.
+fn wait_bgsave_done(c: &mut Conn) {
+    let start = std::time::Instant::now();
+    while c
+        .cmd(&["INFO", "persistence"])
+        .text()
+        .contains("rdb_bgsave_in_progress:1")
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "BGSAVE never ended"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Clients keep overwriting, deleting, creating and finally flushing
+/// while BGSAVE writes; the file holds the dataset as it was when BGSAVE
+/// was called, and nothing of what came after.
+#[test]
+fn bgsave_writes_the_dataset_as_of_its_start() {
+    let dir = scratch("bgsave");
+    let d = dir.to_str().unwrap();
+    {
+        let s = Server::ferrokey_with(&["--dir", d]);
+        let mut c = s.connect();
+        c.cmd(&["DEBUG", "POPULATE", "200000", "key", "16"]);
+        c.cmd(&["RPUSH", "list", "a", "b", "c"]);
+        c.cmd(&["SET", "ttl", "v", "EX", "1000"]);
+        assert_eq!(c.cmd(&["BGSAVE"]).text(), "+Background saving started\r\n");
+        let writers: Vec<_> = (0..2)
+            .map(|w| {
+                let mut c = s.connect();
+                std::thread::spawn(move || {
+                    for i in 0..20_000 {
+                        let k = format!("key:{}", i * 2 + w);
+                        c.send(&["SET", &k, "changed"]);
+                        c.send(&["DEL", &format!("key:{}", 100_000 + i * 2 + w)]);
+                        c.send(&["SET", &format!("new:{w}:{i}"), "x"]);
+                        c.send(&["RPUSH", "list", "d"]);
+                        for _ in 0..4 {
+                            c.read();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        c.cmd(&["FLUSHALL"]);
+        wait_bgsave_done(&mut c);
+        let info = c.cmd(&["INFO", "persistence"]).text();
+        assert!(info.contains("rdb_last_bgsave_status:ok"), "{info}");
+    }
+    let s = Server::ferrokey_with(&["--dir", d]);
+    let mut c = s.connect();
+    assert_eq!(c.cmd(&["DBSIZE"]).text(), ":200002\r\n");
+    assert_eq!(c.cmd(&["LLEN", "list"]).text(), ":3\r\n");
+    assert_eq!(
+        c.cmd(&["EXISTS", "new:0:0", "new:1:19999"]).text(),
+        ":0\r\n"
+    );
+    for i in [0, 1, 2, 39_999, 100_000, 139_999, 199_999] {
+        let want = format!("value:{i}");
+        let got = c.cmd(&["GET", &format!("key:{i}")]).frame;
+        let ferrokey_resp::Frame::Bulk(v) = got else {
+            panic!("key:{i} missing")
+        };
+        assert!(
+            v.starts_with(want.as_bytes()),
+            "key:{i} = {:?}",
+            String::from_utf8_lossy(&v)
+        );
+    }
+    drop(c);
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
