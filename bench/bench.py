@@ -50,11 +50,11 @@ def ping(port, timeout=10.0):
 class Server:
     """A server process pinned to a core, stopped on exit."""
 
-    def __init__(self, kind, threads=1, cpus="0"):
+    def __init__(self, kind, threads=1, cpus="0", extra=()):
         self.kind = kind
         self.port = free_port()
         common = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                  "--appendonly", "no"]
+                  "--appendonly", "no"] + list(extra)
         if kind == "ferrokey":
             cmd = [FERROKEY] + common + ["--threads", str(threads)]
         else:

@@ -508,6 +508,7 @@ pub fn start_rewrite(server: &Arc<Server>, now_ms: u64) -> Result<(), String> {
     std::thread::Builder::new()
         .name("ferrokey-aofrw".into())
         .spawn(move || {
+            server.host.lower_thread_priority();
             let start = std::time::Instant::now();
             let _ctl = server.aof.control.lock();
             let old = match &incr {

@@ -48,6 +48,9 @@ pub trait Host: Send + Sync + Debug {
     /// Writes a line to the server log at `level` (`debug`, `verbose`,
     /// `notice`, `warning`).
     fn log(&self, level: &str, msg: &str);
+    /// Lowers the calling thread's scheduling priority (snapshot writers,
+    /// which should yield to the threads serving requests).
+    fn lower_thread_priority(&self) {}
     /// Called after CONFIG SET changed the configuration, so the process
     /// can apply what it owns (the log level).
     fn config_changed(&self, config: &crate::config::Config) {

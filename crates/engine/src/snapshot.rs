@@ -251,6 +251,9 @@ pub fn bgsave(server: &Server, now_ms: u64) -> Result<(), String> {
     std::thread::Builder::new()
         .name("ferrokey-bgsave".into())
         .spawn(move || {
+            // Yield to the threads serving requests: the save takes longer
+            // under load, requests do not wait for it.
+            me.host.lower_thread_priority();
             let start = std::time::Instant::now();
             let r = write_file(job, &me, &path);
             let st = &me.snapshots;

@@ -99,6 +99,17 @@ impl Host for ProcessHost {
         Ok(())
     }
 
+    #[allow(unsafe_code)]
+    fn lower_thread_priority(&self) {
+        // SAFETY: gettid and setpriority are plain system calls on the
+        // calling thread's own id; no memory is shared with them.
+        #[cfg(target_os = "linux")]
+        unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+        }
+    }
+
     fn read_file(&self, path: &str) -> Result<String, String> {
         std::fs::read_to_string(path).map_err(|e| e.to_string())
     }
