@@ -184,10 +184,51 @@ fn fill(c: &mut Conn) {
     c.cmd(&["SELECT", "2"]);
     c.cmd(&["SET", "in2", "x"]);
     c.cmd(&["SELECT", "0"]);
+    // A stream with a consumer group, a delivered entry pending and a
+    // NOACK consumer.
+    c.cmd(&["XADD", "stream", "1-1", "f", "v"]);
+    c.cmd(&["XADD", "stream", "2-1", "g", "w"]);
+    c.cmd(&["XGROUP", "CREATE", "stream", "grp", "0"]);
+    c.cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "grp",
+        "alice",
+        "COUNT",
+        "1",
+        "STREAMS",
+        "stream",
+        ">",
+    ]);
+    c.cmd(&["XGROUP", "CREATE", "stream", "quiet", "0"]);
+    c.cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "quiet",
+        "bob",
+        "NOACK",
+        "STREAMS",
+        "stream",
+        ">",
+    ]);
 }
 
 fn check(c: &mut Conn, who: &str) {
-    assert_eq!(c.cmd(&["DBSIZE"]).text(), ":5\r\n", "{who}");
+    assert_eq!(c.cmd(&["DBSIZE"]).text(), ":6\r\n", "{who}");
+    assert_eq!(c.cmd(&["XLEN", "stream"]).text(), ":2\r\n", "{who}");
+    assert_eq!(
+        c.cmd(&["XPENDING", "stream", "grp"]).text(),
+        "*4\r\n:1\r\n$3\r\n1-1\r\n$3\r\n1-1\r\n*1\r\n*2\r\n$5\r\nalice\r\n$1\r\n1\r\n",
+        "{who}"
+    );
+    let groups = c.cmd(&["XINFO", "GROUPS", "stream"]).text();
+    assert!(groups.contains("$5\r\nquiet\r\n"), "{who}: {groups}");
+    assert!(
+        groups.contains("$3\r\n2-1\r\n"),
+        "{who}: quiet's last ID in {groups}"
+    );
+    let consumers = c.cmd(&["XINFO", "CONSUMERS", "stream", "quiet"]).text();
+    assert!(consumers.contains("$3\r\nbob\r\n"), "{who}: {consumers}");
     assert_eq!(
         c.cmd(&["LRANGE", "list", "0", "1"]).text(),
         "*2\r\n$1\r\na\r\n$1\r\n1\r\n",
@@ -355,49 +396,51 @@ fn truncated_aof_tail_loads_only_when_allowed() {
 
 /// 20 times: writers pipeline INCRs and RPUSHes while the server is
 /// killed with SIGKILL; after the restart every write a writer saw
-/// acknowledged is there (`appendfsync always`).
+/// acknowledged is there (`appendfsync always`): each counter is at least
+/// the last INCR reply, each list at least as long as the last RPUSH reply.
 #[test]
 fn acknowledged_writes_survive_kill_9() {
     let dir = scratch("aof-crash");
     let d = dir.to_str().unwrap();
     let args = ["--dir", d, "--appendonly", "yes", "--appendfsync", "always"];
-    let mut acked = [0i64; 4];
+    let int = |r: Reply| -> i64 {
+        match r.frame {
+            ferrokey_resp::Frame::Integer(n) => n,
+            ferrokey_resp::Frame::Bulk(b) => String::from_utf8(b).unwrap().parse().unwrap(),
+            ferrokey_resp::Frame::Null => 0,
+            other => panic!("{other:?}"),
+        }
+    };
+    let check = |c: &mut Conn, acked: &[(i64, i64)], when: &str| {
+        for (w, &(n, len)) in acked.iter().enumerate() {
+            let have = int(c.cmd(&["GET", &format!("counter:{w}")]));
+            assert!(
+                have >= n,
+                "{when}: counter {w} is {have}, {n} was acknowledged"
+            );
+            let l = int(c.cmd(&["LLEN", &format!("log:{w}")]));
+            assert!(l >= len, "{when}: log {w} has {l}, {len} was acknowledged");
+        }
+    };
+    let mut acked = [(0i64, 0i64); 4];
     for cycle in 0..20 {
         let s = Server::ferrokey_with(&args);
         let mut c = s.connect();
-        for (w, &n) in acked.iter().enumerate() {
-            let got = c.cmd(&["GET", &format!("counter:{w}")]).text();
-            let have: i64 = got.lines().nth(1).map_or(0, |v| v.parse().unwrap());
-            assert!(
-                have >= n,
-                "cycle {cycle}: counter {w} is {have}, {n} was acknowledged"
-            );
-            let len: i64 = c.cmd(&["LLEN", &format!("log:{w}")]).text()[1..]
-                .trim()
-                .parse()
-                .unwrap();
-            assert!(
-                len >= n,
-                "cycle {cycle}: log {w} has {len}, {n} were acknowledged"
-            );
-        }
+        check(&mut c, &acked, &format!("cycle {cycle}"));
         let writers: Vec<_> = (0..4)
             .map(|w| {
                 let mut c = s.connect();
-                let start = acked[w];
-                std::thread::spawn(move || {
-                    // The last counter value acknowledged together with
-                    // its RPUSH.
-                    let mut last = start;
-                    loop {
-                        c.send(&["INCR", &format!("counter:{w}")]);
-                        c.send(&["RPUSH", &format!("log:{w}"), "x"]);
-                        match (c.try_read(), c.try_read()) {
-                            (Ok(a), Ok(b)) if !a.is_error() && !b.is_error() => {
-                                last = a.text()[1..].trim().parse().unwrap();
-                            }
-                            _ => return last,
-                        }
+                let mut last = acked[w];
+                std::thread::spawn(move || loop {
+                    c.send(&["INCR", &format!("counter:{w}")]);
+                    c.send(&["RPUSH", &format!("log:{w}"), "x"]);
+                    match c.try_read() {
+                        Ok(r) if !r.is_error() => last.0 = int(r),
+                        _ => return last,
+                    }
+                    match c.try_read() {
+                        Ok(r) if !r.is_error() => last.1 = int(r),
+                        _ => return last,
                     }
                 })
             })
@@ -410,20 +453,11 @@ fn acknowledged_writes_survive_kill_9() {
         }
     }
     assert!(
-        acked.iter().all(|&n| n > 0),
+        acked.iter().all(|&(n, _)| n > 0),
         "writers made progress: {acked:?}"
     );
     let s = Server::ferrokey_with(&args);
-    let mut c = s.connect();
-    for (w, &n) in acked.iter().enumerate() {
-        let got = c.cmd(&["GET", &format!("counter:{w}")]).text();
-        let have: i64 = got.lines().nth(1).map_or(0, |v| v.parse().unwrap());
-        assert!(
-            have >= n,
-            "final: counter {w} is {have}, {n} was acknowledged"
-        );
-    }
-    drop(c);
+    check(&mut s.connect(), &acked, "final");
     drop(s);
     let _ = std::fs::remove_dir_all(&dir);
 }
