@@ -584,6 +584,17 @@ pub(crate) fn count_error(server: &Server, reply: &Frame) {
 pub fn execute(server: &Server, client: &mut Client, args: &[&[u8]], now_us: u64) -> Frame {
     crate::tracking::set_current(client.id());
     let reply = execute_inner(server, client, args, now_us, false);
+    let mut now_us = now_us;
+    if client.sleep_ms > 0 {
+        // DEBUG SLEEP (alone or in a transaction) stops the whole server,
+        // as in Redis: the gate is held exclusively while this thread
+        // sleeps, and blocked clients are served only after, at the time
+        // the sleep ended (a key that expired meanwhile serves nobody).
+        let _gate = server.gate.write();
+        std::thread::sleep(std::time::Duration::from_millis(client.sleep_ms));
+        now_us += client.sleep_ms * 1000;
+        client.sleep_ms = 0;
+    }
     // Writes made by this command (or transaction) may serve blocked
     // clients, now that it has finished.
     crate::blocking::serve_ready(server, now_us);
@@ -746,6 +757,9 @@ pub fn execute_inner(
         // The AOF cannot be written: refuse writes rather than lose them.
         if let Some(e) = crate::aof::misconf(server) {
             return reject(server, client, Some(id), CmdError::owned(e));
+        }
+        if let Some(e) = crate::snapshot::misconf(server) {
+            return reject(server, client, Some(id), CmdError::msg(e));
         }
     }
     if client.multi.is_some() && !gate_held {

@@ -375,7 +375,7 @@ const SPECS: &[Spec] = &[
     b("rdbcompression", None, 0, true),
     b("rdb-del-sync-files", None, 0, false),
     b("activerehashing", None, 0, true),
-    b("stop-writes-on-bgsave-error", None, 0, true),
+    b("stop-writes-on-bgsave-error", None, EFFECTIVE, true),
     b("set-proc-title", None, IMMUTABLE, true),
     b("dynamic-hz", None, 0, true),
     b("lazyfree-lazy-eviction", None, 0, false),

@@ -1842,10 +1842,12 @@ pub fn save(server: &crate::Server, now_ms: u64) -> Result<(), String> {
             server.stats.dirty.fetch_sub(dirty, Ordering::Relaxed);
             server.stats.lastsave_ms.store(now_ms, Ordering::Relaxed);
             server.stats.rdb_saves.fetch_add(1, Ordering::Relaxed);
+            server.snapshots.last_failed.store(false, Ordering::Relaxed);
             server.host.log("notice", "DB saved on disk");
             Ok(())
         }
         Err(e) => {
+            server.snapshots.last_failed.store(true, Ordering::Relaxed);
             server
                 .host
                 .log("warning", &format!("Failed saving the DB: {e}"));

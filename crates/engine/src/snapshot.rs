@@ -304,6 +304,18 @@ pub fn background_save(server: &Server) {
         });
 }
 
+/// Whether writes must be refused because the last save failed
+/// (`stop-writes-on-bgsave-error`, with save points configured).
+pub fn misconf(server: &Server) -> Option<&'static str> {
+    if !server.snapshots.last_failed.load(Ordering::Relaxed) {
+        return None;
+    }
+    let c = server.config.read();
+    (c.stop_writes_on_bgsave_error() && !c.save_params().is_empty()).then_some(
+        "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.",
+    )
+}
+
 /// Once a second: a save point (`save <seconds> <changes>`) that is due
 /// starts a BGSAVE.
 pub fn every_second(server: &Server, now_ms: u64) {
