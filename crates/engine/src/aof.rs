@@ -253,10 +253,15 @@ fn unix_secs() -> u64 {
 /// for a write that is not on disk.
 pub fn sync_pending(server: &Server) {
     let aof = &server.aof;
-    if !aof.always.load(Ordering::Relaxed) {
+    if !aof.enabled.load(Ordering::Relaxed) {
         return;
     }
-    sync_now(server);
+    // Under every policy the write(2) precedes the reply; under `always`
+    // so does the fsync.
+    crate::propagate::wait_emitted(server);
+    if aof.always.load(Ordering::Relaxed) {
+        sync_now(server);
+    }
 }
 
 /// Fsyncs the current incremental file if anything is unsynced.

@@ -431,6 +431,9 @@ fn serve_key(server: &Server, db: usize, key: &[u8], now_us: u64) {
         if let Some(call) = call {
             crate::propagate::end_call(call, w.db, &[w.name.as_bytes()], true);
             crate::propagate::close_unit(server, false, now_ms);
+            // The waiter's connection replies as soon as it is woken: the
+            // pop must be in the AOF (and on disk under `always`) first.
+            crate::aof::sync_pending(server);
         }
         let reply = match attempt {
             Ok(Some(f)) => f,

@@ -799,16 +799,20 @@ pub fn execute_inner(
         // that ran under the gate shared are all in the stream before an
         // exclusive command (SYNC's snapshot, BGREWRITEAOF) looks at it.
         let run = |ctx: &mut Ctx<'_>| {
-            let top = !gate_held && crate::propagate::open_unit(server);
+            // Closes (submits) the unit even if the handler panics: a
+            // ticket taken is always submitted, or the stream would stall.
+            let _unit = (!gate_held && crate::propagate::open_unit(server)).then(|| {
+                crate::propagate::UnitGuard {
+                    server,
+                    arbitrary: spec.name == "scan" || spec.name == "randomkey",
+                    now_ms,
+                }
+            });
             let call = crate::propagate::recording().then(crate::propagate::begin_call);
             let r = (spec.handler)(ctx, args);
             if let Some(call) = call {
                 let own = !not_propagated(spec.name);
                 crate::propagate::end_call(call, ctx.client.db, args, own);
-            }
-            if top {
-                let arbitrary = spec.name == "scan" || spec.name == "randomkey";
-                crate::propagate::close_unit(server, arbitrary, now_ms);
             }
             r
         };

@@ -3054,8 +3054,8 @@ mod tests {
             c.not_effective(),
             vec!["rename-command", "user", "loadmodule"]
         );
-        let c = load("save \"\"\nappendonly yes\n").unwrap();
-        assert_eq!(c.not_effective(), vec!["appendonly"]);
+        let c = load("save \"\"\nappendonly yes\naof-use-rdb-preamble no\n").unwrap();
+        assert_eq!(c.not_effective(), vec!["aof-use-rdb-preamble"]);
     }
 
     #[test]

@@ -59,6 +59,8 @@ pub struct Propagation {
     /// The next ticket.
     tickets: Arc<AtomicU64>,
     emitter: Mutex<Emitter>,
+    /// Signalled whenever units are emitted (for [`wait_emitted`]).
+    emitted: parking_lot::Condvar,
 }
 
 #[derive(Debug)]
@@ -90,6 +92,7 @@ impl Default for Propagation {
                 offset: 0,
                 log: None,
             }),
+            emitted: parking_lot::Condvar::new(),
         }
     }
 }
@@ -178,6 +181,18 @@ impl Propagation {
             em.emit(server, &ops, now_ms);
             em.next += 1;
         }
+        self.emitted.notify_all();
+    }
+
+    /// Waits until the unit holding `ticket` has been emitted (written to
+    /// the AOF): a unit that finished before a lower ticket's waits in
+    /// the reorder buffer, and its reply must not leave before it is in
+    /// the file.
+    fn wait_for(&self, ticket: u64) {
+        let mut em = self.emitter.lock();
+        while em.next <= ticket {
+            self.emitted.wait(&mut em);
+        }
     }
 }
 
@@ -265,6 +280,9 @@ struct CallFlags {
 
 thread_local! {
     static UNIT: RefCell<Unit> = RefCell::default();
+    /// The ticket of the last unit this thread submitted and has not yet
+    /// waited for (0: none).
+    static SUBMITTED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// Changes made by the running command (`server.dirty` per thread).
     static DIRTY: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
@@ -323,12 +341,14 @@ pub fn open_unit(server: &Server) -> bool {
 /// RANDOMKEY expire what they meet one key at a time, as active expiry
 /// does).
 pub fn close_unit(server: &Server, arbitrary: bool, now_ms: u64) {
-    let (ticket, mut ops) = UNIT.with(|u| {
-        let mut u = u.borrow_mut();
+    let Some((ticket, mut ops)) = UNIT.with(|u| {
+        let mut u = u.try_borrow_mut().ok()?;
         u.tickets = None;
         u.call = CallFlags::default();
-        (std::mem::take(&mut u.ticket), std::mem::take(&mut u.ops))
-    });
+        Some((std::mem::take(&mut u.ticket), std::mem::take(&mut u.ops)))
+    }) else {
+        return;
+    };
     if ticket == 0 && ops.is_empty() {
         return;
     }
@@ -337,10 +357,41 @@ pub fn close_unit(server: &Server, arbitrary: bool, now_ms: u64) {
         ops.insert(0, neutral(&[b"MULTI"], aof));
         ops.push(neutral(&[b"EXEC"], aof));
     }
-    if ticket == 0 {
-        server.repl.submit_now(server, ops, now_ms);
+    let ticket = if ticket == 0 {
+        let t = server.repl.tickets.fetch_add(1, Ordering::AcqRel);
+        server.repl.submit(server, t, ops, now_ms);
+        t
     } else {
         server.repl.submit(server, ticket, ops, now_ms);
+        ticket
+    };
+    SUBMITTED.with(|s| s.set(s.get().max(ticket)));
+}
+
+/// Waits until every unit this thread submitted has been emitted; the
+/// connection calls it (through `aof::before_reply`) before it sends
+/// replies, so that no write is acknowledged before it is in the AOF.
+pub fn wait_emitted(server: &Server) {
+    let t = SUBMITTED.with(|s| s.replace(0));
+    if t != 0 {
+        server.repl.wait_for(t);
+    }
+}
+
+/// Closes the open unit when dropped (see [`close_unit`]).
+#[derive(Debug)]
+pub struct UnitGuard<'a> {
+    /// The server the unit belongs to.
+    pub server: &'a Server,
+    /// See [`close_unit`].
+    pub arbitrary: bool,
+    /// The command's time.
+    pub now_ms: u64,
+}
+
+impl Drop for UnitGuard<'_> {
+    fn drop(&mut self) {
+        close_unit(self.server, self.arbitrary, self.now_ms);
     }
 }
 
