@@ -753,6 +753,15 @@ pub fn execute_inner(
             )),
         );
     }
+    let loading = !gate_held && server.loading.load(Ordering::Acquire);
+    if loading && !spec.has(flags::LOADING) {
+        return reject(
+            server,
+            client,
+            Some(id),
+            CmdError::msg("LOADING Redis is loading the dataset in memory"),
+        );
+    }
     if spec.has(flags::WRITE) && !gate_held {
         // The AOF cannot be written: refuse writes rather than lose them.
         if let Some(e) = crate::aof::misconf(server) {
@@ -816,7 +825,9 @@ pub fn execute_inner(
             }
             r
         };
-        let result = if gate_held {
+        let result = if gate_held || loading {
+            // While loading, the loader holds the gate: what may run then
+            // (INFO, CONFIG, ...) runs beside it.
             run(&mut ctx)
         } else if spec.has(flags::EXCLUSIVE) {
             match wait_gate(server, spec, || server.gate.try_write_for(GATE_POLL)) {

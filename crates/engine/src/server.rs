@@ -118,6 +118,9 @@ pub struct Server {
     pub peak_memory: AtomicU64,
     /// Set when shutdown starts.
     pub shutting_down: AtomicBool,
+    /// Set while the dataset is being loaded at startup: commands not
+    /// flagged `loading` get -LOADING.
+    pub loading: AtomicBool,
     /// The process around the engine.
     pub host: Box<dyn crate::host::Host>,
     /// Clients blocked on keys and the keys made ready for them.
@@ -336,6 +339,7 @@ impl Server {
             pause: Mutex::new(None),
             peak_memory: AtomicU64::new(0),
             shutting_down: AtomicBool::new(false),
+            loading: AtomicBool::new(false),
             host,
         }
     }

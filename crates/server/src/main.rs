@@ -146,6 +146,24 @@ fn load_rdb(server: &Server) {
     }
 }
 
+/// Loads the AOF when `appendonly yes` (it alone is the dataset then, as
+/// in Redis), else `dbfilename`.
+fn load_dataset(server: &Arc<Server>) {
+    if server.config.read().appendonly() {
+        let start = std::time::Instant::now();
+        match ferrokey_engine::aof::boot(server, clock::now_us() / 1000) {
+            Ok(Some(n)) => notice!(
+                "DB loaded from append only file: {:.3} seconds ({n} commands and keys)",
+                start.elapsed().as_secs_f64()
+            ),
+            Ok(None) => notice!("Creating AOF base file and incr file on server start"),
+            Err(e) => fatal(&e),
+        }
+    } else {
+        load_rdb(server);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-v" || a == "--version") {
@@ -209,20 +227,17 @@ fn main() {
     ));
     server.threads.store(threads, Ordering::Relaxed);
     let _ = server.this.set(Arc::downgrade(&server));
-    if server.config.read().appendonly() {
-        // With the AOF on, it alone is the dataset (as in Redis).
-        let start = std::time::Instant::now();
-        match ferrokey_engine::aof::boot(&server, clock::now_us() / 1000) {
-            Ok(Some(n)) => notice!(
-                "DB loaded from append only file: {:.3} seconds ({n} commands and keys)",
-                start.elapsed().as_secs_f64()
-            ),
-            Ok(None) => notice!("Creating AOF base file and incr file on server start"),
-            Err(e) => fatal(&e),
-        }
-    } else {
-        load_rdb(&server);
-    }
+    // The dataset loads while clients may already connect: until it is in,
+    // they get -LOADING (INFO and the other `loading` commands answer).
+    server.loading.store(true, Ordering::Release);
+    let loader = server.clone();
+    std::thread::Builder::new()
+        .name("ferrokey-load".into())
+        .spawn(move || {
+            load_dataset(&loader);
+            loader.loading.store(false, Ordering::Release);
+        })
+        .unwrap_or_else(|e| fatal(&format!("spawning the loader: {e}")));
     scripts::start(server.clone());
 
     let mut listeners = Vec::new();

@@ -630,7 +630,7 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
         }
         "persistence" => {
             o.push_str("# Persistence\r\n");
-            kv!("loading", 0);
+            kv!("loading", i32::from(srv.loading.load(Ordering::Relaxed)));
             kv!("async_loading", 0);
             kv!("current_cow_peak", 0);
             kv!("current_cow_size", 0);
