@@ -280,6 +280,10 @@ struct CallFlags {
 
 thread_local! {
     static UNIT: RefCell<Unit> = RefCell::default();
+    /// Whether a unit is open on this thread: a plain flag, checked before
+    /// anything else so that commands pay next to nothing while nobody
+    /// consumes the stream.
+    static OPEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// The ticket of the last unit this thread submitted and has not yet
     /// waited for (0: none).
     static SUBMITTED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
@@ -297,6 +301,9 @@ pub fn note_dirty(n: u64) {
 /// of every shard holding a key about to change.
 #[inline]
 pub fn order() {
+    if !OPEN.with(std::cell::Cell::get) {
+        return;
+    }
     UNIT.with(|u| {
         if let Ok(mut u) = u.try_borrow_mut() {
             if u.ticket == 0 {
@@ -311,7 +318,7 @@ pub fn order() {
 /// Whether this thread records a unit (so rewrites are worth building).
 #[inline]
 pub fn recording() -> bool {
-    UNIT.with(|u| u.borrow().tickets.is_some())
+    OPEN.with(std::cell::Cell::get)
 }
 
 /// Opens a unit for a top-level command; false when propagation is off
@@ -326,6 +333,7 @@ pub fn open_unit(server: &Server) -> bool {
             return false;
         }
         u.tickets = Some(server.repl.tickets.clone());
+        OPEN.with(|o| o.set(true));
         u.ticket = 0;
         u.ops.clear();
         u.call = CallFlags::default();
@@ -344,6 +352,7 @@ pub fn close_unit(server: &Server, arbitrary: bool, now_ms: u64) {
     let Some((ticket, mut ops)) = UNIT.with(|u| {
         let mut u = u.try_borrow_mut().ok()?;
         u.tickets = None;
+        OPEN.with(|o| o.set(false));
         u.call = CallFlags::default();
         Some((std::mem::take(&mut u.ticket), std::mem::take(&mut u.ops)))
     }) else {
@@ -471,6 +480,9 @@ pub fn rewrite_as(argv: &[&[u8]]) {
 /// Propagates the running command even if it changed nothing; to replicas
 /// only when `repl_only`.
 pub fn force(repl_only: bool) {
+    if !recording() {
+        return;
+    }
     UNIT.with(|u| {
         let mut u = u.borrow_mut();
         u.call.force = true;
@@ -480,6 +492,9 @@ pub fn force(repl_only: bool) {
 
 /// Keeps the running command itself out of the stream.
 pub fn prevent() {
+    if !recording() {
+        return;
+    }
     UNIT.with(|u| u.borrow_mut().call.prevent = true);
 }
 
@@ -534,6 +549,9 @@ pub fn rewrite_filtered(args: &[&[u8]], keep: impl Fn(usize, &[u8]) -> bool) {
 /// What a deleted-by-expiry key propagates as: DEL, or UNLINK under
 /// `lazyfree-lazy-expire`.
 pub fn expired(db: usize, key: &[u8]) {
+    if !recording() {
+        return;
+    }
     let Some(lazy) = UNIT.with(|u| {
         let u = u.borrow();
         u.tickets.is_some().then_some(u.lazy_expire)
