@@ -1791,8 +1791,8 @@ pub fn load_into(server: &crate::Server, data: &[u8], now_ms: u64, merge: bool) 
     let lim = server.tunables.limits.load();
     let mut n = 0;
     let mut err = None;
-    let mut functions = Vec::new();
-    load_full(
+    let mut report = LoadReport::default();
+    load_with(
         data,
         &lim,
         |k| {
@@ -1818,9 +1818,13 @@ pub fn load_into(server: &crate::Server, data: &[u8], now_ms: u64, merge: bool) 
             );
             n += 1;
         },
-        &mut functions,
+        &mut report,
     )?;
-    if let Err(e) = crate::script::functions::load_libraries(server, &functions, merge) {
+    // What the load skipped (module data, empty keys) is said in the log.
+    for w in &report.warnings {
+        server.host.log("warning", w);
+    }
+    if let Err(e) = crate::script::functions::load_libraries(server, &report.functions, merge) {
         return Err(BadRdb(format!("function library: {e}")));
     }
     match err {

@@ -140,7 +140,7 @@ fn load_rdb(server: &Server) {
             );
         }
         Err(e) => fatal(&format!(
-            "Short read or OOM loading DB ({}). Unrecoverable error, aborting now.",
+            "Short read or OOM loading DB {path} ({}). Unrecoverable error, aborting now.",
             e.0
         )),
     }
