@@ -69,10 +69,20 @@ pub enum Op {
     },
     /// XREAD / XREADGROUP: entries after the given IDs.
     XRead(Box<crate::cmd::stream::ReadOp>),
-    /// WAIT for replicas: Ferrokey has none, so the wait waits on no key
-    /// and ends only by timeout or CLIENT UNBLOCK, answering 0.
-    Wait,
+    /// WAIT: until `numreplicas` replicas acknowledged the stream up to
+    /// `offset`. The waiter sits on [`WAIT_KEY`], which REPLCONF ACK
+    /// signals; with no replica it ends by timeout or CLIENT UNBLOCK.
+    Wait {
+        /// Replicas wanted.
+        numreplicas: usize,
+        /// Stream offset they must have acknowledged.
+        offset: u64,
+    },
 }
+
+/// The key WAIT waiters queue on: no client key can collide with it in
+/// practice, and no value is ever stored under it.
+pub const WAIT_KEY: &[u8] = b"\0ferrokey-wait-for-replicas\0";
 
 /// The type of value an [`Op`] waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,15 +100,16 @@ impl Op {
             Op::Pop { .. } | Op::MPop { .. } | Op::Move { .. } => Family::List,
             Op::ZPop { .. } | Op::ZMPop { .. } => Family::ZSet,
             Op::XRead(_) => Family::Stream,
-            Op::Wait => Family::None,
+            Op::Wait { .. } => Family::None,
         }
     }
 
     /// The reply when the wait ends without an element (timeout, CLIENT
     /// UNBLOCK TIMEOUT): a null array for every command, as Redis sends.
-    pub fn timeout_reply(&self) -> Frame {
+    pub fn timeout_reply(&self, server: &Server) -> Frame {
         match self {
-            Op::Wait => Frame::Integer(0),
+            // WAIT answers how many replicas got there in time.
+            Op::Wait { offset, .. } => Frame::Integer(server.repl.acked(*offset) as i64),
             _ => Frame::NullArray,
         }
     }
@@ -108,7 +119,7 @@ impl Op {
     fn empty_reply(&self) -> Frame {
         match self {
             Op::Move { .. } => Frame::Null,
-            Op::Wait => Frame::Integer(0),
+            Op::Wait { .. } => Frame::Integer(0),
             _ => Frame::NullArray,
         }
     }
@@ -137,7 +148,13 @@ impl Op {
                 crate::cmd::zset::pop_first(ctx, locked, keys, *max, Some(*count))
             }
             Op::XRead(r) => crate::cmd::stream::read_streams(ctx, locked, keys, r),
-            Op::Wait => Ok(None),
+            Op::Wait {
+                numreplicas,
+                offset,
+            } => {
+                let n = ctx.server.repl.acked(*offset);
+                Ok((n >= *numreplicas).then_some(Frame::Integer(n as i64)))
+            }
         }
     }
 
@@ -145,7 +162,13 @@ impl Op {
     /// and type changes included (XREADGROUP, which then reports NOGROUP
     /// or WRONGTYPE).
     pub fn wakes_on_any_change(&self) -> bool {
-        matches!(self, Op::XRead(r) if r.is_group())
+        matches!(self, Op::XRead(r) if r.is_group()) || matches!(self, Op::Wait { .. })
+    }
+
+    /// Whether the waiter's keys count in INFO's blocking-key figures (a
+    /// WAIT's queue is not a key).
+    fn counts_keys(&self) -> bool {
+        !matches!(self, Op::Wait { .. })
     }
 
     /// Hashes of every key the operation locks.
@@ -320,6 +343,9 @@ pub fn block_or_run(ctx: &mut Ctx<'_>, keys: &[&[u8]], op: Op, deadline_ms: u64)
     });
     for (k, h) in &unique {
         let (first, first_nokey) = locked.shard(*h).block(k, w.clone());
+        if !w.op.counts_keys() {
+            continue;
+        }
         if first {
             ctx.server.blocking.keys.fetch_add(1, Ordering::Relaxed);
         }
@@ -347,6 +373,9 @@ pub fn finish(server: &Server, client: &mut Client) {
     for k in &w.keys {
         let h = server.hasher.hash(k);
         let (emptied, last_nokey) = server.dbs[w.db].lock(shard_of(h)).unblock(k, &w);
+        if !w.op.counts_keys() {
+            continue;
+        }
         if emptied {
             server.blocking.keys.fetch_sub(1, Ordering::Relaxed);
         }

@@ -69,6 +69,10 @@ pub struct ClientHandle {
     pub replica: AtomicBool,
     /// The replication offset the replica last acknowledged.
     pub repl_ack: AtomicU64,
+    /// When it last acknowledged (Unix ms).
+    pub repl_ack_ms: AtomicU64,
+    /// The port it listens on (REPLCONF listening-port).
+    pub repl_port: AtomicU64,
     /// CLIENT TRACKING state.
     pub tracking: Mutex<crate::tracking::Mode>,
     /// Invalidations caused by this client's own command, written after

@@ -139,6 +139,27 @@ impl Propagation {
         self.emitter.lock().replicas.clone()
     }
 
+    /// How many replicas acknowledged the stream up to `offset`.
+    pub fn acked(&self, offset: u64) -> usize {
+        self.emitter
+            .lock()
+            .replicas
+            .iter()
+            .filter(|r| r.repl_ack.load(Ordering::Acquire) >= offset)
+            .count()
+    }
+
+    /// Asks every replica for an acknowledgement now (`REPLCONF GETACK *`,
+    /// outside any database).
+    pub fn getack(&self, server: &Server, now_ms: u64) {
+        let op = Op {
+            db: None,
+            argv: vec![b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()],
+            aof: false,
+        };
+        self.submit_now(server, vec![op], now_ms);
+    }
+
     /// The replication offset (bytes fed to replicas so far).
     pub fn offset(&self) -> u64 {
         self.emitter.lock().offset

@@ -342,7 +342,7 @@ async fn wait_unblocked(
             return Err(End::Killed);
         }
         match handle.unblock.swap(0, Ordering::AcqRel) {
-            UNBLOCK_TIMEOUT => return Ok(w.cancel().unwrap_or_else(|| w.op.timeout_reply())),
+            UNBLOCK_TIMEOUT => return Ok(w.cancel().unwrap_or_else(|| w.op.timeout_reply(server))),
             UNBLOCK_ERROR => {
                 return Ok(w.cancel().unwrap_or_else(|| {
                     Frame::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK".into())
@@ -352,7 +352,7 @@ async fn wait_unblocked(
         }
         let now = now_us() / 1000;
         if w.deadline_ms != 0 && now >= w.deadline_ms {
-            return Ok(w.cancel().unwrap_or_else(|| w.op.timeout_reply()));
+            return Ok(w.cancel().unwrap_or_else(|| w.op.timeout_reply(server)));
         }
         let sleep = async {
             if w.deadline_ms == 0 {

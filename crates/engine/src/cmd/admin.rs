@@ -798,11 +798,32 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
         "replication" => {
             o.push_str("# Replication\r\n");
             kv!("role", "master");
-            kv!("connected_slaves", 0);
+            let replicas = srv.repl.replicas();
+            kv!("connected_slaves", replicas.len());
+            for (i, r) in replicas.iter().enumerate() {
+                let ip = r
+                    .addr
+                    .rsplit_once(':')
+                    .map_or(r.addr.as_str(), |(ip, _)| ip);
+                let ack_ms = r.repl_ack_ms.load(Ordering::Relaxed);
+                let lag = if ack_ms == 0 {
+                    0
+                } else {
+                    ctx.now_ms.saturating_sub(ack_ms) / 1000
+                };
+                kv!(
+                    format!("slave{i}"),
+                    format!(
+                        "ip={ip},port={},state=online,offset={},lag={lag}",
+                        r.repl_port.load(Ordering::Relaxed),
+                        r.repl_ack.load(Ordering::Relaxed)
+                    )
+                );
+            }
             kv!("master_failover_state", "no-failover");
             kv!("master_replid", srv.run_id);
             kv!("master_replid2", "0000000000000000000000000000000000000000");
-            kv!("master_repl_offset", 0);
+            kv!("master_repl_offset", srv.repl.offset());
             kv!("second_repl_offset", -1);
             kv!("repl_backlog_active", 0);
             kv!("repl_backlog_size", 1048576);
@@ -993,15 +1014,26 @@ fn wait(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         Some(t) if t < 0 => return Err(CmdError::msg("ERR timeout is negative")),
         Some(t) => t as u64,
     };
-    if numreplicas <= 0 || ctx.client.deny_blocking {
-        return Ok(Frame::Integer(0));
+    // Everything this client wrote is in the stream by now (a reply
+    // leaves only after its unit is emitted).
+    let offset = ctx.server.repl.offset();
+    let have = ctx.server.repl.acked(offset);
+    if numreplicas <= 0 || ctx.client.deny_blocking || have >= numreplicas as usize {
+        return Ok(Frame::Integer(have as i64));
     }
     let deadline = if timeout_ms == 0 {
         0
     } else {
         ctx.now_ms + timeout_ms
     };
-    crate::blocking::block_or_run(ctx, &[], crate::blocking::Op::Wait, deadline)
+    if !ctx.server.repl.replicas().is_empty() {
+        ctx.server.repl.getack(ctx.server, ctx.now_ms);
+    }
+    let op = crate::blocking::Op::Wait {
+        numreplicas: numreplicas as usize,
+        offset,
+    };
+    crate::blocking::block_or_run(ctx, &[crate::blocking::WAIT_KEY], op, deadline)
 }
 
 fn dbsize(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {

@@ -1068,6 +1068,8 @@ pub fn new_handle(
         monitor: false.into(),
         replica: false.into(),
         repl_ack: 0.into(),
+        repl_ack_ms: 0.into(),
+        repl_port: 0.into(),
         tracking: Default::default(),
         late: Default::default(),
         outbox: Default::default(),

@@ -95,7 +95,11 @@ fn replconf(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     for pair in args[1..].chunks(2) {
         let (opt, val) = (pair[0], pair[1]);
         if is(opt, "listening-port") {
-            parse_int(val)?;
+            let port = parse_int(val)?;
+            ctx.client
+                .handle
+                .repl_port
+                .store(port.clamp(0, 65535) as u64, Ordering::Relaxed);
         } else if is(opt, "ip-address") {
             if val.len() >= 46 {
                 return Err(CmdError::owned(format!(
@@ -114,6 +118,15 @@ fn replconf(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 .handle
                 .repl_ack
                 .fetch_max(off.max(0) as u64, Ordering::AcqRel);
+            ctx.client
+                .handle
+                .repl_ack_ms
+                .store(ctx.now_ms, Ordering::Relaxed);
+            // Clients in WAIT may have their replicas now.
+            let waiting = ctx.server.blocking.clients.load(Ordering::Relaxed) > 0;
+            for db in (0..ctx.server.dbs.len()).filter(|_| waiting) {
+                ctx.server.blocking.signal(db, crate::blocking::WAIT_KEY);
+            }
             // ACK is answered with nothing.
             return Ok(Frame::Many(Vec::new()));
         } else if is(opt, "getack") {

@@ -253,3 +253,77 @@ fn concurrent_writers_replay_to_the_same_state() {
         assert_eq!(c.cmd(&["GET", &k]).text(), want, "{k}");
     }
 }
+
+/// WAIT asks the replicas for an acknowledgement (REPLCONF GETACK) and
+/// answers once enough of them acknowledged the client's writes, or with
+/// how many did when the timeout passes.
+#[test]
+fn wait_counts_replica_acknowledgements() {
+    let f = Server::ferrokey();
+    let (mut repl, _) = attach(&f);
+    let mut c = f.connect();
+    assert_eq!(c.cmd(&["SET", "k", "v"]).text(), "+OK\r\n");
+    // Not acknowledged yet: WAIT 1 blocks until the replica answers.
+    c.send(&["WAIT", "1", "5000"]);
+    loop {
+        let cmd = next_cmd(&mut repl);
+        if cmd[0] == "replconf" && cmd.get(1).map(String::as_str) == Some("GETACK") {
+            break;
+        }
+    }
+    repl.send(&["REPLCONF", "ACK", "1000000"]);
+    assert_eq!(c.read().text(), ":1\r\n");
+    // Two replicas wanted, one there: the timeout answers 1.
+    assert_eq!(c.cmd(&["WAIT", "2", "50"]).text(), ":1\r\n");
+    let info = c.cmd(&["INFO", "replication"]).text();
+    assert!(info.contains("connected_slaves:1"), "{info}");
+    assert!(info.contains("offset=1000000"), "{info}");
+}
+
+/// A real redis-server, started with `--replicaof` pointing at Ferrokey,
+/// syncs and follows the stream; WAIT sees its acknowledgement.
+#[test]
+fn redis_server_replicates_from_ferrokey() {
+    let f = Server::ferrokey();
+    let mut c = f.connect();
+    c.cmd(&["SET", "before", "1"]);
+    c.cmd(&["XADD", "s", "1-1", "f", "v"]);
+    let port = f.port.to_string();
+    let Some(r) = Server::redis_with(&["--replicaof", "127.0.0.1", &port]) else {
+        return;
+    };
+    let mut rc = r.connect();
+    let start = std::time::Instant::now();
+    while !rc
+        .cmd(&["INFO", "replication"])
+        .text()
+        .contains("master_link_status:up")
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "replica never synced"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    c.cmd(&["SET", "after", "2", "EX", "100"]);
+    c.cmd(&["RPUSH", "l", "a", "b"]);
+    c.cmd(&[
+        "EVAL",
+        "redis.call('set', KEYS[1], '1'); redis.call('incr', KEYS[1])",
+        "1",
+        "e",
+    ]);
+    assert_eq!(c.cmd(&["WAIT", "1", "5000"]).text(), ":1\r\n");
+    assert_eq!(rc.cmd(&["GET", "before"]).text(), "$1\r\n1\r\n");
+    assert_eq!(rc.cmd(&["GET", "e"]).text(), "$1\r\n2\r\n");
+    assert_eq!(
+        rc.cmd(&["LRANGE", "l", "0", "-1"]).text(),
+        "*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+    );
+    assert_eq!(rc.cmd(&["XLEN", "s"]).text(), ":1\r\n");
+    let ttl: i64 = rc.cmd(&["TTL", "after"]).text()[1..]
+        .trim()
+        .parse()
+        .unwrap();
+    assert!((90..=100).contains(&ttl), "TTL on the replica: {ttl}");
+}
