@@ -367,12 +367,12 @@ const PROPAGATION_ERROR_BEHAVIOR_ENUM: &[(&str, u32)] =
 #[rustfmt::skip]
 const SPECS: &[Spec] = &[
     // Bool configs
-    b("rdbchecksum", None, IMMUTABLE, true),
+    b("rdbchecksum", None, IMMUTABLE | EFFECTIVE, true),
     b("daemonize", None, IMMUTABLE, false),
     b("io-threads-do-reads", None, IMMUTABLE, false),
     b("always-show-logo", None, IMMUTABLE, false),
     b("protected-mode", None, EFFECTIVE, true),
-    b("rdbcompression", None, 0, true),
+    b("rdbcompression", None, EFFECTIVE, true),
     b("rdb-del-sync-files", None, 0, false),
     b("activerehashing", None, 0, true),
     b("stop-writes-on-bgsave-error", None, EFFECTIVE, true),

@@ -640,6 +640,9 @@ pub struct Writer {
     out: Vec<u8>,
     /// Whether long strings are LZF-compressed (`rdbcompression`).
     compress: bool,
+    /// Whether the trailing CRC-64 is computed (`rdbchecksum`); when not,
+    /// zero is written, which loaders take as "not checked".
+    checksum: bool,
 }
 
 impl Writer {
@@ -660,7 +663,14 @@ impl Writer {
         Writer {
             out,
             compress: false,
+            checksum: true,
         }
+    }
+
+    /// Leaves the checksum out (`rdbchecksum no`): zero is written.
+    pub fn without_checksum(mut self) -> Writer {
+        self.checksum = false;
+        self
     }
 
     /// Starts a snapshot that LZF-compresses strings longer than 20 bytes
@@ -724,7 +734,11 @@ impl Writer {
     /// everything, to `sink`.
     pub fn finish_to(mut self, sink: &mut dyn std::io::Write, mut crc: u64) -> std::io::Result<()> {
         self.out.push(OP_EOF);
-        crc = crc64(crc, &self.out);
+        crc = if self.checksum {
+            crc64(crc, &self.out)
+        } else {
+            0
+        };
         self.out.extend_from_slice(&crc.to_le_bytes());
         sink.write_all(&self.out)
     }
@@ -732,7 +746,11 @@ impl Writer {
     /// Ends the snapshot and returns its bytes.
     pub fn finish(mut self) -> Vec<u8> {
         self.out.push(OP_EOF);
-        let crc = crc64(0, &self.out);
+        let crc = if self.checksum {
+            crc64(0, &self.out)
+        } else {
+            0
+        };
         self.out.extend_from_slice(&crc.to_le_bytes());
         self.out
     }
@@ -1748,8 +1766,14 @@ fn printable(key: &[u8]) -> String {
 /// A snapshot of every database. The caller holds the gate exclusively,
 /// so the image is one point in time.
 pub fn snapshot(server: &crate::Server, now_ms: u64) -> Vec<u8> {
-    let compress = server.config.read().rdbcompression();
+    let (compress, checksum) = {
+        let c = server.config.read();
+        (c.rdbcompression(), c.rdbchecksum())
+    };
     let mut w = Writer::with_compression(now_ms, server.host.stats().allocated, compress);
+    if !checksum {
+        w = w.without_checksum();
+    }
     for code in crate::script::functions::library_codes(&server.scripting) {
         w.function(&code);
     }

@@ -66,6 +66,7 @@ pub struct Job {
     sizes: Vec<(usize, usize)>,
     used_mem: u64,
     compress: bool,
+    checksum: bool,
 }
 
 /// Whether a snapshot job is running.
@@ -112,6 +113,7 @@ pub fn begin(server: &Server, now_ms: u64) -> Option<Job> {
         sizes,
         used_mem: server.host.stats().allocated,
         compress: c.rdbcompression(),
+        checksum: c.rdbchecksum(),
     })
 }
 
@@ -136,6 +138,9 @@ impl Job {
 
     fn write_inner(&self, server: &Server, out: &mut dyn Write) -> std::io::Result<()> {
         let mut w = Writer::with_compression(self.now_ms, self.used_mem, self.compress);
+        if !self.checksum {
+            w = w.without_checksum();
+        }
         let mut crc = 0;
         for code in &self.functions {
             w.function(code);

@@ -565,3 +565,29 @@ fn bgsave_writes_the_dataset_as_of_its_start() {
     drop(s);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `rdbchecksum no` writes a zero checksum, which redis-server and
+/// Ferrokey both load without checking; the default writes a real one.
+#[test]
+fn rdbchecksum_no_writes_a_zero_checksum() {
+    for (flag, zero) in [("yes", false), ("no", true)] {
+        let dir = scratch(&format!("crc-{flag}"));
+        let d = dir.to_str().unwrap();
+        {
+            let s = Server::ferrokey_with(&["--dir", d, "--rdbchecksum", flag]);
+            let mut c = s.connect();
+            c.cmd(&["SET", "k", "v"]);
+            assert_eq!(c.cmd(&["SAVE"]).text(), "+OK\r\n");
+        }
+        let data = std::fs::read(dir.join("dump.rdb")).unwrap();
+        let crc = &data[data.len() - 8..];
+        assert_eq!(crc == [0u8; 8], zero, "rdbchecksum {flag}");
+        let s = Server::ferrokey_with(&["--dir", d]);
+        assert_eq!(s.connect().cmd(&["GET", "k"]).text(), "$1\r\nv\r\n");
+        drop(s);
+        if let Some(r) = Server::redis_with(&["--dir", d]) {
+            assert_eq!(r.connect().cmd(&["GET", "k"]).text(), "$1\r\nv\r\n");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
