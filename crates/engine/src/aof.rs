@@ -194,7 +194,7 @@ struct Sink {
     /// `aof-timestamp-enabled`: the second of the last annotation.
     timestamps: bool,
     last_ts: u64,
-    shared: Arc<Server>,
+    server: Arc<Server>,
 }
 
 impl LogSink for Sink {
@@ -214,7 +214,7 @@ impl LogSink for Sink {
         if self.pending.len() == start && start == 0 {
             return;
         }
-        let aof = &self.shared.aof;
+        let aof = &self.server.aof;
         match self.file.write_all(&self.pending) {
             Ok(()) => {
                 let n = self.pending.len() as u64;
@@ -222,7 +222,7 @@ impl LogSink for Sink {
                 aof.written.fetch_add(n, Ordering::AcqRel);
                 aof.current_size.fetch_add(n, Ordering::Relaxed);
                 if aof.write_error.lock().take().is_some() {
-                    self.shared.host.log(
+                    self.server.host.log(
                         "warning",
                         "AOF write error looks solved, Redis can write again.",
                     );
@@ -231,7 +231,7 @@ impl LogSink for Sink {
             Err(e) => {
                 let mut err = aof.write_error.lock();
                 if err.is_none() {
-                    self.shared
+                    self.server
                         .host
                         .log("warning", &format!("Error writing to the AOF file: {e}"));
                 }
@@ -320,7 +320,7 @@ fn install_sink(server: &Arc<Server>, dir: &Path, name: &str) -> Result<(), Stri
         pending: Vec::new(),
         timestamps,
         last_ts: 0,
-        shared: server.clone(),
+        server: server.clone(),
     })));
     server.aof.enabled.store(true, Ordering::Release);
     Ok(())
@@ -705,7 +705,6 @@ fn load_one(
     let mut pos = 0;
     let mut n = 0;
     let mut multi: Option<(usize, Vec<Vec<Vec<u8>>>)> = None;
-    let mut valid_up_to = 0;
     loop {
         if pos == data.len() {
             break;
@@ -723,9 +722,10 @@ fn load_one(
         let (argv, used) = match parse_command(&data[pos..]) {
             Ok(Some(x)) => x,
             Ok(None) => {
-                // Cut short.
+                // Cut short: back to this command, or to the MULTI of an
+                // unfinished transaction.
                 let at = multi.as_ref().map_or(pos, |(start, _)| *start);
-                return truncated(server, path, at.min(valid_up_to.max(at)), may_truncate, n);
+                return truncated(server, path, at, may_truncate, n);
             }
             Err(why) => {
                 return Err(format!(
@@ -745,13 +745,11 @@ fn load_one(
                     run_loaded(server, &mut client, &cmd, path, now_ms)?;
                     n += 1;
                 }
-                valid_up_to = pos;
             }
             (Some((_, q)), _) => q.push(argv),
             (None, _) => {
                 run_loaded(server, &mut client, &argv, path, now_ms)?;
                 n += 1;
-                valid_up_to = pos;
             }
         }
     }

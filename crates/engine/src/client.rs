@@ -192,8 +192,8 @@ pub struct Client {
     pub close_after_reply: bool,
     /// Set by SHUTDOWN: the server should stop.
     pub shutdown: Option<Shutdown>,
-    /// Seconds to block the whole server (DEBUG SLEEP), applied by the
-    /// connection loop.
+    /// Milliseconds to block the whole server (DEBUG SLEEP), applied by
+    /// `execute` once the command (or its transaction) has finished.
     pub sleep_ms: u64,
     /// Commands queued since MULTI, if in a transaction.
     pub multi: Option<Multi>,

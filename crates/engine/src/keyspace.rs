@@ -202,11 +202,6 @@ impl Shard {
         self.cow = Some(Box::default());
     }
 
-    /// Whether a snapshot still has to write this shard.
-    pub fn cow_active(&self) -> bool {
-        self.cow.is_some()
-    }
-
     /// Ends copy-on-write: returns the kept versions, for the snapshot to
     /// write instead of the current ones.
     pub fn cow_take(&mut self) -> Kept {

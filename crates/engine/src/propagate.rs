@@ -160,6 +160,18 @@ impl Propagation {
         self.submit_now(server, vec![op], now_ms);
     }
 
+    /// Propagates the removal of a key whose deadline passed, outside any
+    /// command (active expiry); called under the key's shard lock, so it
+    /// is in order with the commands that touched the key.
+    pub fn expired_now(&self, server: &Server, db: usize, key: &[u8], lazy: bool, now_ms: u64) {
+        let op = Op {
+            db: Some(db),
+            argv: vec![del_cmd(lazy).to_vec(), key.to_vec()],
+            aof: true,
+        };
+        self.submit_now(server, vec![op], now_ms);
+    }
+
     /// The replication offset (bytes fed to replicas so far).
     pub fn offset(&self) -> u64 {
         self.emitter.lock().offset
@@ -174,17 +186,13 @@ impl Propagation {
         old
     }
 
-    /// Runs `f` on the AOF sink, if any, with the stream stopped.
-    pub fn with_log<T>(&self, f: impl FnOnce(Option<&mut Box<dyn LogSink>>) -> T) -> T {
-        let mut em = self.emitter.lock();
-        f(em.log.as_mut())
-    }
-
     /// Feeds a unit taken outside any command (active expiry, the
     /// replication PING) straight to the stream, under a fresh ticket.
-    pub fn submit_now(&self, server: &Server, ops: Vec<Op>, now_ms: u64) {
+    /// Returns the ticket it took.
+    pub fn submit_now(&self, server: &Server, ops: Vec<Op>, now_ms: u64) -> u64 {
         let t = self.tickets.fetch_add(1, Ordering::AcqRel);
         self.submit(server, t, ops, now_ms);
+        t
     }
 
     fn submit(&self, server: &Server, ticket: u64, ops: Vec<Op>, now_ms: u64) {
@@ -336,6 +344,18 @@ pub fn order() {
     });
 }
 
+/// Runs `f` with nothing recorded for propagation and no change counted
+/// (loading: DEBUG LOADAOF and DEBUG RELOAD replay what the stream
+/// already holds; as in Redis, nothing loaded is propagated again).
+pub fn suspended<T>(f: impl FnOnce() -> T) -> T {
+    let open = OPEN.with(|o| o.replace(false));
+    let dirty = DIRTY.with(std::cell::Cell::get);
+    let r = f();
+    DIRTY.with(|d| d.set(dirty));
+    OPEN.with(|o| o.set(open));
+    r
+}
+
 /// Whether this thread records a unit (so rewrites are worth building).
 #[inline]
 pub fn recording() -> bool {
@@ -388,9 +408,7 @@ pub fn close_unit(server: &Server, arbitrary: bool, now_ms: u64) {
         ops.push(neutral(&[b"EXEC"], aof));
     }
     let ticket = if ticket == 0 {
-        let t = server.repl.tickets.fetch_add(1, Ordering::AcqRel);
-        server.repl.submit(server, t, ops, now_ms);
-        t
+        server.repl.submit_now(server, ops, now_ms)
     } else {
         server.repl.submit(server, ticket, ops, now_ms);
         ticket
@@ -537,7 +555,12 @@ pub fn also(db: usize, argv: &[&[u8]]) {
 /// The command a deletion caused by a deadline propagates as: DEL, or
 /// UNLINK under `lazyfree-lazy-expire`.
 pub fn expiry_del() -> &'static [u8] {
-    if UNIT.with(|u| u.borrow().lazy_expire) {
+    del_cmd(UNIT.with(|u| u.borrow().lazy_expire))
+}
+
+/// DEL, or UNLINK when the matching `lazyfree-lazy-*` setting is on.
+fn del_cmd(lazy: bool) -> &'static [u8] {
+    if lazy {
         b"UNLINK"
     } else {
         b"DEL"
@@ -547,11 +570,7 @@ pub fn expiry_del() -> &'static [u8] {
 /// The command a deletion the server decided on (SPOP of the whole set)
 /// propagates as: DEL, or UNLINK under `lazyfree-lazy-server-del`.
 pub fn server_del() -> &'static [u8] {
-    if UNIT.with(|u| u.borrow().lazy_server_del) {
-        b"UNLINK"
-    } else {
-        b"DEL"
-    }
+    del_cmd(UNIT.with(|u| u.borrow().lazy_server_del))
 }
 
 /// [`rewrite_as`] with the arguments of the running command kept but for
@@ -580,7 +599,7 @@ pub fn expired(db: usize, key: &[u8]) {
         return;
     };
     order();
-    also(db, &[if lazy { b"UNLINK" } else { b"DEL" }, key]);
+    also(db, &[del_cmd(lazy), key]);
 }
 
 #[cfg(test)]

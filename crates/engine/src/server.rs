@@ -367,15 +367,7 @@ impl Server {
                 }
                 removed += s.expire_due(now_ms, per_shard.min(budget - removed), &mut |k| {
                     if self.repl.active() {
-                        // Under the key's shard lock, so in order with
-                        // the commands that touched it.
-                        let cmd: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
-                        let op = crate::propagate::Op {
-                            db: Some(dbi),
-                            argv: vec![cmd.to_vec(), k.to_vec()],
-                            aof: true,
-                        };
-                        self.repl.submit_now(self, vec![op], now_ms);
+                        self.repl.expired_now(self, dbi, k, lazy, now_ms);
                     }
                     crate::pubsub::notify_keyspace(
                         self,

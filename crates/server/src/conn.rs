@@ -442,13 +442,6 @@ async fn run_command(
     } else {
         ferrokey_engine::execute(server, client, argv, now_us())
     };
-    if client.sleep_ms > 0 {
-        // DEBUG SLEEP stops the whole server, as in Redis: hold the gate
-        // exclusively while this thread sleeps.
-        let _gate = server.gate.write();
-        std::thread::sleep(Duration::from_millis(client.sleep_ms));
-        client.sleep_ms = 0;
-    }
     let send = match (before, client.reply_mode) {
         (_, ReplyMode::Off) => false,
         (_, ReplyMode::SkipNext) => {

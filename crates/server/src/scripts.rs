@@ -45,17 +45,10 @@ fn execute(server: &Server, client: &mut Client, args: &[Vec<u8>]) -> Frame {
     let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
     // A bug in one command must not take every later script down with
     // this thread.
-    let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         ferrokey_engine::execute(server, client, &refs, now_us())
     }))
-    .unwrap_or_else(|_| Frame::Error("ERR internal error running the script".into()));
-    if client.sleep_ms > 0 {
-        // DEBUG SLEEP called by the script stops the whole server.
-        let _gate = server.gate.write();
-        std::thread::sleep(std::time::Duration::from_millis(client.sleep_ms));
-        client.sleep_ms = 0;
-    }
-    reply
+    .unwrap_or_else(|_| Frame::Error("ERR internal error running the script".into()))
 }
 
 /// Deep Lua values (1000 levels of nesting, as Redis allows) recurse in

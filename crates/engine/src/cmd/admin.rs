@@ -1387,7 +1387,9 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         // Sync the AOF, empty the keyspace, load the files back.
         if ctx.server.aof.enabled.load(Ordering::Acquire) {
             crate::script::functions::flush_all(ctx.server);
-            crate::aof::reload(ctx.server, ctx.now_ms).map_err(CmdError::owned)?;
+            let now = ctx.now_ms;
+            crate::propagate::suspended(|| crate::aof::reload(ctx.server, now))
+                .map_err(CmdError::owned)?;
             ctx.server
                 .host
                 .log("notice", "Append Only File loaded by DEBUG LOADAOF");

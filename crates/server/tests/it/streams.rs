@@ -384,62 +384,18 @@ fn blocked_readers_are_woken_as_on_redis() {
         // the group wakes the reader with NOGROUP; a type change with
         // WRONGTYPE.
         c.cmd(&["XGROUP", "CREATE", "s", "g", "$"]);
-        r1.send(&[
-            "XREADGROUP",
-            "GROUP",
-            "g",
-            "a",
-            "BLOCK",
-            "0",
-            "STREAMS",
-            "s",
-            ">",
-        ]);
-        wait_blocked(&mut c, 1);
+        park(&mut r1, &mut c);
         c.cmd(&["XADD", "s", "3-1", "f", "v"]);
         assert!(r1.read().text().contains("3-1"), "{name}");
-        r1.send(&[
-            "XREADGROUP",
-            "GROUP",
-            "g",
-            "a",
-            "BLOCK",
-            "0",
-            "STREAMS",
-            "s",
-            ">",
-        ]);
-        wait_blocked(&mut c, 1);
+        park(&mut r1, &mut c);
         c.cmd(&["DEL", "s"]);
         gone(r1.read(), "NOGROUP");
         c.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
-        r1.send(&[
-            "XREADGROUP",
-            "GROUP",
-            "g",
-            "a",
-            "BLOCK",
-            "0",
-            "STREAMS",
-            "s",
-            ">",
-        ]);
-        wait_blocked(&mut c, 1);
+        park(&mut r1, &mut c);
         c.cmd(&["XGROUP", "DESTROY", "s", "g"]);
         assert!(r1.read().text().contains("NOGROUP"), "{name}");
         c.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
-        r1.send(&[
-            "XREADGROUP",
-            "GROUP",
-            "g",
-            "a",
-            "BLOCK",
-            "0",
-            "STREAMS",
-            "s",
-            ">",
-        ]);
-        wait_blocked(&mut c, 1);
+        park(&mut r1, &mut c);
         c.cmd(&["MULTI"]);
         c.cmd(&["DEL", "s"]);
         c.cmd(&["SET", "s", "now a string"]);
@@ -451,6 +407,23 @@ fn blocked_readers_are_woken_as_on_redis() {
         c.cmd(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]);
         assert_eq!(c.cmd(&["EXEC"]).raw, b"*1\r\n*-1\r\n", "{name}");
     }
+}
+
+/// `r` blocks in XREADGROUP GROUP g a BLOCK 0 on `s`; returns once `c`
+/// sees it blocked.
+fn park(r: &mut Conn, c: &mut Conn) {
+    r.send(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "a",
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "s",
+        ">",
+    ]);
+    wait_blocked(c, 1);
 }
 
 #[test]
