@@ -209,6 +209,10 @@ pub struct Client {
     /// Replays the AOF (Redis's "must obey" client): commands rewritten
     /// for propagation are taken as they are (an exact trim keeps LIMIT).
     pub obey: bool,
+    /// Whether memory was over `maxmemory` with nothing left to evict when
+    /// the running top-level command started: a script may then not run
+    /// its first write that could grow memory.
+    pub oom_at_start: bool,
     /// Pub/Sub subscriptions.
     pub pubsub: crate::pubsub::Subscriptions,
     /// CLIENT CACHING YES|NO for the next command (OPTIN / OPTOUT).
@@ -264,6 +268,7 @@ impl Client {
             in_exec: false,
             in_script: false,
             obey: false,
+            oom_at_start: false,
             pubsub: Default::default(),
             caching: false,
             blocked: None,

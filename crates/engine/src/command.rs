@@ -372,10 +372,10 @@ impl<'a> Ctx<'a> {
         self.server.hasher.hash(key)
     }
 
-    /// The LRU clock in seconds.
+    /// The access stamp a key created now gets (see `evict::Settings`).
     #[inline]
-    pub fn lru_s(&self) -> u32 {
-        (self.now_ms / 1000) as u32
+    pub fn new_stamp(&self) -> u32 {
+        self.server.tunables.memory.new_stamp(self.now_ms)
     }
 
     /// The arity error for the running command.
@@ -620,6 +620,57 @@ fn reject(server: &Server, client: &mut Client, id: Option<usize>, e: CmdError) 
     f
 }
 
+/// maxmemory, before a command runs (Redis's `processCommand`): evicts
+/// what the policy allows, and refuses a command that may grow memory when
+/// memory is still over the limit. Inside MULTI every command but EXEC,
+/// DISCARD, QUIT and RESET counts as growing (the queue grows), and EXEC
+/// is refused when it queued one that does, which discards the
+/// transaction. Remembers the outcome for scripts (`oom_at_start`).
+fn check_memory(server: &Server, client: &mut Client, id: usize, now_ms: u64) -> Option<Frame> {
+    let oom = crate::evict::perform(server, now_ms) == crate::evict::Outcome::Fail;
+    client.oom_at_start = oom;
+    if !oom {
+        return None;
+    }
+    let t = table();
+    let entry = &t.entries[id];
+    let top = entry
+        .parent
+        .map_or(entry.spec.name, |p| t.entries[p].spec.name);
+    let is_exec = top == "exec";
+    let refuse = entry.spec.has(flags::DENYOOM)
+        || (client.multi.is_some() && !matches!(top, "exec" | "discard" | "quit" | "reset"))
+        || (is_exec
+            && client.multi.as_ref().is_some_and(|m| {
+                m.queue.iter().any(|argv| {
+                    let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+                    resolve(&argv).is_ok_and(|id| t.entries[id].spec.has(flags::DENYOOM))
+                })
+            }));
+    if !refuse {
+        return None;
+    }
+    if is_exec && client.multi.is_some() {
+        client.end_multi();
+        client.unwatch_all(server);
+        return Some(reject(
+            server,
+            client,
+            Some(id),
+            CmdError::owned(format!(
+                "EXECABORT Transaction discarded because of: {}",
+                crate::error::OOM
+            )),
+        ));
+    }
+    Some(reject(
+        server,
+        client,
+        Some(id),
+        CmdError::msg(crate::error::OOM),
+    ))
+}
+
 /// After a command: remembers the keys a tracking client read, and spends
 /// a CLIENT CACHING YES|NO on the command it applied to.
 fn track_reads(
@@ -737,6 +788,13 @@ pub fn execute_inner(
         && server.tunables.auth_required.load(Ordering::Relaxed)
     {
         return reject(server, client, Some(id), CmdError::NoAuth);
+    }
+    if !gate_held && !client.obey {
+        if server.tunables.memory.maxmemory() == 0 {
+            client.oom_at_start = false;
+        } else if let Some(f) = check_memory(server, client, id, now_ms) {
+            return f;
+        }
     }
     if client.resp == 2
         && !client.in_script

@@ -610,6 +610,7 @@ const I_MAXCLIENTS: usize = idx("maxclients");
 const I_MAXMEMORY: usize = idx("maxmemory");
 const I_MAXMEMORY_POLICY: usize = idx("maxmemory-policy");
 const I_MAXMEMORY_SAMPLES: usize = idx("maxmemory-samples");
+const I_MAXMEMORY_EVICTION_TENACITY: usize = idx("maxmemory-eviction-tenacity");
 const I_MAXMEMORY_CLIENTS: usize = idx("maxmemory-clients");
 const I_HZ: usize = idx("hz");
 const I_DYNAMIC_HZ: usize = idx("dynamic-hz");
@@ -1650,6 +1651,18 @@ impl Config {
     /// `maxmemory-policy`.
     pub fn maxmemory_policy(&self) -> String {
         self.format_value(I_MAXMEMORY_POLICY)
+    }
+    /// `maxmemory-policy` as the number of its name in
+    /// [`crate::evict::Policy`]'s order.
+    pub fn maxmemory_policy_id(&self) -> u32 {
+        match self.values[I_MAXMEMORY_POLICY] {
+            Value::Enum(v) => v,
+            _ => 7,
+        }
+    }
+    /// `maxmemory-eviction-tenacity` (0 to 100).
+    pub fn maxmemory_eviction_tenacity(&self) -> u32 {
+        u32::try_from(self.num(I_MAXMEMORY_EVICTION_TENACITY)).unwrap_or(10)
     }
     /// `hz`.
     pub fn hz(&self) -> u32 {

@@ -36,6 +36,10 @@ pub enum CmdError {
     Other(Cow<'static, str>),
 }
 
+/// What a command that may grow memory gets while memory is over
+/// `maxmemory` and nothing more can be evicted.
+pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
 /// Shorthand for a command's result.
 pub type CmdResult = Result<Frame, CmdError>;
 

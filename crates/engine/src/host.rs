@@ -35,6 +35,11 @@ pub struct HostStats {
 pub trait Host: Send + Sync + Debug {
     /// Current process figures.
     fn stats(&self) -> HostStats;
+    /// Bytes the program holds (`used_memory`), cheap enough to read
+    /// before every command; 0 when not known.
+    fn used_memory(&self) -> u64 {
+        0
+    }
     /// Replaces the file at `path` with `text` (CONFIG REWRITE).
     fn write_file(&self, path: &str, text: &str) -> Result<(), String>;
     /// Reads the file at `path`.

@@ -31,8 +31,9 @@ pub struct Entry {
     pub value: Value,
     /// Absolute expiry in Unix milliseconds; 0 when the key does not expire.
     expire_ms: u64,
-    /// Last access, in seconds of the server's LRU clock.
-    pub lru_s: u32,
+    /// The access stamp: the LRU clock at the last access, or under an LFU
+    /// policy the minute of the last access and a counter (`evict`).
+    pub lru: u32,
 }
 
 impl Entry {
@@ -252,7 +253,7 @@ impl Shard {
         key: &[u8],
         value: Value,
         expire_ms: u64,
-        lru_s: u32,
+        lru: u32,
     ) -> Option<Entry> {
         let old = self.remove(h, key);
         if let Some(cow) = self.cow.as_mut() {
@@ -269,7 +270,7 @@ impl Shard {
                 key: key.into(),
                 value,
                 expire_ms,
-                lru_s,
+                lru,
             }),
             |e| hasher.hash(&e.key),
         );
@@ -332,6 +333,7 @@ impl Shard {
     /// calling `on_expired` with each; returns how many were removed.
     pub fn expire_due(
         &mut self,
+        hasher: &KeyHasher,
         now_ms: u64,
         budget: usize,
         on_expired: &mut dyn FnMut(&[u8]),
@@ -344,24 +346,20 @@ impl Shard {
             if deadline > now_ms {
                 break;
             }
-            // The entry with this hash and this deadline. Not a modification
-            // for WATCH, as for lazy expiry.
-            if self.cow.is_some() {
-                if let Some(k) = self
-                    .table
-                    .find(h, |e| e.expire_ms == deadline)
-                    .map(|e| e.key.clone())
-                {
+            // Not a modification for WATCH, as for lazy expiry.
+            match self
+                .find_indexed(hasher, h, deadline)
+                .map(|e| e.key.clone())
+            {
+                Some(k) => {
                     self.preserve(h, &k);
+                    if let Ok(o) = self.table.find_entry(h, |e| e.key == k) {
+                        let (e, _) = o.remove();
+                        self.invalidate(&e.key);
+                        on_expired(&e.key);
+                    }
                 }
-            }
-            match self.table.find_entry(h, |e| e.expire_ms == deadline) {
-                Ok(o) => {
-                    let (e, _) = o.remove();
-                    self.invalidate(&e.key);
-                    on_expired(&e.key);
-                }
-                Err(_) => {
+                None => {
                     // The index and the table disagree: a programming error.
                     debug_assert!(false, "expiry index names a missing entry");
                 }
@@ -370,6 +368,44 @@ impl Shard {
             n += 1;
         }
         n
+    }
+
+    /// The entry an expiry index slot (deadline, hash) names. The full hash
+    /// is compared, not only the table's tag: keys created together often
+    /// share a deadline.
+    fn find_indexed(&self, hasher: &KeyHasher, h: u64, deadline: u64) -> Option<&Entry> {
+        self.table
+            .find(h, |e| e.expire_ms == deadline && hasher.hash(&e.key) == h)
+            .map(|b| &**b)
+    }
+
+    /// A random entry, live or expired; `r` is a random number. Probes
+    /// from a random bucket to the next occupied one, so a key's chance
+    /// depends a little on the empty buckets before it, as with Redis's
+    /// `dictGetRandomKey`.
+    pub fn random_entry(&self, r: u64) -> Option<&Entry> {
+        if self.table.is_empty() {
+            return None;
+        }
+        let n = self.table.num_buckets();
+        let start = (r % n as u64) as usize;
+        (0..n).find_map(|i| self.table.get_bucket((start + i) % n).map(|b| &**b))
+    }
+
+    /// A random key with a TTL: the first deadline at or after a random
+    /// instant between the nearest and the farthest one.
+    pub fn random_volatile(&self, hasher: &KeyHasher, r: u64) -> Option<&Entry> {
+        let first = self.expires.first_key_value()?.0 .0;
+        let last = self.expires.last_key_value()?.0 .0;
+        let t = first + r % (last - first + 1);
+        let (&(d, h), _) = self.expires.range((t, 0)..).next()?;
+        self.find_indexed(hasher, h, d)
+    }
+
+    /// The key whose deadline is nearest.
+    pub fn nearest_deadline(&self, hasher: &KeyHasher) -> Option<&Entry> {
+        let (&(d, h), _) = self.expires.first_key_value()?;
+        self.find_indexed(hasher, h, d)
     }
 
     /// Iterates over live and expired entries alike.
@@ -696,10 +732,53 @@ mod tests {
         assert_eq!(s.lookup(a, b"a", 100).0, Lookup::Expired);
         assert_eq!(s.len(), 1);
         let mut gone = Vec::new();
-        assert_eq!(s.expire_due(250, 10, &mut |k| gone.push(k.to_vec())), 1);
+        assert_eq!(
+            s.expire_due(&hs, 250, 10, &mut |k| gone.push(k.to_vec())),
+            1
+        );
         assert_eq!(gone, vec![b"b".to_vec()]);
         assert!(s.is_empty());
         assert_eq!(s.volatile_len(), 0);
+    }
+
+    #[test]
+    fn keys_sharing_a_deadline_all_expire() {
+        // Many keys with one deadline: the index finds each by its full
+        // hash, never a neighbour whose table tag happens to match.
+        let hs = KeyHasher::new();
+        let mut s = Shard::default();
+        for i in 0..5000 {
+            let k = format!("k{i}");
+            s.insert(&hs, hs.hash(k.as_bytes()), k.as_bytes(), v("1"), 100, 0);
+        }
+        let mut gone = 0;
+        assert_eq!(s.expire_due(&hs, 100, 10_000, &mut |_| gone += 1), 5000);
+        assert_eq!(gone, 5000);
+        assert!(s.is_empty());
+        assert!(!s.has_volatile());
+    }
+
+    #[test]
+    fn random_picks_reach_every_key() {
+        let hs = KeyHasher::new();
+        let mut s = Shard::default();
+        for i in 0..50 {
+            let k = format!("k{i}");
+            let ttl = if i % 2 == 0 { 1000 + i } else { 0 };
+            s.insert(&hs, hs.hash(k.as_bytes()), k.as_bytes(), v("1"), ttl, 0);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut volatile = std::collections::HashSet::new();
+        for r in 0..20_000u64 {
+            let r = r.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            seen.insert(s.random_entry(r).unwrap().key.clone());
+            let e = s.random_volatile(&hs, r).unwrap();
+            assert!(e.expire_ms().is_some());
+            volatile.insert(e.key.clone());
+        }
+        assert_eq!(seen.len(), 50);
+        assert_eq!(volatile.len(), 25);
+        assert_eq!(&*s.nearest_deadline(&hs).unwrap().key, b"k0");
     }
 
     #[test]

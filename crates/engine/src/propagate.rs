@@ -160,10 +160,10 @@ impl Propagation {
         self.submit_now(server, vec![op], now_ms);
     }
 
-    /// Propagates the removal of a key whose deadline passed, outside any
-    /// command (active expiry); called under the key's shard lock, so it
-    /// is in order with the commands that touched the key.
-    pub fn expired_now(&self, server: &Server, db: usize, key: &[u8], lazy: bool, now_ms: u64) {
+    /// Propagates the removal of a key outside any command (active expiry,
+    /// eviction); called under the key's shard lock, so it is in order
+    /// with the commands that touched the key.
+    pub fn deleted_now(&self, server: &Server, db: usize, key: &[u8], lazy: bool, now_ms: u64) {
         let op = Op {
             db: Some(db),
             argv: vec![del_cmd(lazy).to_vec(), key.to_vec()],

@@ -1831,7 +1831,10 @@ pub fn load_into(server: &crate::Server, data: &[u8], now_ms: u64, merge: bool) 
                 return;
             }
             let h = server.hasher.hash(&k.key);
-            let lru = (now_ms / 1000) as u32;
+            let lru = server
+                .tunables
+                .memory
+                .restored_stamp(now_ms, k.idle_s, k.freq);
             server.dbs[k.db].lock(crate::keyspace::shard_of(h)).insert(
                 &server.hasher,
                 h,

@@ -22,6 +22,8 @@ pub struct Stats {
     pub rejected_connections: AtomicU64,
     /// Keys removed because their TTL passed.
     pub expired_keys: AtomicU64,
+    /// Keys removed to bring memory under `maxmemory`.
+    pub evicted_keys: AtomicU64,
     /// Lookups that found their key.
     pub keyspace_hits: AtomicU64,
     /// Lookups that did not.
@@ -139,6 +141,10 @@ pub struct Server {
     pub aof: crate::aof::Aof,
     /// Background snapshots (BGSAVE, AOF rewrite bases).
     pub snapshots: crate::snapshot::Snapshots,
+    /// maxmemory eviction state.
+    pub evictor: crate::evict::Evictor,
+    /// The background freeing thread.
+    pub lazyfree: crate::lazyfree::LazyFree,
     /// This server's own `Arc`, for work handed to other threads (AOF
     /// rewrites); set by whoever wraps the server in an `Arc`.
     pub this: std::sync::OnceLock<std::sync::Weak<Server>>,
@@ -171,6 +177,34 @@ pub struct SlowEntry {
 }
 
 impl Server {
+    /// Bytes in use (`used_memory`): the allocator's running count, or
+    /// jemalloc's statistics where the host keeps no count.
+    #[inline]
+    pub fn used_memory(&self) -> u64 {
+        match self.host.used_memory() {
+            0 => self.host.stats().allocated,
+            n => n,
+        }
+    }
+
+    /// After the server removed a key on its own (active expiry, eviction),
+    /// under the key's shard lock: sends DEL (UNLINK when `lazy`) down the
+    /// write stream and publishes the keyspace event.
+    pub fn removed_by_server(
+        &self,
+        db: usize,
+        key: &[u8],
+        lazy: bool,
+        class: u32,
+        event: &str,
+        now_ms: u64,
+    ) {
+        if self.repl.active() {
+            self.repl.deleted_now(self, db, key, lazy, now_ms);
+        }
+        crate::pubsub::notify_keyspace(self, class, event, key, db, now_ms);
+    }
+
     /// This server's `Arc` (see [`Server::this`]).
     pub fn arc(&self) -> Option<std::sync::Arc<Server>> {
         self.this.get().and_then(std::sync::Weak::upgrade)
@@ -260,6 +294,8 @@ pub struct Tunables {
     pub slowlog_max_len: AtomicU64,
     /// `client-output-buffer-limit` per class (normal, replica, pubsub).
     pub obuf: Mutex<[crate::config::ObufLimit; 3]>,
+    /// maxmemory and its policy.
+    pub memory: crate::evict::Settings,
 }
 
 impl Tunables {
@@ -284,6 +320,7 @@ impl Tunables {
             .store(c.slowlog_max_len(), Ordering::Relaxed);
         self.tracking_max_keys
             .store(c.tracking_table_max_keys(), Ordering::Relaxed);
+        self.memory.refresh(c);
     }
 }
 
@@ -321,6 +358,8 @@ impl Server {
             repl: crate::propagate::Propagation::default(),
             aof: crate::aof::Aof::default(),
             snapshots: crate::snapshot::Snapshots::default(),
+            evictor: crate::evict::Evictor::default(),
+            lazyfree: crate::lazyfree::LazyFree::default(),
             this: std::sync::OnceLock::new(),
             pubsub: Default::default(),
             hasher: KeyHasher::new(),
@@ -365,19 +404,15 @@ impl Server {
                 if !s.has_volatile() {
                     continue;
                 }
-                removed += s.expire_due(now_ms, per_shard.min(budget - removed), &mut |k| {
-                    if self.repl.active() {
-                        self.repl.expired_now(self, dbi, k, lazy, now_ms);
-                    }
-                    crate::pubsub::notify_keyspace(
-                        self,
-                        crate::config::NOTIFY_EXPIRED,
-                        "expired",
-                        k,
-                        dbi,
-                        now_ms,
-                    )
-                });
+                removed += s.expire_due(
+                    &self.hasher,
+                    now_ms,
+                    per_shard.min(budget - removed),
+                    &mut |k| {
+                        let class = crate::config::NOTIFY_EXPIRED;
+                        self.removed_by_server(dbi, k, lazy, class, "expired", now_ms);
+                    },
+                );
             }
         }
         self.stats

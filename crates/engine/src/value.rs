@@ -179,6 +179,20 @@ impl Value {
         }
     }
 
+    /// How much work freeing the value takes, in elements (Redis's
+    /// `lazyfreeGetFreeEffort`): strings are one allocation, streams count
+    /// their nodes.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::Str(_) => 1,
+            Value::List(v) => v.len(),
+            Value::Hash(v) => v.len(),
+            Value::Set(v) => v.len(),
+            Value::ZSet(v) => v.len(),
+            Value::Stream(v) => (v.length as usize) / 100 + 1,
+        }
+    }
+
     /// Approximate bytes the value occupies, for MEMORY USAGE and accounting.
     pub fn mem_bytes(&self) -> usize {
         std::mem::size_of::<Value>()

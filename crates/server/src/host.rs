@@ -45,6 +45,10 @@ fn total_memory() -> u64 {
 }
 
 impl Host for ProcessHost {
+    fn used_memory(&self) -> u64 {
+        crate::alloc::used_bytes()
+    }
+
     fn stats(&self) -> HostStats {
         let _ = epoch::advance();
         let (cpu_sys, cpu_user) = cpu_times();

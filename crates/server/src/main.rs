@@ -4,6 +4,7 @@
 //! clock. See ARCHITECTURE.md for how a command travels from the socket to
 //! the engine and back.
 
+mod alloc;
 mod clock;
 mod conn;
 mod host;
@@ -24,7 +25,11 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Notify};
 
 #[global_allocator]
-static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static ALLOC: alloc::Counting = alloc::Counting;
+
+/// Eviction runs (each bounded by `maxmemory-eviction-tenacity`) per cron
+/// tick while memory stays over the limit.
+const EVICTION_RUNS_PER_TICK: usize = 100;
 
 /// Keys the active expiry cycle may remove per tick before it yields.
 const EXPIRE_BUDGET_PER_TICK: usize = 20_000;
@@ -346,6 +351,15 @@ async fn cron(server: Arc<Server>) {
         let _ = tokio::task::spawn_blocking(move || {
             for _ in 0..10 {
                 if s.active_expire_cycle(now_ms, EXPIRE_BUDGET_PER_TICK) < EXPIRE_BUDGET_PER_TICK {
+                    break;
+                }
+            }
+            // Memory over maxmemory with no command arriving (CONFIG SET
+            // lowered it, a big value was written): evict in bounded runs.
+            for _ in 0..EVICTION_RUNS_PER_TICK {
+                if ferrokey_engine::evict::perform(&s, now_ms)
+                    != ferrokey_engine::evict::Outcome::Running
+                {
                     break;
                 }
             }

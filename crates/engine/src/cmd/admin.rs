@@ -469,7 +469,7 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
             kv!("uptime_in_days", up_s / 86400);
             kv!("hz", cfg.hz());
             kv!("configured_hz", cfg.hz());
-            kv!("lru_clock", ctx.lru_s() & ((1 << 24) - 1));
+            kv!("lru_clock", ctx.new_stamp() & ((1 << 24) - 1));
             kv!("executable", host.executable);
             kv!("config_file", srv.config_file.clone().unwrap_or_default());
             kv!("io_threads_active", 0);
@@ -514,7 +514,7 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
         }
         "memory" => {
             o.push_str("# Memory\r\n");
-            let used = host.allocated;
+            let used = srv.used_memory();
             let peak = srv.peak_memory.fetch_max(used, Ordering::Relaxed).max(used);
             let maxmem = cfg.maxmemory();
             let clients_mem: u64 = srv
@@ -616,7 +616,7 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
                 format!("{:.2}", ratio(host.rss, used))
             );
             kv!("mem_fragmentation_bytes", host.rss as i64 - used as i64);
-            kv!("mem_not_counted_for_evict", 0);
+            kv!("mem_not_counted_for_evict", crate::evict::not_counted(srv));
             kv!("mem_replication_backlog", 0);
             kv!("mem_total_replication_buffers", 0);
             kv!("mem_clients_slaves", 0);
@@ -625,8 +625,8 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
             kv!("mem_aof_buffer", 0);
             kv!("mem_allocator", host.allocator);
             kv!("active_defrag_running", 0);
-            kv!("lazyfree_pending_objects", 0);
-            kv!("lazyfreed_objects", 0);
+            kv!("lazyfree_pending_objects", srv.lazyfree.pending());
+            kv!("lazyfreed_objects", srv.lazyfree.freed());
         }
         "persistence" => {
             o.push_str("# Persistence\r\n");
@@ -753,10 +753,11 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
             kv!("expired_stale_perc", "0.00");
             kv!("expired_time_cap_reached_count", 0);
             kv!("expire_cycle_cpu_milliseconds", 0);
-            kv!("evicted_keys", 0);
+            kv!("evicted_keys", g(&st.evicted_keys));
             kv!("evicted_clients", 0);
-            kv!("total_eviction_exceeded_time", 0);
-            kv!("current_eviction_exceeded_time", 0);
+            let (over_total_ms, over_now_ms) = srv.evictor.exceeded_ms();
+            kv!("total_eviction_exceeded_time", over_total_ms);
+            kv!("current_eviction_exceeded_time", over_now_ms);
             kv!("keyspace_hits", g(&st.keyspace_hits));
             kv!("keyspace_misses", g(&st.keyspace_misses));
             kv!("pubsub_channels", 0);
@@ -926,7 +927,11 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     ctx.server.tunables.refresh(&cfg);
     ctx.server.host.config_changed(&cfg);
     let aof_now = cfg.appendonly();
+    let maxmemory = cfg.maxmemory();
     drop(cfg);
+    if maxmemory != 0 && pairs.iter().any(|(k, _)| is(k, "maxmemory")) {
+        lowered_maxmemory(ctx, maxmemory);
+    }
     crate::aof::fsync_policy_changed(ctx.server);
     if aof_now && !aof_was {
         // Like Redis: the base is written by a rewrite that starts now.
@@ -938,6 +943,23 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(Frame::ok())
 }
 
+/// A new `maxmemory` below what is in use evicts at once, until memory is
+/// under it or nothing more can go.
+fn lowered_maxmemory(ctx: &Ctx<'_>, maxmemory: u64) {
+    let used = ctx
+        .server
+        .used_memory()
+        .saturating_sub(crate::evict::not_counted(ctx.server));
+    if used <= maxmemory {
+        return;
+    }
+    ctx.server.host.log(
+        "warning",
+        &format!("WARNING: the new maxmemory value set via CONFIG SET ({maxmemory}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy."),
+    );
+    while crate::evict::perform_locked(ctx.server, ctx.now_ms) == crate::evict::Outcome::Running {}
+}
+
 fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     let st = &ctx.server.stats;
     for a in [
@@ -945,6 +967,7 @@ fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         &st.total_commands_processed,
         &st.rejected_connections,
         &st.expired_keys,
+        &st.evicted_keys,
         &st.keyspace_hits,
         &st.keyspace_misses,
         &st.net_input_bytes,
@@ -1378,7 +1401,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 &key,
                 Value::Str(crate::value::Str::from_vec(val)),
                 0,
-                ctx.lru_s(),
+                ctx.new_stamp(),
             );
         }
         return Ok(Frame::ok());
@@ -1459,14 +1482,14 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             Value::Str(s) => rdb_string_len(&s.to_vec()),
             other => other.mem_bytes(),
         };
-        let idle = ctx.lru_s().saturating_sub(e.lru_s);
+        let idle = ctx.new_stamp().saturating_sub(e.lru);
         return Ok(Frame::Simple(
             format!(
                 "Value at:0x{:x} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                 e as *const _ as usize,
                 e.value.encoding(),
                 ser,
-                e.lru_s & ((1 << 24) - 1),
+                e.lru & ((1 << 24) - 1),
                 idle
             )
             .into(),

@@ -112,7 +112,7 @@ fn setbit(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 key,
                 Value::Str(s),
                 0,
-                ctx.lru_s(),
+                ctx.new_stamp(),
             );
             (false, true)
         }
@@ -413,7 +413,7 @@ fn bitop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             dst,
             Value::Str(Str::from_vec(res)),
             0,
-            ctx.lru_s(),
+            ctx.new_stamp(),
         );
         notify(ctx, NOTIFY_STRING, "set", dst);
         dirty(ctx, 1);
@@ -702,7 +702,7 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], ro: bool) -> CmdResult {
                 key,
                 Value::Str(Str::from_vec(vec![0u8; need])),
                 0,
-                ctx.lru_s(),
+                ctx.new_stamp(),
             );
             true
         }

@@ -786,7 +786,7 @@ fn search_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], src_idx: usize, flags: u32)
             dst,
             crate::value::Value::ZSet(Box::new(z)),
             0,
-            ctx.lru_s(),
+            ctx.new_stamp(),
         );
         let event = if flags & SEARCH != 0 {
             "geosearchstore"

@@ -121,7 +121,7 @@ fn with_hash_write<R>(
                 key,
                 Value::Hash(Box::default()),
                 0,
-                ctx.lru_s(),
+                ctx.new_stamp(),
             );
             true
         }

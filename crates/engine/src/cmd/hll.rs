@@ -73,7 +73,7 @@ fn pfadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             key,
             Value::Str(Str::from_vec(hll::new_sparse())),
             0,
-            ctx.lru_s(),
+            ctx.new_stamp(),
         );
         updated += 1;
     }
@@ -161,7 +161,7 @@ fn pfmerge(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             dst,
             Value::Str(Str::from_vec(hll::new_sparse())),
             0,
-            ctx.lru_s(),
+            ctx.new_stamp(),
         );
     }
     let e = lookup_write(ctx, shard, h, dst).expect("present");

@@ -256,7 +256,7 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], nx: bool) -> CmdResult {
         dst,
         e.value,
         expire,
-        e.lru_s,
+        e.lru,
     );
     notify(ctx, NOTIFY_GENERIC, "rename_from", src);
     notify(ctx, NOTIFY_GENERIC, "rename_to", dst);
@@ -356,7 +356,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     }
     // Redis deletes a replaced destination and adds the copy anew.
     pair.dst().remove(hd, dst);
-    let lru = ctx.lru_s();
+    let lru = ctx.new_stamp();
     super::insert_key(ctx, pair.dst(), db_b, hd, dst, value, exp, lru);
     drop(pair);
     crate::pubsub::notify_keyspace(ctx.server, NOTIFY_GENERIC, "copy_to", dst, db_b, now);
@@ -385,7 +385,7 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(Frame::Integer(0));
     };
     let exp = e.expire_ms().unwrap_or(0);
-    super::insert_key(ctx, pair.dst(), db_b, h, key, e.value, exp, e.lru_s);
+    super::insert_key(ctx, pair.dst(), db_b, h, key, e.value, exp, e.lru);
     drop(pair);
     crate::pubsub::notify_keyspace(ctx.server, NOTIFY_GENERIC, "move_from", key, db_a, now);
     crate::pubsub::notify_keyspace(ctx.server, NOTIFY_GENERIC, "move_to", key, db_b, now);
@@ -580,23 +580,27 @@ fn object_encoding(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 fn lfu_policy(ctx: &Ctx<'_>) -> bool {
-    ctx.server.config.read().maxmemory_policy().contains("lfu")
+    ctx.server.tunables.memory.policy().lfu()
 }
 
 fn object_freq(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if !lfu_policy(ctx) {
         return Err(CmdError::msg("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
-    Ok(with_entry(ctx, args[2], |_| Frame::Integer(0)).unwrap_or(Frame::Null))
+    let (now, decay) = (ctx.now_ms, ctx.server.tunables.memory.decay_min());
+    Ok(with_entry(ctx, args[2], |e| {
+        Frame::Integer(i64::from(crate::evict::lfu_count(e.lru, now, decay)))
+    })
+    .unwrap_or(Frame::Null))
 }
 
 fn object_idletime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if lfu_policy(ctx) {
         return Err(CmdError::msg("ERR An LRU maxmemory policy is selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
-    let now = ctx.lru_s();
+    let now = ctx.now_ms;
     Ok(with_entry(ctx, args[2], |e| {
-        Frame::Integer(i64::from(now.saturating_sub(e.lru_s)))
+        Frame::Integer((crate::evict::idle_ms(e.lru, now) / 1000) as i64)
     })
     .unwrap_or(Frame::Null))
 }

@@ -178,7 +178,7 @@ fn push_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], head: bool, only_existing: bo
                 key,
                 Value::List(Box::new(l)),
                 0,
-                ctx.lru_s(),
+                ctx.new_stamp(),
             );
             n
         }
@@ -641,7 +641,7 @@ pub fn move_one(
                 dst,
                 Value::List(Box::new(l)),
                 0,
-                ctx.lru_s(),
+                ctx.new_stamp(),
             );
         }
     }

@@ -117,9 +117,9 @@ pub fn insert_key(
     key: &[u8],
     value: Value,
     expire_ms: u64,
-    lru_s: u32,
+    lru: u32,
 ) -> Option<Entry> {
-    let old = shard.insert(&ctx.server.hasher, h, key, value, expire_ms, lru_s);
+    let old = shard.insert(&ctx.server.hasher, h, key, value, expire_ms, lru);
     let now = ctx.now_ms;
     match &old {
         Some(e) if e.expire_ms().is_none_or(|t| t > now) => {}
@@ -159,9 +159,7 @@ pub fn lookup_read<'s>(
     match e {
         Some(e) => {
             stats.keyspace_hits.fetch_add(1, Ordering::Relaxed);
-            if !ctx.client.handle.no_touch.load(Ordering::Relaxed) {
-                e.lru_s = ctx.lru_s();
-            }
+            record_access(ctx, e);
             Some(e)
         }
         None => {
@@ -200,7 +198,19 @@ pub fn lookup_write_in<'s>(
     crate::propagate::order();
     let (l, e) = shard.lookup(h, key, ctx.now_ms);
     note_lookup_in(ctx, db, l, key);
-    e
+    e.map(|e| {
+        record_access(ctx, e);
+        &mut *e
+    })
+}
+
+/// Stamps an access on a key for LRU/LFU eviction, unless the client is
+/// in CLIENT NO-TOUCH mode (TOUCH itself always counts).
+#[inline]
+fn record_access(ctx: &Ctx<'_>, e: &mut Entry) {
+    if !ctx.client.handle.no_touch.load(Ordering::Relaxed) || ctx.full_name == "touch" {
+        ctx.server.tunables.memory.touch(&mut e.lru, ctx.now_ms);
+    }
 }
 
 /// The string in an entry, or WRONGTYPE.

@@ -105,13 +105,11 @@ fn restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         }
         return Ok(Frame::ok());
     }
-    let lru = match idle {
-        Some(s) => ctx
-            .lru_s()
-            .saturating_sub(u32::try_from(s).unwrap_or(u32::MAX)),
-        None => ctx.lru_s(),
-    };
-    let _ = freq; // LFU counters arrive with the LFU policies (issue 11).
+    let lru = ctx.server.tunables.memory.restored_stamp(
+        ctx.now_ms,
+        idle.map(|s| s as u64),
+        freq.map(|f| f as u8),
+    );
     super::insert_key(ctx, &mut shard, ctx.client.db, h, key, value, deadline, lru);
     if deadline != 0 && !absttl && crate::propagate::recording() {
         // The TTL goes down the stream as an absolute time.

@@ -123,7 +123,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 key,
                 Value::Set(Box::new(set)),
                 0,
-                ctx.lru_s(),
+                ctx.new_stamp(),
             );
             n
         }
@@ -372,7 +372,7 @@ fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 dst,
                 Value::Set(Box::new(set)),
                 0,
-                ctx.lru_s(),
+                ctx.new_stamp(),
             );
             true
         }
@@ -465,7 +465,7 @@ fn store(ctx: &Ctx<'_>, locked: &mut Locked<'_>, dst: &[u8], set: Set, event: &s
             dst,
             Value::Set(Box::new(set)),
             0,
-            ctx.lru_s(),
+            ctx.new_stamp(),
         );
         notify(ctx, NOTIFY_SET, event, dst);
         dirty(ctx, 1);

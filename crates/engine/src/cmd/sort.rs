@@ -384,7 +384,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CmdResult 
             dst,
             Value::List(Box::new(l)),
             0,
-            ctx.lru_s(),
+            ctx.new_stamp(),
         );
         notify(ctx, NOTIFY_LIST, "sortstore", dst);
         dirty(ctx, n as u64);

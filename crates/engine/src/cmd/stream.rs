@@ -289,7 +289,7 @@ fn stream_in<'s>(
             key,
             Value::Stream(Box::default()),
             0,
-            ctx.lru_s(),
+            ctx.new_stamp(),
         );
     }
     let (_, e) = shard.lookup(h, key, ctx.now_ms);

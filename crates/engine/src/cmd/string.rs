@@ -203,7 +203,7 @@ fn store(
         key,
         Value::Str(value),
         expire,
-        ctx.lru_s(),
+        ctx.new_stamp(),
     );
     notify(ctx, NOTIFY_STRING, event, key);
     if matches!(ttl, Ttl::At(_)) {

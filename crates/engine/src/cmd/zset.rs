@@ -235,7 +235,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, key: &[u8], f: AddFlags, pairs: &[(f64, &[u8]
                 key,
                 Value::ZSet(Box::new(z)),
                 0,
-                ctx.lru_s(),
+                ctx.new_stamp(),
             );
         }
     }
@@ -683,7 +683,7 @@ fn store_entries(
             dst,
             Value::ZSet(Box::new(z)),
             0,
-            ctx.lru_s(),
+            ctx.new_stamp(),
         );
         notify(ctx, NOTIFY_ZSET, event, dst);
         dirty(ctx, 1);

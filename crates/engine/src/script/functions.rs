@@ -670,6 +670,8 @@ pub fn fcall(ctx: &mut Ctx<'_>, args: &[&[u8]], ro: bool) -> CmdResult {
         ));
     }
     let readonly = ro || flags & script_flags::NO_WRITES != 0;
+    let allow_oom = flags & script_flags::ALLOW_OOM != 0;
+    super::refuse_if_oom(ctx, flags)?;
     *s.run.function_counts.lock() = (eng.libraries.len(), eng.index.len());
     let vm = eng.vm(s)?;
     let keys = &args[3..3 + numkeys];
@@ -682,6 +684,7 @@ pub fn fcall(ctx: &mut Ctx<'_>, args: &[&[u8]], ro: bool) -> CmdResult {
             keys,
             argv,
             readonly,
+            allow_oom,
             is_eval: false,
             name: &name,
             command: args,

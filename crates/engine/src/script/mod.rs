@@ -413,6 +413,10 @@ pub fn eval(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, ro: bool) -> CmdRes
         ));
     }
     let readonly = ro || (flags & EVAL_COMPAT == 0 && flags & NO_WRITES != 0);
+    let allow_oom = flags & EVAL_COMPAT == 0 && flags & ALLOW_OOM != 0;
+    if flags & EVAL_COMPAT == 0 {
+        refuse_if_oom(ctx, flags)?;
+    }
     let vm = eng.vm(scripting)?;
     let keys = &args[3..3 + numkeys];
     let argv = &args[3 + numkeys..];
@@ -424,6 +428,7 @@ pub fn eval(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, ro: bool) -> CmdRes
             keys,
             argv,
             readonly,
+            allow_oom,
             is_eval: true,
             name: &sha,
             command: args,
@@ -431,6 +436,16 @@ pub fn eval(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, ro: bool) -> CmdRes
     );
     eng.publish(&scripting.stats);
     reply
+}
+
+/// A script declaring its flags (shebang) that may write and lacks
+/// `allow-oom` counts as a command that may grow memory: refused while
+/// memory is over `maxmemory` (Redis derives DENYOOM from the flags).
+pub(crate) fn refuse_if_oom(ctx: &Ctx<'_>, flags: u32) -> Result<(), CmdError> {
+    if flags & (NO_WRITES | ALLOW_OOM) == 0 && ctx.client.oom_at_start && !ctx.client.obey {
+        return Err(CmdError::msg(crate::error::OOM));
+    }
+    Ok(())
 }
 
 fn noscript() -> CmdError {
@@ -470,6 +485,7 @@ pub fn script_flush(ctx: &mut Ctx<'_>) {
 struct CallState<'a, 'c> {
     ctx: &'a mut Ctx<'c>,
     readonly: bool,
+    allow_oom: bool,
     run: &'a RunState,
 }
 
@@ -525,6 +541,16 @@ impl CallState<'_, '_> {
         }
         if self.readonly && spec.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
             return fail("ERR Write commands are not allowed from read-only scripts.");
+        }
+        // Over maxmemory when the script started: its first command that
+        // may grow memory is refused; once it has written, it must finish.
+        if spec.has(flags::DENYOOM)
+            && !self.allow_oom
+            && self.ctx.client.oom_at_start
+            && !self.ctx.client.obey
+            && !self.run.dirty.load(Ordering::Relaxed)
+        {
+            return fail(crate::error::OOM);
         }
         if spec.has(flags::WRITE) {
             self.run.dirty.store(true, Ordering::Relaxed);
@@ -614,6 +640,8 @@ struct RunArgs<'a> {
     argv: &'a [&'a [u8]],
     /// Writes are refused (EVAL_RO, FCALL_RO, no-writes).
     readonly: bool,
+    /// `allow-oom`: writes may run while memory is over `maxmemory`.
+    allow_oom: bool,
     /// EVAL (SCRIPT KILL) rather than FCALL (FUNCTION KILL).
     is_eval: bool,
     /// The SHA-1 or the function name, for error replies.
@@ -628,6 +656,7 @@ fn run(ctx: &mut Ctx<'_>, vm: &mut Vm, func: &Function, a: RunArgs<'_>) -> CmdRe
         keys,
         argv,
         readonly,
+        allow_oom,
         is_eval,
         name,
         command,
@@ -653,6 +682,7 @@ fn run(ctx: &mut Ctx<'_>, vm: &mut Vm, func: &Function, a: RunArgs<'_>) -> CmdRe
     let state = RefCell::new(CallState {
         ctx: &mut *ctx,
         readonly,
+        allow_oom,
         run: &run_state,
     });
     let state = &state;

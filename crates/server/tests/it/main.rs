@@ -28,6 +28,7 @@ mod hashes;
 mod hll;
 mod keys;
 mod lists;
+mod maxmemory;
 mod misc;
 mod notifications;
 mod persist;
