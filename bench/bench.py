@@ -239,6 +239,17 @@ def fmt_ratio(a, b):
     return f"{a / b:.2f}" if a and b else "n/a"
 
 
+def report_memory(mem):
+    o = ["\n## Memory\n"]
+    o.append("| dataset | Ferrokey used_memory | Redis used_memory | ratio | Ferrokey RSS | "
+             "Redis RSS | Ferrokey bytes/key | Redis bytes/key |")
+    o.append("|---|---|---|---|---|---|---|---|")
+    for label, f, r in mem:
+        o.append(f"| {label} | {f[0]} | {r[0]} | {fmt_ratio(f[0], r[0])} | {f[1]} | {r[1]} | "
+                 f"{f[2]:.1f} | {r[2]:.1f} |")
+    return "\n".join(o)
+
+
 def report(args, tp, mem, sc):
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
@@ -270,13 +281,7 @@ def report(args, tp, mem, sc):
         o.append(f"| {test} | {size} | {pipe} | {cell(fr[0])} | {cell(rr[0])} | "
                  f"{fmt_ratio(fr[0], rr[0])} | {cell(fr[1])} | {cell(rr[1])} | "
                  f"{cell(fr[2])} | {cell(rr[2])} |")
-    o.append("\n## Memory\n")
-    o.append("| dataset | Ferrokey used_memory | Redis used_memory | ratio | Ferrokey RSS | "
-             "Redis RSS | Ferrokey bytes/key | Redis bytes/key |")
-    o.append("|---|---|---|---|---|---|---|---|")
-    for label, f, r in mem:
-        o.append(f"| {label} | {f[0]} | {r[0]} | {fmt_ratio(f[0], r[0])} | {f[1]} | {r[1]} | "
-                 f"{f[2]:.1f} | {r[2]:.1f} |")
+    o.append(report_memory(mem))
     o.append("\n## Scaling (Ferrokey, pipeline 16, 16-byte values)\n")
     o.append("The benchmark client shares the second core with the second worker thread.\n")
     o.append("| worker threads | GET ops/s | SET ops/s |")
@@ -291,8 +296,14 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--requests", type=int, default=200000)
     ap.add_argument("--quick", action="store_true", help="1 round, fewer requests, no memory rows")
+    ap.add_argument("--memory-only", action="store_true",
+                    help="print the memory rows only (RESULTS.md untouched)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "RESULTS.md"))
     args = ap.parse_args()
+    if args.memory_only:
+        rows = memory()
+        print(report_memory(rows))
+        return 0
     if args.quick:
         args.rounds, args.requests = 1, 50000
     print("throughput...", flush=True)

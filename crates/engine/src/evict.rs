@@ -488,7 +488,7 @@ fn pick(
                     } else {
                         s.random_entry(r)
                     };
-                    e.map(|e| e.key.clone())
+                    e.map(|e| Box::<[u8]>::from(e.key()))
                 }) {
                     pool.next_db = db;
                     return Some((db, key));
@@ -519,7 +519,7 @@ fn pick(
                         Some(Candidate {
                             score,
                             db,
-                            key: e.key.clone(),
+                            key: e.key().into(),
                         })
                     });
                     if let Some(c) = found {

@@ -22,11 +22,11 @@ pub const SHARD_BITS: u32 = 8;
 /// See [`SHARD_BITS`].
 pub const SHARDS: usize = 1 << SHARD_BITS;
 
-/// A stored key with its value and metadata.
+/// A stored key's value and metadata. In the table it sits at the start
+/// of a [`Slot`], followed by the key's bytes; handed out by value when a
+/// key is removed.
 #[derive(Debug)]
 pub struct Entry {
-    /// The key's bytes.
-    pub key: Box<[u8]>,
     /// The value.
     pub value: Value,
     /// Absolute expiry in Unix milliseconds; 0 when the key does not expire.
@@ -34,14 +34,28 @@ pub struct Entry {
     /// The access stamp: the LRU clock at the last access, or under an LFU
     /// policy the minute of the last access and a counter (`evict`).
     pub lru: u32,
+    /// Length of the key bytes that follow in the slot.
+    pub(crate) klen: u32,
 }
 
 impl Entry {
+    /// An entry for a value with a deadline (0: none) and access stamp.
+    pub fn new(value: Value, expire_ms: u64, lru: u32) -> Entry {
+        Entry {
+            value,
+            expire_ms,
+            lru,
+            klen: 0,
+        }
+    }
+
     /// Absolute expiry in Unix milliseconds, if any.
     pub fn expire_ms(&self) -> Option<u64> {
         (self.expire_ms != 0).then_some(self.expire_ms)
     }
 }
+
+pub use crate::slot::Slot;
 
 /// The hasher shared by every shard, seeded once per process.
 #[derive(Debug, Clone)]
@@ -66,6 +80,15 @@ impl Default for KeyHasher {
     }
 }
 
+/// The hash a shard's table files a key under. The table takes its bucket
+/// from a hash's low bits and a one-byte tag from its top 7 bits, which
+/// are the shard's own number (the same for every key in the shard) and
+/// so would tell no key apart: rotating brings varied bits to the top.
+#[inline]
+fn tab(h: u64) -> u64 {
+    h.rotate_right(7)
+}
+
 /// The shard a hash belongs to.
 #[inline]
 pub fn shard_of(hash: u64) -> usize {
@@ -74,11 +97,12 @@ pub fn shard_of(hash: u64) -> usize {
 
 /// One shard: a hash table of entries plus an index of deadlines.
 ///
-/// The table holds boxed entries: a bucket is one pointer, so the empty
-/// half of a hash table costs 9 bytes a slot instead of a whole entry.
+/// The table holds slots (entry and key in one allocation): a bucket is
+/// one pointer, so the empty half of a hash table costs 9 bytes a bucket
+/// instead of a whole entry.
 #[derive(Debug, Default)]
 pub struct Shard {
-    table: HashTable<Box<Entry>>,
+    table: HashTable<Slot>,
     /// (deadline, key) for every key with a TTL, so that the active expiry
     /// cycle finds due keys without scanning.
     /// Keyed by (deadline, key hash) rather than a copy of the key, which
@@ -172,7 +196,9 @@ impl Shard {
 
     fn find_mut(&mut self, h: u64, key: &[u8]) -> Option<&mut Entry> {
         self.preserve(h, key);
-        self.table.find_mut(h, |e| &*e.key == key).map(|b| &mut **b)
+        self.table
+            .find_mut(tab(h), |e| e.key() == key)
+            .map(|b| &mut **b)
     }
 
     /// Keeps the current version of `key` for the snapshot in progress,
@@ -189,7 +215,7 @@ impl Shard {
         }
         // A key that is not there needs nothing kept until it is created
         // (`insert` records its absence).
-        if let Some(e) = self.table.find(h, |e| &*e.key == key) {
+        if let Some(e) = self.table.find(tab(h), |e| e.key() == key) {
             let saved = Saved {
                 value: e.value.clone(),
                 expire_ms: e.expire_ms,
@@ -214,7 +240,7 @@ impl Shard {
         // One probe: the occupied entry either hands out the value or is
         // removed in place when its deadline has passed.
         self.preserve(h, key);
-        let Ok(found) = self.table.find_entry(h, |e| &*e.key == key) else {
+        let Ok(found) = self.table.find_entry(tab(h), |e| e.key() == key) else {
             return (Lookup::Missing, None);
         };
         let e = found.get();
@@ -223,23 +249,23 @@ impl Shard {
         }
         // An expired key is already gone for every client: removing it is
         // no modification for WATCH (EXEC checks liveness separately).
-        let entry = found.remove().0;
-        unindex_in(&mut self.expires, entry.expire_ms, h);
-        invalidate_in(&self.signals, &entry.key);
+        let slot = found.remove().0;
+        unindex_in(&mut self.expires, slot.expire_ms, h);
+        invalidate_in(&self.signals, slot.key());
         (Lookup::Expired, None)
     }
 
     /// Finds a key's entry whatever its deadline: an expired key not yet
     /// removed is found too (MEMORY USAGE sees it, as Redis's does).
     pub fn find(&self, h: u64, key: &[u8]) -> Option<&Entry> {
-        self.table.find(h, |e| &*e.key == key).map(|b| &**b)
+        self.table.find(tab(h), |e| e.key() == key).map(|b| &**b)
     }
 
     /// Looks a key up without removing it even if it is expired; expired
     /// keys read as absent.
     pub fn peek(&self, h: u64, key: &[u8], now_ms: u64) -> Option<&Entry> {
         self.table
-            .find(h, |e| &*e.key == key)
+            .find(tab(h), |e| e.key() == key)
             .map(|b| &**b)
             .filter(|e| e.expire_ms == 0 || e.expire_ms > now_ms)
     }
@@ -265,14 +291,9 @@ impl Shard {
         self.touch(key);
         self.index(expire_ms, h);
         self.table.insert_unique(
-            h,
-            Box::new(Entry {
-                key: key.into(),
-                value,
-                expire_ms,
-                lru,
-            }),
-            |e| hasher.hash(&e.key),
+            tab(h),
+            Slot::new(key, Entry::new(value, expire_ms, lru)),
+            |e| tab(hasher.hash(e.key())),
         );
         old
     }
@@ -294,20 +315,20 @@ impl Shard {
         self.preserve(h, key);
         let entry = self
             .table
-            .find_entry(h, |e| &*e.key == key)
+            .find_entry(tab(h), |e| e.key() == key)
             .ok()?
             .remove()
             .0;
         self.touch(key);
         self.unindex(entry.expire_ms, h);
-        Some(*entry)
+        Some(entry.into_entry())
     }
 
     /// Sets or clears (0) the TTL of an existing key. Returns false when the
     /// key is missing.
     pub fn set_expire(&mut self, h: u64, key: &[u8], expire_ms: u64) -> bool {
         self.preserve(h, key);
-        let Some(e) = self.table.find_mut(h, |e| &*e.key == key) else {
+        let Some(e) = self.table.find_mut(tab(h), |e| e.key() == key) else {
             return false;
         };
         let old = std::mem::replace(&mut e.expire_ms, expire_ms);
@@ -349,14 +370,14 @@ impl Shard {
             // Not a modification for WATCH, as for lazy expiry.
             match self
                 .find_indexed(hasher, h, deadline)
-                .map(|e| e.key.clone())
+                .map(|e| Box::<[u8]>::from(e.key()))
             {
                 Some(k) => {
                     self.preserve(h, &k);
-                    if let Ok(o) = self.table.find_entry(h, |e| e.key == k) {
+                    if let Ok(o) = self.table.find_entry(tab(h), |e| e.key() == &*k) {
                         let (e, _) = o.remove();
-                        self.invalidate(&e.key);
-                        on_expired(&e.key);
+                        self.invalidate(e.key());
+                        on_expired(e.key());
                     }
                 }
                 None => {
@@ -373,28 +394,28 @@ impl Shard {
     /// The entry an expiry index slot (deadline, hash) names. The full hash
     /// is compared, not only the table's tag: keys created together often
     /// share a deadline.
-    fn find_indexed(&self, hasher: &KeyHasher, h: u64, deadline: u64) -> Option<&Entry> {
-        self.table
-            .find(h, |e| e.expire_ms == deadline && hasher.hash(&e.key) == h)
-            .map(|b| &**b)
+    fn find_indexed(&self, hasher: &KeyHasher, h: u64, deadline: u64) -> Option<&Slot> {
+        self.table.find(tab(h), |e| {
+            e.expire_ms == deadline && hasher.hash(e.key()) == h
+        })
     }
 
     /// A random entry, live or expired; `r` is a random number. Probes
     /// from a random bucket to the next occupied one, so a key's chance
     /// depends a little on the empty buckets before it, as with Redis's
     /// `dictGetRandomKey`.
-    pub fn random_entry(&self, r: u64) -> Option<&Entry> {
+    pub fn random_entry(&self, r: u64) -> Option<&Slot> {
         if self.table.is_empty() {
             return None;
         }
         let n = self.table.num_buckets();
         let start = (r % n as u64) as usize;
-        (0..n).find_map(|i| self.table.get_bucket((start + i) % n).map(|b| &**b))
+        (0..n).find_map(|i| self.table.get_bucket((start + i) % n))
     }
 
     /// A random key with a TTL: the first deadline at or after a random
     /// instant between the nearest and the farthest one.
-    pub fn random_volatile(&self, hasher: &KeyHasher, r: u64) -> Option<&Entry> {
+    pub fn random_volatile(&self, hasher: &KeyHasher, r: u64) -> Option<&Slot> {
         let first = self.expires.first_key_value()?.0 .0;
         let last = self.expires.last_key_value()?.0 .0;
         let t = first + r % (last - first + 1);
@@ -403,14 +424,14 @@ impl Shard {
     }
 
     /// The key whose deadline is nearest.
-    pub fn nearest_deadline(&self, hasher: &KeyHasher) -> Option<&Entry> {
+    pub fn nearest_deadline(&self, hasher: &KeyHasher) -> Option<&Slot> {
         let (&(d, h), _) = self.expires.first_key_value()?;
         self.find_indexed(hasher, h, d)
     }
 
     /// Iterates over live and expired entries alike.
-    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
-        self.table.iter().map(|b| &**b)
+    pub fn iter(&self) -> impl Iterator<Item = &Slot> {
+        self.table.iter()
     }
 
     /// Removes every key (FLUSHDB). A watched key counts as modified only
@@ -422,8 +443,9 @@ impl Shard {
             // A snapshot still to write this shard keeps what it held: the
             // entries move into the kept versions (no copy).
             for e in self.table.drain() {
-                let e = *e;
-                cow.entry(e.key).or_insert(Some(Saved {
+                let key = Box::<[u8]>::from(e.key());
+                let e = e.into_entry();
+                cow.entry(key).or_insert(Some(Saved {
                     value: e.value,
                     expire_ms: e.expire_ms,
                 }));
@@ -589,8 +611,8 @@ impl Shard {
     }
 
     /// Picks the `n`-th entry in table order.
-    pub fn nth(&self, n: usize) -> Option<&Entry> {
-        self.table.iter().nth(n).map(|b| &**b)
+    pub fn nth(&self, n: usize) -> Option<&Slot> {
+        self.table.iter().nth(n)
     }
 }
 
@@ -771,14 +793,14 @@ mod tests {
         let mut volatile = std::collections::HashSet::new();
         for r in 0..20_000u64 {
             let r = r.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            seen.insert(s.random_entry(r).unwrap().key.clone());
+            seen.insert(s.random_entry(r).unwrap().key().to_vec());
             let e = s.random_volatile(&hs, r).unwrap();
             assert!(e.expire_ms().is_some());
-            volatile.insert(e.key.clone());
+            volatile.insert(e.key().to_vec());
         }
         assert_eq!(seen.len(), 50);
         assert_eq!(volatile.len(), 25);
-        assert_eq!(&*s.nearest_deadline(&hs).unwrap().key, b"k0");
+        assert_eq!(s.nearest_deadline(&hs).unwrap().key(), b"k0");
     }
 
     #[test]

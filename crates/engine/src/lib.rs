@@ -20,6 +20,7 @@ pub mod pubsub;
 pub mod rdb;
 pub mod script;
 pub mod server;
+pub mod slot;
 pub mod snapshot;
 pub mod tracking;
 pub mod types;

@@ -1779,7 +1779,7 @@ pub fn snapshot(server: &crate::Server, now_ms: u64) -> Vec<u8> {
     }
     for (i, db) in server.dbs.iter().enumerate() {
         let shards: Vec<_> = (0..crate::keyspace::SHARDS).map(|s| db.lock(s)).collect();
-        let live = |e: &&crate::keyspace::Entry| e.expire_ms().is_none_or(|t| t > now_ms);
+        let live = |e: &&crate::keyspace::Slot| e.expire_ms().is_none_or(|t| t > now_ms);
         let keys: usize = shards.iter().map(|s| s.iter().filter(live).count()).sum();
         if keys == 0 {
             continue;
@@ -1797,7 +1797,7 @@ pub fn snapshot(server: &crate::Server, now_ms: u64) -> Vec<u8> {
         for s in &shards {
             for e in s.iter().filter(live) {
                 w.item(&Item {
-                    key: &e.key,
+                    key: e.key(),
                     value: &e.value,
                     expire_ms: e.expire_ms(),
                 });

@@ -164,13 +164,13 @@ impl Job {
                     Ordering::Relaxed,
                 );
                 for e in g.iter() {
-                    if kept.contains_key(&e.key) {
+                    if kept.contains_key(e.key()) {
                         continue;
                     }
                     let t = e.expire_ms().unwrap_or(0);
                     if live(t) {
                         w.item(&Item {
-                            key: &e.key,
+                            key: e.key(),
                             value: &e.value,
                             expire_ms: e.expire_ms(),
                         });

@@ -1659,7 +1659,7 @@ fn db_digest(ctx: &Ctx<'_>) -> [u8; 20] {
                 let exp = e.expire_ms().unwrap_or(0).to_le_bytes();
                 xor_into(
                     &mut acc,
-                    &sha1(&[&(i as u64).to_le_bytes(), &e.key, &vd, &exp]),
+                    &sha1(&[&(i as u64).to_le_bytes(), e.key(), &vd, &exp]),
                 );
             }
         }

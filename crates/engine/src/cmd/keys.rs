@@ -417,7 +417,7 @@ fn randomkey(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         let Some(e) = s.nth(pick.min(s.len().saturating_sub(1))) else {
             continue;
         };
-        let key = e.key.clone();
+        let key = e.key().to_vec();
         if e.expire_ms().is_some_and(|t| t <= ctx.now_ms) {
             let h = ctx.hash(&key);
             let (l, _) = s.lookup(h, &key, ctx.now_ms);
@@ -440,8 +440,8 @@ fn keys(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             if e.expire_ms().is_some_and(|t| t <= ctx.now_ms) {
                 continue;
             }
-            if all || glob_match(pat, &e.key, false) {
-                out.push(Frame::Bulk(e.key.to_vec()));
+            if all || glob_match(pat, e.key(), false) {
+                out.push(Frame::Bulk(e.key().to_vec()));
             }
         }
     }
@@ -519,9 +519,9 @@ pub fn scan_keys(
     let mut shard = shard_of(cursor);
     while shard < SHARDS {
         let mut s = db.lock(shard);
-        let mut cands: Vec<(u64, &Entry)> = s
+        let mut cands: Vec<(u64, &crate::keyspace::Slot)> = s
             .iter()
-            .map(|e| (ctx.hash(&e.key), e))
+            .map(|e| (ctx.hash(e.key()), e))
             .filter(|(h, _)| *h >= from)
             .collect();
         let want = count - examined;
@@ -539,13 +539,13 @@ pub fn scan_keys(
         // as Redis's SCAN does before it filters by type; others stay.
         let mut expired = Vec::new();
         for (h, e) in &cands {
-            if pattern.is_some_and(|p| p != b"*" && !glob_match(p, &e.key, false)) {
+            if pattern.is_some_and(|p| p != b"*" && !glob_match(p, e.key(), false)) {
                 continue;
             }
             if e.expire_ms().is_some_and(|t| t <= ctx.now_ms) {
-                expired.push((*h, e.key.clone()));
+                expired.push((*h, e.key().to_vec()));
             } else if typ.is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes())) {
-                out.push(e.key.to_vec());
+                out.push(e.key().to_vec());
             }
         }
         for (h, k) in expired {
