@@ -873,7 +873,7 @@ pub fn reload(server: &Server, now_ms: u64) -> Result<usize, String> {
     let n = names(server);
     let m = server.aof.manifest.lock().clone();
     for db in server.dbs.iter() {
-        db.clear(&server.hasher, now_ms);
+        db.clear(&server.hasher, now_ms, None);
     }
     load_files(server, &n.dir, &m, now_ms)
 }

@@ -140,6 +140,7 @@ pub struct Settings {
     log_factor: AtomicU32,
     decay_min: AtomicU32,
     lazy: std::sync::atomic::AtomicBool,
+    lazy_user_del: std::sync::atomic::AtomicBool,
 }
 
 impl Default for Settings {
@@ -152,6 +153,7 @@ impl Default for Settings {
             log_factor: AtomicU32::new(10),
             decay_min: AtomicU32::new(1),
             lazy: std::sync::atomic::AtomicBool::new(false),
+            lazy_user_del: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }
@@ -170,6 +172,13 @@ impl Settings {
         self.decay_min.store(c.lfu_decay_time(), Ordering::Relaxed);
         self.lazy
             .store(c.lazyfree_lazy_eviction(), Ordering::Relaxed);
+        self.lazy_user_del
+            .store(c.lazyfree_lazy_user_del(), Ordering::Relaxed);
+    }
+
+    /// `lazyfree-lazy-user-del`: DEL frees as UNLINK does.
+    pub fn lazy_user_del(&self) -> bool {
+        self.lazy_user_del.load(Ordering::Relaxed)
     }
 
     /// `maxmemory` in bytes (0: no limit).

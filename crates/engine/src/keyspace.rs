@@ -437,7 +437,9 @@ impl Shard {
     /// Removes every key (FLUSHDB). A watched key counts as modified only
     /// if it held a live value: flushing a missing or already expired key
     /// changes nothing a client could see.
-    pub fn clear(&mut self, hasher: &KeyHasher, now_ms: u64) {
+    /// Returns the old table, for the caller to free outside the lock (or
+    /// in the background, FLUSHALL ASYNC).
+    pub fn clear(&mut self, hasher: &KeyHasher, now_ms: u64) -> Detached {
         self.touch_live_watched(hasher, now_ms, None);
         if let Some(cow) = self.cow.as_mut() {
             // A snapshot still to write this shard keeps what it held: the
@@ -451,12 +453,13 @@ impl Shard {
                 }));
             }
         }
-        self.table.clear();
+        let old = std::mem::take(&mut self.table);
         self.expires.clear();
         // XREADGROUP waiters learn that their stream is gone.
         for k in self.blocked.keys() {
             self.signal(k);
         }
+        Detached(old)
     }
 
     /// Bumps the epoch of every watched key that is live here or, when
@@ -641,6 +644,22 @@ fn unindex_in(expires: &mut BTreeMap<(u64, u64), u32>, deadline: u64, h: u64) {
     }
 }
 
+/// The keys a shard held when it was cleared, freed when dropped.
+#[derive(Debug)]
+pub struct Detached(HashTable<Slot>);
+
+impl Detached {
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// One logical database (`SELECT n`).
 #[derive(Debug)]
 pub struct Db {
@@ -692,12 +711,27 @@ impl Db {
     }
 
     /// Removes every key; returns how many there were.
-    pub fn clear(&self, hasher: &KeyHasher, now_ms: u64) -> usize {
+    /// Frees the keys in place, or in the background when `lazy` is given
+    /// (FLUSHDB ASYNC).
+    pub fn clear(
+        &self,
+        hasher: &KeyHasher,
+        now_ms: u64,
+        lazy: Option<&crate::lazyfree::LazyFree>,
+    ) -> usize {
         let mut n = 0;
         for s in self.shards.iter() {
             let mut g = s.lock();
             n += g.len();
-            g.clear(hasher, now_ms);
+            let old = g.clear(hasher, now_ms);
+            drop(g);
+            match lazy {
+                Some(lf) if old.len() > 0 => {
+                    let count = old.len() as u64;
+                    lf.hand_over(Box::new(old), count);
+                }
+                _ => drop(old),
+            }
         }
         n
     }

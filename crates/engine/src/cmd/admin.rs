@@ -1118,17 +1118,20 @@ fn lastsave(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     ))
 }
 
-fn flush_mode(args: &[&[u8]]) -> Result<(), CmdError> {
+/// FLUSHDB/FLUSHALL's mode: ASYNC frees in the background, SYNC in place,
+/// and with neither `lazyfree-lazy-user-flush` decides.
+fn flush_lazy(ctx: &Ctx<'_>, args: &[&[u8]]) -> Result<bool, CmdError> {
     match args.len() {
-        1 => Ok(()),
-        2 if is(args[1], "async") || is(args[1], "sync") => Ok(()),
+        1 => Ok(ctx.server.config.read().lazyfree_lazy_user_flush()),
+        2 if is(args[1], "async") => Ok(true),
+        2 if is(args[1], "sync") => Ok(false),
         _ => Err(CmdError::Syntax),
     }
 }
 
 fn flushdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    flush_mode(args)?;
-    let n = ctx.db().clear(&ctx.server.hasher, ctx.now_ms);
+    let lazy = flush_lazy(ctx, args)?.then_some(&ctx.server.lazyfree);
+    let n = ctx.db().clear(&ctx.server.hasher, ctx.now_ms, lazy);
     ctx.server.tracking.flush_all(&ctx.server.clients);
     dirty(ctx, n as u64);
     // Propagated even when the database was already empty, as in Redis.
@@ -1137,12 +1140,12 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 fn flushall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    flush_mode(args)?;
+    let lazy = flush_lazy(ctx, args)?.then_some(&ctx.server.lazyfree);
     let n: usize = ctx
         .server
         .dbs
         .iter()
-        .map(|db| db.clear(&ctx.server.hasher, ctx.now_ms))
+        .map(|db| db.clear(&ctx.server.hasher, ctx.now_ms, lazy))
         .sum();
     ctx.server.tracking.flush_all(&ctx.server.clients);
     dirty(ctx, n as u64 + 1);
@@ -1438,7 +1441,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         let image = crate::rdb::snapshot(ctx.server, ctx.now_ms);
         if flush {
             for db in ctx.server.dbs.iter() {
-                db.clear(&ctx.server.hasher, ctx.now_ms);
+                db.clear(&ctx.server.hasher, ctx.now_ms, None);
             }
             crate::script::functions::flush_all(ctx.server);
         } else if !merge && ctx.server.dbs.iter().any(|db| !db.is_empty()) {

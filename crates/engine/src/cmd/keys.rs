@@ -187,15 +187,26 @@ fn hashes(ctx: &Ctx<'_>, keys: &[&[u8]]) -> Vec<u64> {
 fn del(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let keys = &args[1..];
     let hs = hashes(ctx, keys);
+    // UNLINK, and DEL under lazyfree-lazy-user-del, free large values in
+    // the background.
+    let lazy = ctx.full_name == "unlink" || ctx.server.tunables.memory.lazy_user_del();
     let mut locked = Locked::new(ctx.db(), hs.iter().copied());
     let mut n = 0;
+    let mut freed = Vec::new();
     for (k, &h) in keys.iter().zip(&hs) {
         let shard = locked.shard(h);
         if lookup_write(ctx, shard, h, k).is_some() {
-            shard.remove(h, k);
+            let old = shard.remove(h, k);
+            if lazy {
+                freed.extend(old);
+            }
             notify(ctx, NOTIFY_GENERIC, "del", k);
             n += 1;
         }
+    }
+    drop(locked);
+    for e in freed {
+        ctx.server.lazyfree.free(e.value, true);
     }
     dirty(ctx, n);
     Ok(Frame::Integer(n as i64))

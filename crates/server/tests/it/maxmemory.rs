@@ -457,3 +457,38 @@ fn ferrokey_reports_eviction_in_info() {
     let stats = c.cmd(&["INFO", "stats"]).text();
     assert!(!stats.contains("evicted_keys:0\r\n"), "{stats}");
 }
+
+#[test]
+fn unlink_and_async_flush_free_in_the_background() {
+    for s in servers() {
+        let mut c = s.connect();
+        let members: Vec<String> = (0..1000).map(|i| format!("m{i}")).collect();
+        let mut sadd = vec!["SADD", "big"];
+        sadd.extend(members.iter().map(String::as_str));
+        c.cmd(&sadd);
+        c.cmd(&["SET", "small", "v"]);
+        let freed = |c: &mut Conn| {
+            let start = std::time::Instant::now();
+            while info_num(c, "memory", "lazyfree_pending_objects") > 0 {
+                assert!(start.elapsed() < crate::harness::IO_TIMEOUT);
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            info_num(c, "memory", "lazyfreed_objects")
+        };
+        assert_eq!(freed(&mut c), 0, "{}", name(&s));
+        // A small value is freed in place even by UNLINK.
+        assert_eq!(c.cmd(&["UNLINK", "small"]).frame, Frame::Integer(1));
+        assert_eq!(freed(&mut c), 0, "{}", name(&s));
+        assert_eq!(c.cmd(&["UNLINK", "big", "nokey"]).frame, Frame::Integer(1));
+        assert_eq!(freed(&mut c), 1, "{}", name(&s));
+        for i in 0..100 {
+            c.send(&["SET", &format!("k{i}"), "v"]);
+        }
+        for _ in 0..100 {
+            c.read();
+        }
+        assert_eq!(c.cmd(&["FLUSHALL", "ASYNC"]).text(), "+OK\r\n");
+        assert_eq!(freed(&mut c), 101, "{}", name(&s));
+        assert_eq!(c.cmd(&["DBSIZE"]).frame, Frame::Integer(0));
+    }
+}
