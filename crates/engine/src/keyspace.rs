@@ -178,6 +178,11 @@ impl Shard {
         self.table.len()
     }
 
+    /// Bytes of the table itself: a pointer and a control byte per bucket.
+    pub fn table_bytes(&self) -> usize {
+        self.table.num_buckets() * (std::mem::size_of::<Slot>() + 1)
+    }
+
     /// Whether the shard holds no key.
     pub fn is_empty(&self) -> bool {
         self.table.is_empty()

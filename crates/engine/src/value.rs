@@ -8,6 +8,23 @@ pub const EMBSTR_LEN_MAX: usize = 44;
 /// Largest string a command may build (`proto-max-bulk-len` default).
 pub const STRING_LEN_MAX: usize = 512 * 1024 * 1024;
 
+/// The bytes the allocator really hands out for a request of `n` bytes:
+/// jemalloc's size classes (8, then steps of 16 up to 128, then four
+/// classes per doubling). MEMORY USAGE adds these up, so that it reports
+/// what a key holds rather than what it asked for.
+pub fn alloc_size(n: usize) -> usize {
+    match n {
+        0 => 0,
+        1..=8 => 8,
+        9..=128 => n.div_ceil(16) * 16,
+        _ => {
+            let k = usize::BITS - 1 - (n - 1).leading_zeros();
+            let step = 1usize << (k - 2);
+            n.div_ceil(step) * step
+        }
+    }
+}
+
 /// A string value in one of its encodings.
 #[derive(Debug, Clone)]
 pub enum Str {
@@ -131,8 +148,8 @@ impl Str {
     pub fn heap_bytes(&self) -> usize {
         match self {
             Str::Int(_) | Str::Inline { .. } => 0,
-            Str::Boxed(b) => b.len(),
-            Str::Raw(v) => v.capacity(),
+            Str::Boxed(b) => alloc_size(b.len()),
+            Str::Raw(v) => alloc_size(v.capacity()),
         }
     }
 }
@@ -195,15 +212,19 @@ impl Value {
 
     /// Approximate bytes the value occupies, for MEMORY USAGE and accounting.
     pub fn mem_bytes(&self) -> usize {
-        std::mem::size_of::<Value>()
-            + match self {
-                Value::Str(s) => s.heap_bytes(),
-                Value::List(v) => std::mem::size_of_val(&**v) + v.heap_bytes(),
-                Value::Hash(v) => std::mem::size_of_val(&**v) + v.heap_bytes(),
-                Value::Set(v) => std::mem::size_of_val(&**v) + v.heap_bytes(),
-                Value::ZSet(v) => std::mem::size_of_val(&**v) + v.heap_bytes(),
-                Value::Stream(v) => std::mem::size_of_val(&**v) + v.heap_bytes(),
-            }
+        std::mem::size_of::<Value>() + self.heap_bytes()
+    }
+
+    /// Bytes the value owns outside itself (its boxes and buffers).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Value::Str(s) => s.heap_bytes(),
+            Value::List(v) => alloc_size(std::mem::size_of_val(&**v)) + v.heap_bytes(),
+            Value::Hash(v) => alloc_size(std::mem::size_of_val(&**v)) + v.heap_bytes(),
+            Value::Set(v) => alloc_size(std::mem::size_of_val(&**v)) + v.heap_bytes(),
+            Value::ZSet(v) => alloc_size(std::mem::size_of_val(&**v)) + v.heap_bytes(),
+            Value::Stream(v) => alloc_size(std::mem::size_of_val(&**v)) + v.heap_bytes(),
+        }
     }
 }
 
@@ -223,5 +244,24 @@ mod tests {
         assert_eq!(s.to_vec(), b"xy");
         assert_eq!(Str::from_bytes(b"-42").to_vec(), b"-42");
         assert!(std::mem::size_of::<Value>() <= 32);
+    }
+
+    #[test]
+    fn allocation_sizes_follow_jemalloc_classes() {
+        let classes = [
+            (1, 8),
+            (8, 8),
+            (9, 16),
+            (17, 32),
+            (100, 112),
+            (129, 160),
+            (200, 224),
+        ];
+        for (n, want) in classes {
+            assert_eq!(alloc_size(n), want, "{n}");
+        }
+        assert_eq!(alloc_size(1000), 1024);
+        assert_eq!(alloc_size(1025), 1280);
+        assert_eq!(alloc_size(5000), 5120);
     }
 }

@@ -1179,11 +1179,14 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(Frame::ok())
 }
 
-/// Estimated bytes a key and its value occupy.
-pub fn key_mem_bytes(key_len: usize, value: &Value, has_ttl: bool) -> usize {
-    let entry = std::mem::size_of::<crate::keyspace::Entry>();
-    let ttl = if has_ttl { 16 + key_len + 8 } else { 0 };
-    entry + key_len + value.mem_bytes() - std::mem::size_of::<Value>() + ttl
+/// Bytes a key holds: its slot (entry and key bytes), its share of the
+/// shard's table (`table_share`), its value's own allocations, and its
+/// slot in the expiry index when it has a TTL (a B-tree key of 16 bytes
+/// in nodes about two-thirds full, plus the tree's inner levels).
+pub fn key_mem_bytes(key_len: usize, value: &Value, has_ttl: bool, table_share: usize) -> usize {
+    let slot = crate::value::alloc_size(std::mem::size_of::<crate::keyspace::Entry>() + key_len);
+    let ttl = if has_ttl { 40 } else { 0 };
+    slot + table_share + value.heap_bytes() + ttl
 }
 
 fn memory_usage(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
@@ -1201,7 +1204,10 @@ fn memory_usage(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(match shard.find(h, key) {
         None => Frame::Null,
         Some(e) => {
-            Frame::Integer(key_mem_bytes(key.len(), &e.value, e.expire_ms().is_some()) as i64)
+            let share = shard.table_bytes() / shard.len().max(1);
+            Frame::Integer(
+                key_mem_bytes(key.len(), &e.value, e.expire_ms().is_some(), share) as i64,
+            )
         }
     })
 }
@@ -1485,7 +1491,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             Value::Str(s) => rdb_string_len(&s.to_vec()),
             other => other.mem_bytes(),
         };
-        let idle = ctx.new_stamp().saturating_sub(e.lru);
+        let idle = crate::evict::idle_ms(e.lru, ctx.now_ms) / 1000;
         return Ok(Frame::Simple(
             format!(
                 "Value at:0x{:x} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",

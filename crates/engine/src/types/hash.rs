@@ -122,7 +122,7 @@ impl Packed {
 
     /// Heap bytes owned.
     pub fn heap_bytes(&self) -> usize {
-        self.buf.capacity()
+        crate::value::alloc_size(self.buf.capacity())
     }
 }
 
@@ -168,9 +168,11 @@ impl Hash {
         match self {
             Hash::Pack(v) => v.heap_bytes(),
             Hash::Table(d) => {
-                std::mem::size_of::<Dict<Box<[u8]>>>()
+                crate::value::alloc_size(std::mem::size_of::<Dict<Box<[u8]>>>())
                     + d.heap_bytes()
-                    + d.iter().map(|(_, v)| v.len()).sum::<usize>()
+                    + d.iter()
+                        .map(|(_, v)| crate::value::alloc_size(v.len()))
+                        .sum::<usize>()
             }
         }
     }

@@ -90,9 +90,17 @@ impl List {
 
     /// Heap bytes owned.
     pub fn heap_bytes(&self) -> usize {
-        self.items.capacity() * std::mem::size_of::<Box<[u8]>>()
-            + self.items.iter().map(|e| e.len()).sum::<usize>()
-            + self.nodes.as_ref().map_or(0, |n| n.capacity() * 16)
+        use crate::value::alloc_size;
+        alloc_size(self.items.capacity() * std::mem::size_of::<Box<[u8]>>())
+            + self
+                .items
+                .iter()
+                .map(|e| alloc_size(e.len()))
+                .sum::<usize>()
+            + self
+                .nodes
+                .as_ref()
+                .map_or(0, |n| alloc_size(n.capacity() * 16))
     }
 
     /// Element `i`.

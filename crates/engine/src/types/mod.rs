@@ -422,9 +422,10 @@ impl<V> Dict<V> {
 
     /// Approximate heap bytes.
     pub fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<Option<(Box<[u8]>, V)>>()
-            + self.index.capacity() * 9
-            + self.iter().map(|(k, _)| k.len()).sum::<usize>()
+        use crate::value::alloc_size;
+        alloc_size(self.slots.capacity() * std::mem::size_of::<Option<(Box<[u8]>, V)>>())
+            + alloc_size(self.index.num_buckets() * (std::mem::size_of::<usize>() + 1))
+            + self.iter().map(|(k, _)| alloc_size(k.len())).sum::<usize>()
     }
 }
 

@@ -67,9 +67,12 @@ impl Set {
 
     /// Heap bytes owned.
     pub fn heap_bytes(&self) -> usize {
+        use crate::value::alloc_size;
         match self {
-            Set::Int(v) => v.capacity() * 8,
-            Set::Pack(v) => v.capacity() * 16 + v.iter().map(|m| m.len()).sum::<usize>(),
+            Set::Int(v) => alloc_size(v.capacity() * 8),
+            Set::Pack(v) => {
+                alloc_size(v.capacity() * 16) + v.iter().map(|m| alloc_size(m.len())).sum::<usize>()
+            }
             Set::Table(d) => d.heap_bytes(),
         }
     }

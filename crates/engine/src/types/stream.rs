@@ -698,11 +698,18 @@ impl Stream {
 
     /// Approximate heap bytes.
     pub fn heap_bytes(&self) -> usize {
-        let nodes: usize = self
-            .nodes
-            .values()
-            .map(|n| n.heap_bytes() + std::mem::size_of::<Node>() + 32)
-            .sum();
+        use crate::value::alloc_size;
+        // The nodes sit in B-tree leaves of 11 (ID, node) slots, about
+        // two-thirds full; a one-node stream still has a whole leaf.
+        let slot = std::mem::size_of::<StreamId>() + std::mem::size_of::<Node>();
+        let leaves = self.nodes.len().div_ceil(7).max(1);
+        let tree = leaves * alloc_size(11 * slot + 16);
+        let nodes: usize = tree
+            + self
+                .nodes
+                .values()
+                .map(|n| alloc_size(n.heap_bytes()))
+                .sum::<usize>();
         let groups: usize = self
             .groups
             .iter()

@@ -492,3 +492,197 @@ fn unlink_and_async_flush_free_in_the_background() {
         assert_eq!(c.cmd(&["DBSIZE"]).frame, Frame::Integer(0));
     }
 }
+
+/// Creates `n` keys with `make(i)` (a command), returning the growth of
+/// `used_memory` per key and the mean MEMORY USAGE of a sample of them.
+fn measured_and_reported(
+    c: &mut Conn,
+    n: usize,
+    make: &dyn Fn(usize) -> Vec<String>,
+) -> (f64, f64) {
+    c.cmd(&["FLUSHALL"]);
+    let before = used(c);
+    for chunk in (0..n).collect::<Vec<_>>().chunks(200) {
+        for &i in chunk {
+            c.send(&make(i));
+        }
+        for _ in chunk {
+            let r = c.read();
+            assert!(!r.is_error(), "{}", r.text());
+        }
+    }
+    let after = used(c);
+    let sample: Vec<usize> = (0..n).step_by((n / 50).max(1)).collect();
+    let mut total = 0i64;
+    for &i in &sample {
+        let key = make(i)[1].clone();
+        match c.cmd(&["MEMORY", "USAGE", &key]).frame {
+            Frame::Integer(b) => total += b,
+            other => panic!("MEMORY USAGE {key}: {other:?}"),
+        }
+    }
+    (
+        (after - before) as f64 / n as f64,
+        total as f64 / sample.len() as f64,
+    )
+}
+
+#[test]
+fn memory_usage_matches_what_keys_hold() {
+    let s = Server::ferrokey();
+    let mut c = s.connect();
+    fn cmd(head: &[&str], tail: Vec<String>) -> Vec<String> {
+        let mut v: Vec<String> = head.iter().map(|s| s.to_string()).collect();
+        v.extend(tail);
+        v
+    }
+    type Case = (&'static str, usize, Box<dyn Fn(usize) -> Vec<String>>);
+    let cases: Vec<Case> = vec![
+        (
+            "int",
+            20_000,
+            Box::new(|i| vec!["SET".into(), format!("int:{i}"), "12345".into()]),
+        ),
+        (
+            "embstr",
+            20_000,
+            Box::new(|i| vec!["SET".into(), format!("emb:{i}"), "v".repeat(30)]),
+        ),
+        (
+            "raw",
+            5_000,
+            Box::new(|i| vec!["SET".into(), format!("raw:{i}"), "v".repeat(1000)]),
+        ),
+        (
+            "ttl",
+            20_000,
+            Box::new(|i| {
+                vec![
+                    "SET".into(),
+                    format!("ttl:{i}"),
+                    "v".into(),
+                    "EX".into(),
+                    "1000".into(),
+                ]
+            }),
+        ),
+        (
+            "list small",
+            5_000,
+            Box::new(|i| {
+                cmd(
+                    &["RPUSH", &format!("l:{i}")],
+                    (0..10).map(|j| format!("e{j}")).collect(),
+                )
+            }),
+        ),
+        (
+            "list big",
+            100,
+            Box::new(|i| {
+                cmd(
+                    &["RPUSH", &format!("L:{i}")],
+                    (0..2000).map(|j| format!("e{j}")).collect(),
+                )
+            }),
+        ),
+        (
+            "hash small",
+            5_000,
+            Box::new(|i| {
+                cmd(
+                    &["HSET", &format!("h:{i}")],
+                    (0..10)
+                        .flat_map(|j| [format!("f{j}"), format!("v{j}")])
+                        .collect(),
+                )
+            }),
+        ),
+        (
+            "hash big",
+            100,
+            Box::new(|i| {
+                cmd(
+                    &["HSET", &format!("H:{i}")],
+                    (0..1000)
+                        .flat_map(|j| [format!("f{j}"), format!("v{j}")])
+                        .collect(),
+                )
+            }),
+        ),
+        (
+            "intset",
+            5_000,
+            Box::new(|i| {
+                cmd(
+                    &["SADD", &format!("si:{i}")],
+                    (0..10).map(|j| j.to_string()).collect(),
+                )
+            }),
+        ),
+        (
+            "set small",
+            5_000,
+            Box::new(|i| {
+                cmd(
+                    &["SADD", &format!("s:{i}")],
+                    (0..10).map(|j| format!("m{j}")).collect(),
+                )
+            }),
+        ),
+        (
+            "set big",
+            100,
+            Box::new(|i| {
+                cmd(
+                    &["SADD", &format!("S:{i}")],
+                    (0..1000).map(|j| format!("m{j}")).collect(),
+                )
+            }),
+        ),
+        (
+            "zset small",
+            5_000,
+            Box::new(|i| {
+                cmd(
+                    &["ZADD", &format!("z:{i}")],
+                    (0..10)
+                        .flat_map(|j| [j.to_string(), format!("m{j}")])
+                        .collect(),
+                )
+            }),
+        ),
+        (
+            "zset big",
+            100,
+            Box::new(|i| {
+                cmd(
+                    &["ZADD", &format!("Z:{i}")],
+                    (0..1000)
+                        .flat_map(|j| [j.to_string(), format!("m{j}")])
+                        .collect(),
+                )
+            }),
+        ),
+        (
+            "stream",
+            1_000,
+            Box::new(|i| {
+                cmd(
+                    &["XADD", &format!("x:{i}"), "*"],
+                    vec!["a".into(), i.to_string(), "b".into(), "x".into()],
+                )
+            }),
+        ),
+    ];
+    // The first fill also grows buffers that stay: measure it twice.
+    measured_and_reported(&mut c, 20_000, &*cases[0].2);
+    for (label, n, make) in &cases {
+        let (real, reported) = measured_and_reported(&mut c, *n, &**make);
+        let ratio = reported / real;
+        assert!(
+            (0.9..=1.1).contains(&ratio),
+            "{label}: MEMORY USAGE {reported:.0} vs {real:.0} bytes held per key"
+        );
+    }
+}
