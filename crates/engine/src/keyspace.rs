@@ -731,7 +731,7 @@ impl Db {
             let old = g.clear(hasher, now_ms);
             drop(g);
             match lazy {
-                Some(lf) if old.len() > 0 => {
+                Some(lf) if !old.is_empty() => {
                     let count = old.len() as u64;
                     lf.hand_over(Box::new(old), count);
                 }
