@@ -627,7 +627,12 @@ fn reject(server: &Server, client: &mut Client, id: Option<usize>, e: CmdError) 
 /// is refused when it queued one that does, which discards the
 /// transaction. Remembers the outcome for scripts (`oom_at_start`).
 fn check_memory(server: &Server, client: &mut Client, id: usize, now_ms: u64) -> Option<Frame> {
+    // Evictions are not the client's own writes: their invalidations go
+    // out before the command's reply, as Redis flushes them first.
+    let me = crate::tracking::current();
+    crate::tracking::set_current(0);
     let oom = crate::evict::perform(server, now_ms) == crate::evict::Outcome::Fail;
+    crate::tracking::set_current(me);
     client.oom_at_start = oom;
     if !oom {
         return None;
@@ -682,7 +687,14 @@ fn track_reads(
 ) {
     let is_caching = entry.full_name == "client|caching";
     let mode = client.handle.tracking.lock().clone();
-    if mode.on && !mode.bcast && spec.has(flags::READONLY) && !spec.has(flags::PUBSUB) {
+    // A read-only script's declared keys are not its reads: the commands
+    // it runs are tracked one by one.
+    if mode.on
+        && !mode.bcast
+        && spec.has(flags::READONLY)
+        && !spec.has(flags::PUBSUB)
+        && !crate::script::SCRIPT_COMMANDS.contains(&spec.name)
+    {
         let wanted = if mode.optin {
             client.caching
         } else if mode.optout {
@@ -788,6 +800,17 @@ pub fn execute_inner(
         && server.tunables.auth_required.load(Ordering::Relaxed)
     {
         return reject(server, client, Some(id), CmdError::NoAuth);
+    }
+    if !gate_held && server.tracking.active() {
+        // Keep the tracking table within tracking-table-max-keys (CONFIG
+        // SET may have lowered it), as Redis does before each command.
+        // Not the client's own change: the invalidations go before its
+        // reply.
+        let max = server.tunables.tracking_max_keys.load(Ordering::Relaxed);
+        let me = crate::tracking::current();
+        crate::tracking::set_current(0);
+        server.tracking.limit(&server.clients, max);
+        crate::tracking::set_current(me);
     }
     if !gate_held && !client.obey {
         if server.tunables.memory.maxmemory() == 0 {

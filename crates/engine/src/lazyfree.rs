@@ -86,6 +86,11 @@ impl LazyFree {
         self.counts.freed.load(Ordering::Relaxed)
     }
 
+    /// CONFIG RESETSTAT: the freed count starts again from zero.
+    pub fn reset_stats(&self) {
+        self.counts.freed.store(0, Ordering::Relaxed);
+    }
+
     /// Waits until everything handed over has been freed (tests, DEBUG).
     pub fn drain(&self) {
         while self.pending() > 0 {

@@ -112,6 +112,9 @@ pub struct Server {
     pub port: AtomicU64,
     /// Active expiry enabled (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: AtomicBool,
+    /// DEBUG PAUSE-CRON: the periodic work (expiry, eviction, tracking
+    /// table limit, statistics) stops until cleared.
+    pub cron_paused: AtomicBool,
     /// Worker threads running.
     pub threads: AtomicUsize,
     /// CLIENT PAUSE: until (Unix ms) and whether only writes pause.
@@ -374,6 +377,7 @@ impl Server {
             start_ms: now_ms,
             run_id,
             active_expire: AtomicBool::new(true),
+            cron_paused: AtomicBool::new(false),
             threads: AtomicUsize::new(1),
             pause: Mutex::new(None),
             peak_memory: AtomicU64::new(0),

@@ -197,14 +197,18 @@ impl Tracking {
     /// FLUSHDB / FLUSHALL: every tracking client hears a null invalidation
     /// and the table empties.
     pub fn flush_all(&self, registry: &Registry) {
+        // The table empties even with no tracking client left: entries
+        // of clients gone since stay in it until then.
+        if self.keys.load(Ordering::Relaxed) > 0 {
+            for t in self.table.iter() {
+                t.lock().clear();
+            }
+            self.keys.store(0, Ordering::Relaxed);
+            self.items.store(0, Ordering::Relaxed);
+        }
         if !self.active() {
             return;
         }
-        for t in self.table.iter() {
-            t.lock().clear();
-        }
-        self.keys.store(0, Ordering::Relaxed);
-        self.items.store(0, Ordering::Relaxed);
         let current = CURRENT.with(Cell::get);
         for h in registry.all() {
             let mode = h.tracking.lock().clone();

@@ -196,17 +196,23 @@ impl Value {
         }
     }
 
-    /// How much work freeing the value takes, in elements (Redis's
-    /// `lazyfreeGetFreeEffort`): strings are one allocation, streams count
-    /// their nodes.
+    /// How much work freeing the value takes, counted as Redis's
+    /// `lazyfreeGetFreeEffort` counts it (so that which values go to the
+    /// background, and INFO's lazyfree counters, match): 1 for strings and
+    /// compact encodings, the node count for lists and streams, the
+    /// element count for hash tables.
     pub fn free_effort(&self) -> usize {
+        let compact = |enc: &str| matches!(enc, "listpack" | "intset");
         match self {
             Value::Str(_) => 1,
-            Value::List(v) => v.len(),
+            Value::List(v) => v.node_count(),
+            Value::Hash(v) if compact(v.encoding()) => 1,
             Value::Hash(v) => v.len(),
+            Value::Set(v) if compact(v.encoding()) => 1,
             Value::Set(v) => v.len(),
+            Value::ZSet(v) if compact(v.encoding()) => 1,
             Value::ZSet(v) => v.len(),
-            Value::Stream(v) => (v.length as usize) / 100 + 1,
+            Value::Stream(v) => v.free_effort(),
         }
     }
 

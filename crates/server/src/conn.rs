@@ -9,6 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
+
+/// Largest read buffer an idle connection keeps.
+const QUERY_BUF_KEEP: usize = 64 * 1024;
 use ferrokey_engine::client::{
     Client, ClientHandle, ReplyMode, Waker, UNBLOCK_ERROR, UNBLOCK_TIMEOUT,
 };
@@ -248,6 +251,12 @@ async fn run(
                 }
                 Err(e) => return e,
             }
+        }
+        // A buffer grown for one big request is given back once it is
+        // consumed, so an idle client holds no more than a read chunk (as
+        // Redis resizes idle query buffers).
+        if buf.is_empty() && buf.capacity() > QUERY_BUF_KEEP {
+            buf = BytesMut::with_capacity(READ_CHUNK);
         }
         // Make room for the next read: a pending big bulk gets its whole
         // size at once rather than many small grows.

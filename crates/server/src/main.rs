@@ -346,6 +346,9 @@ async fn cron(server: Arc<Server>) {
         let hz = server.tunables.hz.load(Ordering::Relaxed).clamp(1, 500);
         tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
         let now_ms = clock::now_us() / 1000;
+        if server.cron_paused.load(Ordering::Relaxed) {
+            continue;
+        }
         // Repeat while the budget was used up: many keys are due.
         let s = server.clone();
         let _ = tokio::task::spawn_blocking(move || {
@@ -353,6 +356,10 @@ async fn cron(server: Arc<Server>) {
                 if s.active_expire_cycle(now_ms, EXPIRE_BUDGET_PER_TICK) < EXPIRE_BUDGET_PER_TICK {
                     break;
                 }
+            }
+            if s.tracking.active() {
+                let max = s.tunables.tracking_max_keys.load(Ordering::Relaxed);
+                s.tracking.limit(&s.clients, max);
             }
             // Memory over maxmemory with no command arriving (CONFIG SET
             // lowered it, a big value was written): evict in bounded runs.

@@ -980,6 +980,7 @@ fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         a.store(0, Ordering::Relaxed);
     }
     st.errors.lock().clear();
+    ctx.server.lazyfree.reset_stats();
     for c in ctx.server.counters.iter() {
         c.calls.store(0, Ordering::Relaxed);
         c.usec.store(0, Ordering::Relaxed);
@@ -1368,6 +1369,11 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             .store(v != 0, Ordering::Relaxed);
         return Ok(Frame::ok());
     }
+    if is(sub, "pause-cron") && args.len() == 3 {
+        let v = parse_int(args[2])?;
+        ctx.server.cron_paused.store(v != 0, Ordering::Relaxed);
+        return Ok(Frame::ok());
+    }
     if is(sub, "set-active-expire") && args.len() == 3 {
         let v = parse_int(args[2])?;
         ctx.server.active_expire.store(v != 0, Ordering::Relaxed);
@@ -1550,6 +1556,8 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 "    it is used instead of the 'key' prefix. These are not propagated to",
                 "    replicas. Cluster slots are not respected so keys not belonging to the",
                 "    current node can be created in cluster mode.",
+                "PAUSE-CRON <0|1>",
+                "    Stop periodic cron job processing.",
                 "PROTOCOL <type>",
                 "    Reply with a test value of the specified type.",
                 "QUICKLIST-PACKED-THRESHOLD <size>",

@@ -205,10 +205,18 @@ pub fn lookup_write_in<'s>(
 }
 
 /// Stamps an access on a key for LRU/LFU eviction, unless the client is
-/// in CLIENT NO-TOUCH mode (TOUCH itself always counts).
+/// in CLIENT NO-TOUCH mode (TOUCH itself always counts) or the command
+/// only looks at the key's existence, type or TTL (as Redis's do).
 #[inline]
 fn record_access(ctx: &Ctx<'_>, e: &mut Entry) {
-    if !ctx.client.handle.no_touch.load(Ordering::Relaxed) || ctx.full_name == "touch" {
+    let name = ctx.full_name;
+    if matches!(
+        name,
+        "exists" | "type" | "ttl" | "pttl" | "expiretime" | "pexpiretime"
+    ) {
+        return;
+    }
+    if !ctx.client.handle.no_touch.load(Ordering::Relaxed) || name == "touch" {
         ctx.server.tunables.memory.touch(&mut e.lru, ctx.now_ms);
     }
 }

@@ -79,6 +79,11 @@ impl List {
         self.items.is_empty()
     }
 
+    /// Nodes of Redis's layout for this list (1 while listpack-encoded).
+    pub fn node_count(&self) -> usize {
+        self.nodes.as_ref().map_or(1, VecDeque::len)
+    }
+
     /// The name OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
         if self.nodes.is_some() {

@@ -696,6 +696,14 @@ impl Stream {
         g.last_id = id;
     }
 
+    /// The work freeing the stream takes, as Redis counts it: one per
+    /// node, and per group one plus its pending entries (the first
+    /// group's count standing for all).
+    pub fn free_effort(&self) -> usize {
+        let pel = self.groups.values().next().map_or(0, |g| g.pel.len());
+        self.nodes.len() + self.groups.len() * (1 + pel)
+    }
+
     /// Approximate heap bytes.
     pub fn heap_bytes(&self) -> usize {
         use crate::value::alloc_size;
