@@ -610,6 +610,7 @@ const I_MAXCLIENTS: usize = idx("maxclients");
 const I_MAXMEMORY: usize = idx("maxmemory");
 const I_MAXMEMORY_POLICY: usize = idx("maxmemory-policy");
 const I_MAXMEMORY_SAMPLES: usize = idx("maxmemory-samples");
+const I_RDB_KEY_SAVE_DELAY: usize = idx("rdb-key-save-delay");
 const I_MAXMEMORY_EVICTION_TENACITY: usize = idx("maxmemory-eviction-tenacity");
 const I_MAXMEMORY_CLIENTS: usize = idx("maxmemory-clients");
 const I_HZ: usize = idx("hz");
@@ -1986,6 +1987,11 @@ impl Config {
     /// `activerehashing`.
     pub fn activerehashing(&self) -> bool {
         self.flag(I_ACTIVEREHASHING)
+    }
+    /// `rdb-key-save-delay` in microseconds (a testing aid: snapshots
+    /// pause this long per key).
+    pub fn rdb_key_save_delay_us(&self) -> i64 {
+        self.signed(I_RDB_KEY_SAVE_DELAY)
     }
     /// `rdbcompression`.
     pub fn rdbcompression(&self) -> bool {

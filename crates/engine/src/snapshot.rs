@@ -39,6 +39,8 @@ pub struct Snapshots {
     pub last_secs: AtomicU64,
     /// Values copied by the last or running snapshot.
     pub cow_values: AtomicU64,
+    /// FLUSHALL asked the running BGSAVE to stop (Redis kills its child).
+    pub cancel: AtomicBool,
 }
 
 impl Default for Snapshots {
@@ -52,6 +54,7 @@ impl Default for Snapshots {
             started_ms: AtomicU64::new(0),
             last_secs: AtomicU64::new(u64::MAX),
             cow_values: AtomicU64::new(0),
+            cancel: AtomicBool::new(false),
         }
     }
 }
@@ -67,6 +70,8 @@ pub struct Job {
     used_mem: u64,
     compress: bool,
     checksum: bool,
+    /// `rdb-key-save-delay`: a pause per key written, in µs.
+    key_delay_us: u64,
 }
 
 /// Whether a snapshot job is running.
@@ -95,6 +100,7 @@ pub fn begin(server: &Server, now_ms: u64) -> Option<Job> {
         *r = true;
     }
     server.snapshots.cow_values.store(0, Ordering::Relaxed);
+    server.snapshots.cancel.store(false, Ordering::Relaxed);
     let mut sizes = Vec::with_capacity(server.dbs.len());
     for db in server.dbs.iter() {
         let (mut keys, mut volatile) = (0, 0);
@@ -114,6 +120,7 @@ pub fn begin(server: &Server, now_ms: u64) -> Option<Job> {
         used_mem: server.host.stats().allocated,
         compress: c.rdbcompression(),
         checksum: c.rdbchecksum(),
+        key_delay_us: u64::try_from(c.rdb_key_save_delay_us()).unwrap_or(0),
     })
 }
 
@@ -157,6 +164,8 @@ impl Job {
             }
             w.select(i, keys, volatile);
             for s in 0..SHARDS {
+                self.pause(server, 0)?;
+                let mut written = 0u64;
                 let mut g = db.lock(s);
                 let kept = g.cow_take();
                 server.snapshots.cow_values.fetch_add(
@@ -169,6 +178,7 @@ impl Job {
                     }
                     let t = e.expire_ms().unwrap_or(0);
                     if live(t) {
+                        written += 1;
                         w.item(&Item {
                             key: e.key(),
                             value: &e.value,
@@ -180,6 +190,7 @@ impl Job {
                 for (k, v) in &kept {
                     if let Some(v) = v {
                         if live(v.expire_ms) {
+                            written += 1;
                             w.item(&Item {
                                 key: k,
                                 value: &v.value,
@@ -191,10 +202,43 @@ impl Job {
                 if w.buffered() >= 1 << 20 {
                     w.drain_to(out, &mut crc)?;
                 }
+                // The per-key delay is served per shard, outside its lock.
+                self.pause(server, written)?;
             }
         }
         w.drain_to(out, &mut crc)?;
         w.finish_to(out, crc)
+    }
+}
+
+impl Job {
+    /// Waits `rdb-key-save-delay` for each of `keys` keys, in slices, and
+    /// stops the job with `Interrupted` once FLUSHALL cancelled it.
+    fn pause(&self, server: &Server, keys: u64) -> std::io::Result<()> {
+        let cancelled = || server.snapshots.cancel.load(Ordering::Relaxed);
+        let mut left_us = keys.saturating_mul(self.key_delay_us);
+        loop {
+            if cancelled() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::Interrupted,
+                    "snapshot cancelled",
+                ));
+            }
+            if left_us == 0 {
+                return Ok(());
+            }
+            let step = left_us.min(10_000);
+            std::thread::sleep(std::time::Duration::from_micros(step));
+            left_us -= step;
+        }
+    }
+}
+
+/// Stops a running BGSAVE (FLUSHALL, as Redis kills its saving child);
+/// its file is not written and it counts as no failure.
+pub fn cancel_bgsave(server: &Server) {
+    if server.snapshots.bgsave.load(Ordering::Acquire) {
+        server.snapshots.cancel.store(true, Ordering::Relaxed);
     }
 }
 
@@ -275,6 +319,10 @@ pub fn bgsave(server: &Server, now_ms: u64) -> Result<(), String> {
                     st.last_failed.store(false, Ordering::Relaxed);
                     me.host
                         .log("notice", "Background saving terminated with success");
+                }
+                Err(_) if st.cancel.swap(false, Ordering::Relaxed) => {
+                    me.host
+                        .log("warning", "Background saving stopped by FLUSHALL");
                 }
                 Err(e) => {
                     st.last_failed.store(true, Ordering::Relaxed);

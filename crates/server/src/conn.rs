@@ -163,6 +163,9 @@ async fn run(
             let send = match &req {
                 Request::Empty { .. } => false,
                 Request::Args { args, .. } => {
+                    // CLIENT LIST shows the running command in qbuf, as
+                    // Redis's query buffer still holds it.
+                    handle.qbuf.store(buf.len(), Ordering::Relaxed);
                     let argv: Vec<&[u8]> = args.iter().map(|r| &buf[r.clone()]).collect();
                     let script = ferrokey_engine::script::runs_script(client, &argv);
                     if script && plain(client) {

@@ -1142,6 +1142,7 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 
 fn flushall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let lazy = flush_lazy(ctx, args)?.then_some(&ctx.server.lazyfree);
+    crate::snapshot::cancel_bgsave(ctx.server);
     let n: usize = ctx
         .server
         .dbs

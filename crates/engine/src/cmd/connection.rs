@@ -591,6 +591,13 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         } else if is(o, "laddr") {
             laddr = Some(String::from_utf8_lossy(v).into_owned());
         } else if is(o, "user") {
+            // Only the default user exists until ACLs do.
+            if v != b"default" {
+                return Err(CmdError::owned(format!(
+                    "ERR No such user '{}'",
+                    String::from_utf8_lossy(v)
+                )));
+            }
             user = Some(v.to_vec());
         } else if is(o, "skipme") {
             if is(v, "yes") {
