@@ -1206,7 +1206,11 @@ fn memory_usage(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(match shard.find(h, key) {
         None => Frame::Null,
         Some(e) => {
-            let share = shard.table_bytes() / shard.len().max(1);
+            // A key's share of its table, at most what a half-full table
+            // costs per key: the empty buckets of a table that shrank from
+            // many keys to few are not this key's.
+            let share = (shard.table_bytes() / shard.len().max(1))
+                .min(2 * (std::mem::size_of::<crate::keyspace::Slot>() + 1));
             Frame::Integer(
                 key_mem_bytes(key.len(), &e.value, e.expire_ms().is_some(), share) as i64,
             )
