@@ -524,8 +524,8 @@ fn scan(z: &crate::types::zset::ZSet, shape: &Shape, limit: usize) -> Vec<Found>
             break;
         }
         let (min, max) = cell.scores();
-        let mut r = z.partition_point(&|s, _| s < min);
-        while let Some((score, m)) = z.at(r) {
+        let r = z.partition_point(&|s, _| s < min);
+        for (score, m) in z.iter_from(r) {
             if score >= max {
                 break;
             }
@@ -542,7 +542,6 @@ fn scan(z: &crate::types::zset::ZSet, shape: &Shape, limit: usize) -> Vec<Found>
             if limit > 0 && out.len() >= limit {
                 break;
             }
-            r += 1;
         }
         last = Some(i);
     }

@@ -526,8 +526,10 @@ impl LexRange {
     /// lexicographic) only this walk gives Redis's answer. A skiplist's
     /// answer then depends on its random levels, so it keeps the search.
     fn pack_walk(&self, z: &ZSet, rev: bool, offset: i64, limit: i64) -> Vec<usize> {
-        let n = z.len();
-        let m = |i: usize| z.at(i).map_or(&[][..], |e| e.1);
+        // A listpack is walked, not indexed: read it once.
+        let all = z.range(0, z.len());
+        let n = all.len();
+        let m = |i: usize| all[i].1;
         if offset < 0
             || n == 0
             || self.always_empty()
@@ -770,11 +772,13 @@ fn zrange_generic(
                 let (a, b) = r.ranks(z);
                 window(z, a, b, rev, offset, count)
             }
-            R::Lex(r) if matches!(z, ZSet::Pack(_)) => r
-                .pack_walk(z, rev, offset, count)
-                .into_iter()
-                .filter_map(|i| z.at(i).map(|(s, m)| (s, m.to_vec())))
-                .collect(),
+            R::Lex(r) if matches!(z, ZSet::Pack(_)) => {
+                let all = z.range(0, z.len());
+                r.pack_walk(z, rev, offset, count)
+                    .into_iter()
+                    .filter_map(|i| all.get(i).map(|&(s, m)| (s, m.to_vec())))
+                    .collect()
+            }
             R::Lex(r) => {
                 let (a, b) = r.ranks(z);
                 window(z, a, b, rev, offset, count)
