@@ -93,15 +93,27 @@ impl Packed {
         match self.find(field) {
             Some(s) => {
                 self.buf.splice(s.value..s.end, enc);
+                self.fit();
                 false
             }
             None => {
+                // Grown to the byte, as a listpack is reallocated: a
+                // doubling Vec would leave a small hash up to half empty.
+                self.buf.reserve_exact(field.len() + 5 + enc.len());
                 put_len(&mut self.buf, field.len());
                 self.buf.extend_from_slice(field);
                 self.buf.extend_from_slice(&enc);
                 self.pairs += 1;
+                self.fit();
                 true
             }
+        }
+    }
+
+    /// Gives back spare capacity beyond a few bytes.
+    fn fit(&mut self) {
+        if self.buf.capacity() > self.buf.len() + 16 {
+            self.buf.shrink_to_fit();
         }
     }
 
@@ -113,6 +125,8 @@ impl Packed {
                 self.pairs -= 1;
                 if self.pairs == 0 {
                     self.buf = Vec::new();
+                } else {
+                    self.fit();
                 }
                 true
             }
