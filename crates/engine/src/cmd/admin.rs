@@ -2006,6 +2006,8 @@ fn getkeys_generic(args: &[&[u8]], with_flags: bool) -> CmdResult {
     } else if spec.name == "xread" || spec.name == "xreadgroup" {
         super::stream::read_get_keys(inner)
             .ok_or(CmdError::msg("ERR Invalid arguments specified for command"))?
+    } else if let Some(pos) = numkeys_get_keys(spec.name, inner) {
+        pos.ok_or(CmdError::msg("ERR Invalid arguments specified for command"))?
     } else {
         spec.key_positions(inner.len())
     };
@@ -2034,6 +2036,28 @@ fn getkeys_generic(args: &[&[u8]], with_flags: bool) -> CmdResult {
             })
             .collect(),
     ))
+}
+
+/// Key positions of the commands whose keys a count argument introduces
+/// (`None`: not one of them; `Some(None)`: a bad count).
+fn numkeys_get_keys(name: &str, args: &[&[u8]]) -> Option<Option<Vec<usize>>> {
+    // (position of the count, keys before it that always are keys)
+    let (at, fixed): (usize, &[usize]) = match name {
+        "zunionstore" | "zinterstore" | "zdiffstore" => (2, &[1]),
+        "zunion" | "zinter" | "zdiff" | "zintercard" | "sintercard" | "lmpop" | "zmpop" => (1, &[]),
+        "blmpop" | "bzmpop" => (2, &[]),
+        _ => return None,
+    };
+    let n = args
+        .get(at)
+        .and_then(|a| ferrokey_resp::parse_i64(a))
+        .filter(|&n| n > 0)
+        .map(|n| n as usize);
+    Some(n.filter(|&n| at + n < args.len()).map(|n| {
+        let mut pos = fixed.to_vec();
+        pos.extend(at + 1..=at + n);
+        pos
+    }))
 }
 
 fn command_getkeys(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {

@@ -75,10 +75,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("list", "6.0.6", "Returns the index of matching elements in a list."),
     CommandSpec::new("lmove", 5, WRITE | DENYOOM, lmove)
         .keys(1, 2, 1)
+        .specs(MOVE_SPECS)
         .acl(LIST)
         .doc("list", "6.2.0", "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved."),
     CommandSpec::new("rpoplpush", 3, WRITE | DENYOOM, rpoplpush)
         .keys(1, 2, 1)
+        .specs(MOVE_SPECS)
         .acl(LIST)
         .doc("list", "1.2.0", "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped."),
     // Redis declares no first/last key for LMPOP (the keys follow
