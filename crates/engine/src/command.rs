@@ -627,12 +627,10 @@ fn reject(server: &Server, client: &mut Client, id: Option<usize>, e: CmdError) 
 /// is refused when it queued one that does, which discards the
 /// transaction. Remembers the outcome for scripts (`oom_at_start`).
 fn check_memory(server: &Server, client: &mut Client, id: usize, now_ms: u64) -> Option<Frame> {
-    // Evictions are not the client's own writes: their invalidations go
-    // out before the command's reply, as Redis flushes them first.
-    let me = crate::tracking::current();
-    crate::tracking::set_current(0);
-    let oom = crate::evict::perform(server, now_ms) == crate::evict::Outcome::Fail;
-    crate::tracking::set_current(me);
+    // Evictions are not the client's own writes (Redis flushes their
+    // invalidations before the command runs).
+    let outcome = crate::tracking::as_server(|| crate::evict::perform(server, now_ms));
+    let oom = outcome == crate::evict::Outcome::Fail;
     client.oom_at_start = oom;
     if !oom {
         return None;
@@ -804,13 +802,8 @@ pub fn execute_inner(
     if !gate_held && server.tracking.active() {
         // Keep the tracking table within tracking-table-max-keys (CONFIG
         // SET may have lowered it), as Redis does before each command.
-        // Not the client's own change: the invalidations go before its
-        // reply.
         let max = server.tunables.tracking_max_keys.load(Ordering::Relaxed);
-        let me = crate::tracking::current();
-        crate::tracking::set_current(0);
-        server.tracking.limit(&server.clients, max);
-        crate::tracking::set_current(me);
+        crate::tracking::as_server(|| server.tracking.limit(&server.clients, max));
     }
     if !gate_held && !client.obey {
         if server.tunables.memory.maxmemory() == 0 {

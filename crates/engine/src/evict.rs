@@ -491,7 +491,7 @@ fn pick(
                 if !pool.dbs_with_keys[db] {
                     continue;
                 }
-                if let Some(key) = sample_one(server, db, volatile, |_, s, r| {
+                if let Some(key) = sample_one(server, db, volatile, |s, r| {
                     let e = if volatile {
                         s.random_volatile(&server.hasher, r)
                     } else {
@@ -518,7 +518,7 @@ fn pick(
                     continue;
                 }
                 for _ in 0..samples {
-                    let found = sample_one(server, db, volatile, |_, s, r| {
+                    let found = sample_one(server, db, volatile, |s, r| {
                         let e = match policy {
                             Policy::VolatileTtl => s.nearest_deadline(&server.hasher),
                             _ if volatile => s.random_volatile(&server.hasher, r),
@@ -570,26 +570,30 @@ fn still_there(server: &Server, db: usize, key: &[u8], volatile: bool) -> bool {
         .is_some_and(|e| !volatile || e.expire_ms().is_some())
 }
 
+/// Whether a shard has keys to evict (with a TTL when `volatile`).
+fn holds(s: &Shard, volatile: bool) -> bool {
+    if volatile {
+        s.has_volatile()
+    } else {
+        !s.is_empty()
+    }
+}
+
 /// Runs `take` on a random shard of database `db` that holds keys (with a
 /// TTL when `volatile`), with a random number for it.
 fn sample_one<T>(
     server: &Server,
     db: usize,
     volatile: bool,
-    take: impl FnOnce(usize, &Shard, u64) -> Option<T>,
+    take: impl FnOnce(&Shard, u64) -> Option<T>,
 ) -> Option<T> {
     let r: u64 = rand::random();
     let start = (r as usize) % SHARDS;
     for i in 0..SHARDS {
         let idx = (start + i) % SHARDS;
         let shard = server.dbs[db].lock(idx);
-        let usable = if volatile {
-            shard.has_volatile()
-        } else {
-            !shard.is_empty()
-        };
-        if usable {
-            return take(idx, &shard, r >> 8);
+        if holds(&shard, volatile) {
+            return take(&shard, r >> 8);
         }
     }
     None
@@ -600,16 +604,7 @@ fn refresh_dbs(server: &Server, pool: &mut Pool, policy: Policy, now_ms: u64) {
     pool.dbs_with_keys = server
         .dbs
         .iter()
-        .map(|db| {
-            (0..SHARDS).any(|i| {
-                let s = db.lock(i);
-                if volatile {
-                    s.has_volatile()
-                } else {
-                    !s.is_empty()
-                }
-            })
-        })
+        .map(|db| (0..SHARDS).any(|i| holds(&db.lock(i), volatile)))
         .collect();
     pool.checked_ms = now_ms;
 }

@@ -94,6 +94,17 @@ pub fn set_current(id: u64) {
     CURRENT.with(|c| c.set(id));
 }
 
+/// Runs `f` as the server rather than the running client: invalidations
+/// it causes (evictions, trimming the table) are not the client's own
+/// changes, so they go out before its reply.
+pub fn as_server<R>(f: impl FnOnce() -> R) -> R {
+    let me = current();
+    set_current(0);
+    let r = f();
+    set_current(me);
+    r
+}
+
 /// The client whose command runs on this thread (0: none).
 pub fn current() -> u64 {
     CURRENT.with(Cell::get)
