@@ -397,6 +397,11 @@ pub fn serve_ready(server: &Server, now_us: u64) {
     if !st.pending.load(Ordering::Acquire) {
         return;
     }
+    if crate::script::suspended_here() {
+        // The suspended script holds the gate; its own command serves the
+        // waiters once it ends.
+        return;
+    }
     let _serial = st.serving.lock();
     let _gate = server.gate.read();
     loop {

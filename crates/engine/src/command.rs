@@ -400,8 +400,8 @@ pub struct Entry {
 pub struct Table {
     /// Every command and subcommand; the index is the command's id.
     pub entries: Vec<Entry>,
-    by_name: HashMap<&'static [u8], usize>,
-    subs: HashMap<(usize, &'static [u8]), usize>,
+    by_name: HashMap<&'static [u8], usize, foldhash::fast::RandomState>,
+    subs: HashMap<(usize, &'static [u8]), usize, foldhash::fast::RandomState>,
 }
 
 /// Every command family's specs.
@@ -432,8 +432,8 @@ impl Table {
     fn build() -> Table {
         let mut t = Table {
             entries: Vec::new(),
-            by_name: HashMap::new(),
-            subs: HashMap::new(),
+            by_name: HashMap::default(),
+            subs: HashMap::default(),
         };
         for fam in families() {
             for spec in fam {
@@ -757,11 +757,21 @@ enum Gate<G> {
 /// the busy threshold.
 fn wait_gate<G>(server: &Server, spec: &CommandSpec, try_take: impl Fn() -> Option<G>) -> Gate<G> {
     loop {
-        if let Some(g) = try_take() {
-            return Gate::Free(g);
+        // On the thread of a suspended script the gate cannot come free
+        // before that script resumes, and the script is busy by then.
+        let suspended = crate::script::suspended_here();
+        if !suspended {
+            if let Some(g) = try_take() {
+                return Gate::Free(g);
+            }
         }
         let threshold = server.config.read().busy_reply_threshold_ms();
-        if let Some(e) = server.scripting.run.busy_error(threshold) {
+        let busy = if suspended {
+            Some(server.scripting.run.busy_reply())
+        } else {
+            server.scripting.run.busy_error(threshold)
+        };
+        if let Some(e) = busy {
             return if spec.has(flags::ALLOW_BUSY) {
                 Gate::Bypass
             } else {

@@ -320,6 +320,34 @@ thread_local! {
     static DIRTY: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
+/// A command's propagation state, set aside while its script is suspended
+/// (see `script::suspend_thread_state`).
+#[derive(Default)]
+pub(crate) struct ThreadState {
+    unit: Unit,
+    open: bool,
+    submitted: u64,
+    dirty: u64,
+}
+
+/// Takes this thread's propagation state, leaving it as between commands.
+pub(crate) fn take_thread_state() -> ThreadState {
+    ThreadState {
+        unit: UNIT.with(|u| std::mem::take(&mut *u.borrow_mut())),
+        open: OPEN.with(|o| o.replace(false)),
+        submitted: SUBMITTED.with(|s| s.replace(0)),
+        dirty: DIRTY.with(|d| d.replace(0)),
+    }
+}
+
+/// Puts back what [`take_thread_state`] took.
+pub(crate) fn restore_thread_state(s: ThreadState) {
+    UNIT.with(|u| *u.borrow_mut() = s.unit);
+    OPEN.with(|o| o.set(s.open));
+    SUBMITTED.with(|x| x.set(s.submitted));
+    DIRTY.with(|d| d.set(s.dirty));
+}
+
 /// Counts changes to the dataset made by the running command.
 #[inline]
 pub fn note_dirty(n: u64) {

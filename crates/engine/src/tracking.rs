@@ -89,6 +89,28 @@ thread_local! {
     static CHANGED: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
 }
 
+/// A command's tracking context, set aside while its script is suspended
+/// (see `script::suspend_thread_state`).
+#[derive(Default)]
+pub(crate) struct ThreadState {
+    current: u64,
+    changed: Vec<Box<[u8]>>,
+}
+
+/// Takes this thread's tracking context, leaving it as between commands.
+pub(crate) fn take_thread_state() -> ThreadState {
+    ThreadState {
+        current: CURRENT.with(|c| c.replace(0)),
+        changed: CHANGED.with(|c| std::mem::take(&mut *c.borrow_mut())),
+    }
+}
+
+/// Puts back what [`take_thread_state`] took.
+pub(crate) fn restore_thread_state(s: ThreadState) {
+    CURRENT.with(|c| c.set(s.current));
+    CHANGED.with(|c| *c.borrow_mut() = s.changed);
+}
+
 /// Marks `id` as the client whose command runs on this thread (0 after).
 pub fn set_current(id: u64) {
     CURRENT.with(|c| c.set(id));

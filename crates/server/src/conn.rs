@@ -387,9 +387,8 @@ async fn wait_unblocked(
     }
 }
 
-/// Whether the connection is plain enough for its pipelined scripts to go
-/// to the script thread together (replies on, not in MULTI, not
-/// subscribed).
+/// Whether the connection is plain enough for its pipelined scripts to run
+/// together on one coroutine (replies on, not in MULTI, not subscribed).
 fn plain(client: &Client) -> bool {
     client.multi.is_none() && client.reply_mode == ReplyMode::On && !client.pubsub.active()
 }
@@ -439,7 +438,7 @@ async fn wait_pause(server: &Arc<Server>, argv: &[&[u8]]) {
 /// Executes one command, waiting out CLIENT PAUSE first, and appends the
 /// reply unless CLIENT REPLY says otherwise. Returns whether the reply is
 /// to be sent: a command that blocked sends its reply when the wait ends.
-/// `script`: the command runs a script, on the script thread.
+/// `script`: the command runs a script, on a coroutine (`scripts`).
 async fn run_command(
     server: &Arc<Server>,
     client: &mut Client,

@@ -280,6 +280,7 @@ fn main() {
         std::thread::Builder::new()
             .name(format!("ferrokey-w{i}"))
             .spawn(move || {
+                scripts::enable_pause();
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()

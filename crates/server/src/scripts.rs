@@ -1,171 +1,194 @@
-//! The script thread: every command that runs a script (EVAL, FCALL, an
-//! EXEC that queued one) runs here, one at a time.
+//! Where commands that run a script (EVAL, FCALL, an EXEC that queued one)
+//! run: on their connection's worker thread, but on a stack of their own (a
+//! coroutine), so that a script past the busy threshold can step aside.
 //!
-//! A connection hands such a command over and awaits the reply, so its
-//! worker thread keeps serving its other connections meanwhile: past the
-//! busy threshold they answer BUSY, and one of them may bring SCRIPT KILL.
-//! One thread is enough, since scripts hold the gate exclusively and so
-//! never run side by side anyway; it also keeps the workers from queueing
-//! on the gate's write side, which costs more than the handoff.
+//! A script that ends within the busy threshold runs straight through, as
+//! any command does: no handoff to another thread, no wakeups. Past the
+//! threshold, the Lua hook (every 100,000 instructions) suspends the
+//! coroutine; the connection's task yields to the worker's loop, whose other
+//! connections then get BUSY (or bring SCRIPT KILL / SHUTDOWN NOSAVE), and
+//! the script resumes on its next turn. Workers other than the script's
+//! answer BUSY as they always did, waiting on the gate the script holds.
+//!
+//! While a script is suspended, the command state its thread keeps in
+//! thread-locals (propagation unit, tracking context) is set aside, and the
+//! engine knows not to wait for the gate on that thread
+//! (`script::suspended_here`).
 
-use std::sync::mpsc::{channel, Sender};
+use std::cell::Cell;
 use std::sync::{Arc, OnceLock};
 
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, CoroutineResult, Yielder};
 use ferrokey_engine::client::Client;
+use ferrokey_engine::script::ThreadState;
 use ferrokey_engine::Server;
 use ferrokey_resp::Frame;
-use tokio::sync::oneshot;
 
 use crate::clock::now_us;
 
 /// The most commands one batch carries.
 pub const BATCH_MAX: usize = 64;
 
-/// Commands for the script thread, with the client they run for.
-enum Job {
-    /// One command; its reply comes back as a frame for the connection
-    /// to handle as any other reply.
-    One {
-        client: Client,
-        args: Vec<Vec<u8>>,
-        done: oneshot::Sender<(Client, Frame)>,
-    },
-    /// Pipelined commands of a plain connection (replies on, not in
-    /// MULTI): their replies come back encoded, with the messages that go
-    /// around them, as the connection would have written them.
-    Batch {
-        client: Client,
-        commands: Vec<Vec<Vec<u8>>>,
-        done: oneshot::Sender<(Client, Vec<u8>)>,
-    },
+/// Deep Lua values (1000 levels of nesting, as Redis allows) recurse in
+/// the reply conversion and the libraries. Reserved address space; pages
+/// are touched only as deep as a script goes.
+const STACK_BYTES: usize = 64 * 1024 * 1024;
+
+static SERVER: OnceLock<Arc<Server>> = OnceLock::new();
+
+thread_local! {
+    /// A finished coroutine's stack, kept for the next script.
+    static STACK: Cell<Option<DefaultStack>> = const { Cell::new(None) };
+    /// The yielder of the coroutine running on this thread; null while
+    /// none runs (a suspended one clears it before it suspends).
+    static YIELDER: Cell<*const Yielder<(), ()>> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Remembers the server and tells the engine how this process suspends a
+/// busy script. Each worker thread calls [`enable_pause`] too.
+pub fn start(server: Arc<Server>) {
+    let _ = SERVER.set(server);
+}
+
+/// Lets scripts run by this thread's connections step aside when busy.
+pub fn enable_pause() {
+    ferrokey_engine::script::set_pause(Some(pause));
+}
+
+/// Suspends the script running on this thread's coroutine, if any.
+#[allow(unsafe_code)]
+fn pause() {
+    let y = YIELDER.with(|c| c.replace(std::ptr::null()));
+    if y.is_null() {
+        return;
+    }
+    // SAFETY: a non-null YIELDER is the yielder of the coroutine running
+    // right now on this thread (set when it starts or resumes, cleared
+    // before it suspends or ends), and we are on that coroutine's stack.
+    unsafe { (*y).suspend(()) };
+    YIELDER.with(|c| c.set(y));
 }
 
 /// Runs one command, surviving a panic in it.
 fn execute(server: &Server, client: &mut Client, args: &[Vec<u8>]) -> Frame {
     let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-    // A bug in one command must not take every later script down with
-    // this thread.
+    // A bug in one command must not unwind through the coroutine.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         ferrokey_engine::execute(server, client, &refs, now_us())
     }))
     .unwrap_or_else(|_| Frame::Error("ERR internal error running the script".into()))
 }
 
-/// Deep Lua values (1000 levels of nesting, as Redis allows) recurse in
-/// the reply conversion and the libraries.
-const STACK_BYTES: usize = 64 * 1024 * 1024;
+type Script<R> = Coroutine<(), (), R>;
 
-static JOBS: OnceLock<std::sync::Mutex<Sender<Job>>> = OnceLock::new();
-
-thread_local! {
-    /// This worker's copy of the sender, taken once.
-    static TX: std::cell::RefCell<Option<Sender<Job>>> = const { std::cell::RefCell::new(None) };
+/// A coroutine being driven, with the thread state of its command while it
+/// is suspended. Dropped unfinished (its connection's task torn down), it
+/// runs the script to its end first: a coroutine's stack must not be
+/// unwound through Lua's C frames.
+struct Driven<R> {
+    co: Option<Script<R>>,
+    saved: Option<ThreadState>,
 }
 
-/// Starts the script thread.
-pub fn start(server: Arc<Server>) {
-    let (tx, rx) = channel::<Job>();
-    let _ = JOBS.set(std::sync::Mutex::new(tx));
-    std::thread::Builder::new()
-        .name("ferrokey-lua".into())
-        .stack_size(STACK_BYTES)
-        .spawn(move || {
-            while let Ok(job) = rx.recv() {
-                // The connection may be gone; its client is dropped then.
-                match job {
-                    Job::One {
-                        mut client,
-                        args,
-                        done,
-                    } => {
-                        let reply = execute(&server, &mut client, &args);
-                        let _ = done.send((client, reply));
-                    }
-                    Job::Batch {
-                        mut client,
-                        commands,
-                        done,
-                    } => {
-                        let mut out = Vec::new();
-                        for args in &commands {
-                            let reply = execute(&server, &mut client, args);
-                            // As the connection writes one reply: messages
-                            // queued before it, the reply, then what the
-                            // command sent to its own connection.
-                            let handle = client.handle.clone();
-                            if !handle.outbox.is_empty() {
-                                handle.outbox.drain_into(&mut out);
-                            }
-                            ferrokey_resp::encode(&reply, client.resp, &mut out);
-                            if !handle.late.is_empty() {
-                                handle.late.drain_into(&mut out);
-                            }
-                        }
-                        let _ = done.send((client, out));
-                    }
-                }
-            }
-        })
-        .unwrap_or_else(|e| crate::fatal(&format!("spawning the script thread: {e}")));
-}
-
-/// Runs `argv` for `client` on the script thread.
-pub async fn run(client: &mut Client, argv: &[&[u8]]) -> Frame {
-    let owned = take(client);
-    let (done, wait) = oneshot::channel();
-    send(Job::One {
-        client: owned,
-        args: argv.iter().map(|a| a.to_vec()).collect(),
-        done,
-    });
-    match wait.await {
-        Ok((owned, reply)) => {
-            *client = owned;
-            reply
+impl<R> Driven<R> {
+    /// Resumes the script: `Some` once it has ended.
+    fn step(&mut self) -> Option<R> {
+        if let Some(s) = self.saved.take() {
+            ferrokey_engine::script::resume_thread_state(s);
         }
-        Err(_) => crate::fatal("the script thread dropped a command"),
+        let co = self.co.as_mut()?;
+        match co.resume(()) {
+            CoroutineResult::Yield(()) => {
+                self.saved = Some(ferrokey_engine::script::suspend_thread_state());
+                None
+            }
+            CoroutineResult::Return(r) => {
+                if let Some(done) = self.co.take() {
+                    STACK.with(|s| s.set(Some(done.into_stack())));
+                }
+                Some(r)
+            }
+        }
     }
+}
+
+impl<R> Drop for Driven<R> {
+    fn drop(&mut self) {
+        while self.co.is_some() {
+            let _ = self.step();
+        }
+    }
+}
+
+/// Runs `f` on a coroutine, yielding to the worker's other tasks whenever
+/// the script in it steps aside.
+async fn drive<R: 'static>(f: impl FnOnce(&Server) -> R + 'static) -> R {
+    let server = SERVER.get().expect("scripts::start ran").clone();
+    let stack = STACK.with(Cell::take).unwrap_or_else(|| {
+        DefaultStack::new(STACK_BYTES)
+            .unwrap_or_else(|e| crate::fatal(&format!("allocating a script stack: {e}")))
+    });
+    let co = Coroutine::with_stack(stack, move |y: &Yielder<(), ()>, ()| {
+        YIELDER.with(|c| c.set(y));
+        let r = f(&server);
+        YIELDER.with(|c| c.set(std::ptr::null()));
+        r
+    });
+    let mut driven = Driven {
+        co: Some(co),
+        saved: None,
+    };
+    loop {
+        if let Some(r) = driven.step() {
+            return r;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Runs `argv` for `client`, a command that runs a script.
+pub async fn run(client: &mut Client, argv: &[&[u8]]) -> Frame {
+    let mut owned = take(client);
+    let args: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
+    let (owned, reply) = drive(move |server| {
+        let reply = execute(server, &mut owned, &args);
+        (owned, reply)
+    })
+    .await;
+    *client = owned;
+    reply
 }
 
 /// Runs pipelined script commands for a plain connection (replies on, not
-/// in MULTI) on the script thread in one handoff; returns the bytes to
-/// write.
+/// in MULTI) on one coroutine; returns the bytes to write.
 pub async fn run_batch(client: &mut Client, commands: Vec<Vec<Vec<u8>>>) -> Vec<u8> {
-    let owned = take(client);
-    let (done, wait) = oneshot::channel();
-    send(Job::Batch {
-        client: owned,
-        commands,
-        done,
-    });
-    match wait.await {
-        Ok((owned, out)) => {
-            *client = owned;
-            out
+    let mut owned = take(client);
+    let (owned, out) = drive(move |server| {
+        let mut out = Vec::new();
+        for args in &commands {
+            let reply = execute(server, &mut owned, args);
+            // As the connection writes one reply: messages queued before
+            // it, the reply, then what the command sent to its own
+            // connection.
+            let handle = owned.handle.clone();
+            if !handle.outbox.is_empty() {
+                handle.outbox.drain_into(&mut out);
+            }
+            ferrokey_resp::encode(&reply, owned.resp, &mut out);
+            if !handle.late.is_empty() {
+                handle.late.drain_into(&mut out);
+            }
         }
-        Err(_) => crate::fatal("the script thread dropped a command"),
-    }
+        (owned, out)
+    })
+    .await;
+    *client = owned;
+    out
 }
 
-/// Moves the client out for the script thread, leaving a stand-in.
+/// Moves the client out for the coroutine, leaving a stand-in.
 fn take(client: &mut Client) -> Client {
     let placeholder = Client::new(client.handle.clone(), client.authenticated);
     std::mem::replace(client, placeholder)
-}
-
-fn send(job: Job) {
-    let sent = TX.with(|tx| {
-        let mut tx = tx.borrow_mut();
-        let sender = tx.get_or_insert_with(|| {
-            JOBS.get()
-                .expect("script thread started")
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone()
-        });
-        sender.send(job).is_ok()
-    });
-    if !sent {
-        crate::fatal("the script thread has stopped");
-    }
 }

@@ -1176,6 +1176,13 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         }
         return Err(CmdError::msg("ERR No shutdown in progress."));
     }
+    if save != Some(false) {
+        // Past the busy threshold only SHUTDOWN NOSAVE may stop the server.
+        let threshold = ctx.server.config.read().busy_reply_threshold_ms();
+        if let Some(e) = ctx.server.scripting.run.busy_error(threshold) {
+            return Err(e);
+        }
+    }
     ctx.client.shutdown = Some(Shutdown { save });
     ctx.client.close_after_reply = true;
     Ok(Frame::ok())

@@ -18,7 +18,7 @@ pub(crate) mod vm;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -42,9 +42,9 @@ pub const SCRIPT_COMMANDS: &[&str] = &[
 ];
 
 /// Whether running `args` may run a script (an EVAL, an FCALL, or an EXEC
-/// that queued one). The connection runs those off its worker thread, so
-/// that while a script is busy the worker can still answer BUSY and take
-/// SCRIPT KILL from the other connections it serves.
+/// that queued one). The connection runs those on a coroutine, so that a
+/// script past the busy threshold can step aside and let its worker answer
+/// BUSY and take SCRIPT KILL from the other connections it serves.
 pub fn runs_script(client: &crate::client::Client, args: &[&[u8]]) -> bool {
     // Every command of interest starts with E or F: most commands leave
     // after one byte compare (this runs for every request).
@@ -134,6 +134,10 @@ pub struct RunState {
     pub dirty: AtomicBool,
     /// When it started, in ms on [`monotonic_ms`].
     start_ms: AtomicU64,
+    /// When it passes the busy threshold, in ms on [`monotonic_ms`] (0:
+    /// never): from then on the Lua hook lets its thread serve its other
+    /// connections between slices of the script (see [`set_pause`]).
+    pause_at_ms: AtomicU64,
     /// While FUNCTION LOAD runs a library's code: when it times out.
     pub load_deadline_ms: AtomicU64,
     /// The running script's name and command, for FUNCTION STATS.
@@ -145,6 +149,96 @@ pub struct RunState {
     pub resp: std::sync::atomic::AtomicU8,
     /// Lines `redis.log` wrote, sent to the server log after the run.
     pub logs: Mutex<Vec<(&'static str, String)>>,
+    /// While a script runs: its `RefCell<CallState>`, which `redis.call`
+    /// and `redis.pcall` (made once per state) borrow; null otherwise.
+    call: AtomicPtr<()>,
+}
+
+/// Clears [`RunState::call`] when the run that set it ends, however it ends.
+struct CallGuard<'r>(&'r RunState);
+
+impl Drop for CallGuard<'_> {
+    fn drop(&mut self) {
+        self.0.call.store(std::ptr::null_mut(), Ordering::Release);
+    }
+}
+
+/// `redis.call` (`raise_errors`) and `redis.pcall`: run a command for the
+/// script that is running.
+#[allow(unsafe_code)]
+pub(crate) fn call_command(
+    run: &RunState,
+    lua: &Lua,
+    raise_errors: bool,
+    args: MultiValue,
+) -> mlua::Result<Value> {
+    let p = run.call.load(Ordering::Acquire);
+    if p.is_null() {
+        return Err(raise(
+            "ERR redis.call is only available while a script runs",
+        ));
+    }
+    // SAFETY: `run` stores the address of its `RefCell<CallState>` before
+    // the script starts and a `CallGuard` clears it before that cell goes
+    // out of scope; Lua calls back on the thread that runs the script, so
+    // the cell is alive and only reached through this shared reference.
+    let state = unsafe { &*(p as *const RefCell<CallState<'_, '_>>) };
+    state.borrow_mut().call(lua, raise_errors, args)
+}
+
+thread_local! {
+    /// Set by the host on a thread whose scripts run on a coroutine: what
+    /// suspends the running script so the thread can serve its other
+    /// connections (which answer BUSY) once the script is past the busy
+    /// threshold. Unset, a busy script keeps its thread until it ends.
+    static PAUSE: std::cell::Cell<Option<fn()>> = const { std::cell::Cell::new(None) };
+    /// A script of this thread is suspended by [`PAUSE`].
+    static SUSPENDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs (or, with `None`, removes) this thread's [`PAUSE`] function.
+pub fn set_pause(f: Option<fn()>) {
+    PAUSE.with(|p| p.set(f));
+}
+
+/// Called by the Lua hook of a busy script: suspends it if the host can.
+pub(crate) fn pause() {
+    if let Some(f) = PAUSE.with(std::cell::Cell::get) {
+        f();
+    }
+}
+
+/// Whether a script of this thread is suspended: the thread must not wait
+/// for what that script holds (the gate), as it is the one to release it.
+pub fn suspended_here() -> bool {
+    SUSPENDED.with(std::cell::Cell::get)
+}
+
+/// The per-thread state of a command in progress (its propagation unit,
+/// its tracking context), set aside while its script is suspended so the
+/// commands the thread serves meanwhile start clean and cannot touch it.
+#[derive(Default)]
+pub struct ThreadState {
+    propagate: crate::propagate::ThreadState,
+    tracking: crate::tracking::ThreadState,
+}
+
+/// Sets the state of the suspended script's command aside; the thread is
+/// then marked as holding a suspended script.
+pub fn suspend_thread_state() -> ThreadState {
+    SUSPENDED.with(|s| s.set(true));
+    ThreadState {
+        propagate: crate::propagate::take_thread_state(),
+        tracking: crate::tracking::take_thread_state(),
+    }
+}
+
+/// Puts back what [`suspend_thread_state`] set aside, before the script
+/// resumes.
+pub fn resume_thread_state(state: ThreadState) {
+    crate::propagate::restore_thread_state(state.propagate);
+    crate::tracking::restore_thread_state(state.tracking);
+    SUSPENDED.with(|s| s.set(false));
 }
 
 /// What FUNCTION STATS shows of a running script.
@@ -162,13 +256,27 @@ pub(crate) fn monotonic_ms() -> u64 {
 }
 
 impl RunState {
-    fn start(&self, eval: bool) {
+    fn start(&self, eval: bool, busy_threshold_ms: u64) {
         self.resp.store(2, Ordering::Relaxed);
         self.eval.store(eval, Ordering::Relaxed);
         self.killed.store(false, Ordering::Relaxed);
         self.dirty.store(false, Ordering::Relaxed);
-        self.start_ms.store(monotonic_ms(), Ordering::Relaxed);
+        let now = monotonic_ms();
+        self.start_ms.store(now, Ordering::Relaxed);
+        let pause_at = if busy_threshold_ms == 0 {
+            0
+        } else {
+            now + busy_threshold_ms
+        };
+        self.pause_at_ms.store(pause_at, Ordering::Relaxed);
         self.running.store(true, Ordering::Release);
+    }
+
+    /// Whether the running script is past the busy threshold, so that its
+    /// thread should serve its other connections now and then.
+    pub(crate) fn pause_due(&self) -> bool {
+        let at = self.pause_at_ms.load(Ordering::Relaxed);
+        at != 0 && self.running.load(Ordering::Acquire) && monotonic_ms() >= at
     }
 
     /// Milliseconds since the running script started.
@@ -177,6 +285,7 @@ impl RunState {
     }
 
     fn stop(&self) {
+        self.pause_at_ms.store(0, Ordering::Relaxed);
         self.running.store(false, Ordering::Release);
         self.killed.store(false, Ordering::Relaxed);
     }
@@ -191,11 +300,16 @@ impl RunState {
         if elapsed < threshold_ms {
             return None;
         }
-        Some(CmdError::msg(if self.eval.load(Ordering::Relaxed) {
+        Some(self.busy_reply())
+    }
+
+    /// The BUSY error for the kind of script running.
+    pub fn busy_reply(&self) -> CmdError {
+        CmdError::msg(if self.eval.load(Ordering::Relaxed) {
             BUSY_EVAL
         } else {
             BUSY_FUNCTION
-        }))
+        })
     }
 
     /// SCRIPT KILL (`eval`) or FUNCTION KILL.
@@ -230,7 +344,7 @@ struct Script {
 #[derive(Default)]
 struct EvalEngine {
     vm: Option<Vm>,
-    scripts: HashMap<String, Script>,
+    scripts: HashMap<String, Script, foldhash::fast::RandomState>,
     /// Bytes of script bodies in the cache (INFO used_memory_scripts_eval).
     body_bytes: usize,
 }
@@ -346,6 +460,10 @@ pub fn parse_shebang(body: &[u8]) -> Result<(u32, usize), String> {
                 String::from_utf8_lossy(p)
             ));
         };
+        if list.is_empty() {
+            // `flags=` alone declares no flags (Redis splits "" into none).
+            continue;
+        }
         for name in list.split(|&b| b == b',') {
             match NAMES.iter().find(|(_, n)| n.as_bytes() == name) {
                 Some((f, _)) => flags |= f,
@@ -397,8 +515,11 @@ pub fn eval(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, ro: bool) -> CmdRes
     let scripting = &ctx.server.scripting;
     let mut eng = scripting.eval.lock();
     let sha = if by_sha {
-        let sha = String::from_utf8_lossy(args[1]).to_ascii_lowercase();
-        if sha.len() != 40 || !eng.scripts.contains_key(&sha) {
+        let sha = match std::str::from_utf8(args[1]) {
+            Ok(s) if s.len() == 40 => s.to_ascii_lowercase(),
+            _ => return Err(noscript()),
+        };
+        if !eng.scripts.contains_key(&sha) {
             return Err(noscript());
         }
         sha
@@ -669,7 +790,8 @@ fn run(ctx: &mut Ctx<'_>, vm: &mut Vm, func: &Function, a: RunArgs<'_>) -> CmdRe
         name: name.to_string(),
         argv: command.iter().map(|c| c.to_vec()).collect(),
     });
-    run_state.start(is_eval);
+    let threshold = server.config.read().busy_reply_threshold_ms();
+    run_state.start(is_eval, threshold);
     let saved = (
         ctx.client.db,
         ctx.client.resp,
@@ -685,16 +807,12 @@ fn run(ctx: &mut Ctx<'_>, vm: &mut Vm, func: &Function, a: RunArgs<'_>) -> CmdRe
         allow_oom,
         run: &run_state,
     });
-    let state = &state;
-    let result = vm.lua.scope(|scope| {
-        let call = scope.create_function(move |lua, args: MultiValue| {
-            state.borrow_mut().call(lua, true, args)
-        })?;
-        let pcall = scope.create_function(move |lua, args: MultiValue| {
-            state.borrow_mut().call(lua, false, args)
-        })?;
-        vm.redis.raw_set("call", call)?;
-        vm.redis.raw_set("pcall", pcall)?;
+    run_state.call.store(
+        &state as *const RefCell<CallState<'_, '_>> as *mut (),
+        Ordering::Release,
+    );
+    let guard = CallGuard(&run_state);
+    let result = (|| -> mlua::Result<Frame> {
         let keys_t = vm::string_array(&vm.lua, keys)?;
         let args_t = vm::string_array(&vm.lua, argv)?;
         let out = if is_eval {
@@ -709,7 +827,8 @@ fn run(ctx: &mut Ctx<'_>, vm: &mut Vm, func: &Function, a: RunArgs<'_>) -> CmdRe
             Ok(v) => lua_to_frame(&v, resp, 0),
             Err(t) => error_reply(&t, name),
         })
-    });
+    })();
+    drop(guard);
     vm.runs += 1;
     if vm.runs >= 50 {
         vm.runs = 0;
@@ -767,6 +886,8 @@ mod tests {
             Ok((NO_WRITES | ALLOW_OOM, 31))
         );
         assert_eq!(parse_shebang(b"#!lua\nreturn 1"), Ok((0, 5)));
+        assert_eq!(parse_shebang(b"#!lua flags=\nreturn 1"), Ok((0, 12)));
+        assert!(parse_shebang(b"#!lua flags=no-writes,\nreturn 1").is_err());
         assert_eq!(
             parse_shebang(b"#!lua"),
             Err("ERR Invalid script shebang".to_string())

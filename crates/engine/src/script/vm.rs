@@ -84,7 +84,7 @@ pub(crate) struct Vm {
     pub lua: Lua,
     /// The real globals (scripts see a read-only proxy of it).
     pub globals: Table,
-    /// The real `redis` table; each run installs call and pcall in it.
+    /// The real `redis` table.
     pub redis: Table,
     /// Redis's error handler.
     pub handler: Function,
@@ -170,6 +170,14 @@ pub(crate) fn new_vm(run: &Arc<RunState>, rand: &Arc<Rand48>) -> mlua::Result<Vm
             if deadline != 0 && super::monotonic_ms() > deadline {
                 return Err(raise("ERR FUNCTION LOAD timeout"));
             }
+            if hook_run.pause_due() {
+                // Busy: the thread serves its other connections (BUSY,
+                // SCRIPT KILL) before the next slice of the script.
+                super::pause();
+                if hook_run.killed.load(Ordering::Relaxed) {
+                    return Err(raise(KILLED));
+                }
+            }
             Ok(VmState::Continue)
         },
     )?;
@@ -253,10 +261,19 @@ fn install_math(lua: &Lua, globals: &Table, rand: &Arc<Rand48>) -> mlua::Result<
     Ok(())
 }
 
-/// The `redis` table but for call and pcall, which each run installs
-/// (they borrow the running command's client).
+/// The `redis` table. call and pcall reach the running command through
+/// `RunState` (see `call_command`).
 fn redis_table(lua: &Lua, run: &Arc<RunState>) -> mlua::Result<Table> {
     let t = lua.create_table()?;
+    for (name, raise_errors) in [("call", true), ("pcall", false)] {
+        let r = run.clone();
+        t.raw_set(
+            name,
+            lua.create_function(move |lua, args: MultiValue| {
+                super::call_command(&r, lua, raise_errors, args)
+            })?,
+        )?;
+    }
     let r = run.clone();
     t.raw_set(
         "setresp",

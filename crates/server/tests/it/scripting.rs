@@ -308,7 +308,15 @@ fn eventually(mut cond: impl FnMut() -> bool) -> bool {
 
 #[test]
 fn busy_script_kill_and_shutdown_nosave() {
-    let mut s = Server::ferrokey_with(&["--busy-reply-threshold", "100"]);
+    // One worker: the script's own thread must step aside to answer the
+    // other connections; two: they also wait on the gate from elsewhere.
+    for threads in ["1", "2"] {
+        busy_script_kill_and_shutdown_nosave_on(threads);
+    }
+}
+
+fn busy_script_kill_and_shutdown_nosave_on(threads: &str) {
+    let mut s = Server::ferrokey_with(&["--busy-reply-threshold", "100", "--threads", threads]);
     let mut runner = s.connect();
     runner.send(&["EVAL", "while true do end", "0"]);
     let mut other = s.connect();
@@ -343,6 +351,11 @@ fn busy_script_kill_and_shutdown_nosave() {
         .cmd(&["SCRIPT", "KILL"])
         .text()
         .starts_with("-UNKILLABLE Sorry the script already executed write commands"));
+    // Only SHUTDOWN NOSAVE may stop a busy server.
+    assert_eq!(
+        other.cmd(&["SHUTDOWN"]).text(),
+        "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
+    );
     other.send(&["SHUTDOWN", "NOSAVE"]);
     assert!(eventually(|| !s.alive()));
 }
