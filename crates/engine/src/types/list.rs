@@ -1,6 +1,8 @@
 //! The list value type.
 //!
-//! Elements live in one `VecDeque` (O(1) index, push and pop at both ends).
+//! Elements are packed back to back in chunks of up to 8 KiB
+//! ([`Chunked`]): about the bytes of a listpack per element, O(1) push and
+//! pop at both ends, O(chunks) to reach an index.
 //! What OBJECT ENCODING reports follows Redis's own bookkeeping: a list is a
 //! `listpack` while its listpack byte size stays under
 //! `list-max-listpack-size`, then a `quicklist`, whose node layout (element
@@ -10,6 +12,7 @@
 
 use std::collections::VecDeque;
 
+use super::chunked::Chunked;
 use super::{lp_entry_len, LP_EMPTY};
 
 /// Listpack byte budgets for negative `list-max-listpack-size` values.
@@ -52,7 +55,7 @@ fn allow_insert(fill: i64, n: &Node, sz: usize) -> bool {
 /// A list value.
 #[derive(Debug, Clone, Default)]
 pub struct List {
-    items: VecDeque<Box<[u8]>>,
+    items: Chunked,
     /// Bytes of the elements as one listpack.
     lp_bytes: usize,
     /// The quicklist node layout; `None` while listpack-encoded.
@@ -63,7 +66,7 @@ impl List {
     /// An empty listpack-encoded list.
     pub fn new() -> List {
         List {
-            items: VecDeque::new(),
+            items: Chunked::default(),
             lp_bytes: LP_EMPTY,
             nodes: None,
         }
@@ -96,12 +99,7 @@ impl List {
     /// Heap bytes owned.
     pub fn heap_bytes(&self) -> usize {
         use crate::value::alloc_size;
-        alloc_size(self.items.capacity() * std::mem::size_of::<Box<[u8]>>())
-            + self
-                .items
-                .iter()
-                .map(|e| alloc_size(e.len()))
-                .sum::<usize>()
+        self.items.heap_bytes()
             + self
                 .nodes
                 .as_ref()
@@ -110,17 +108,17 @@ impl List {
 
     /// Element `i`.
     pub fn get(&self, i: usize) -> Option<&[u8]> {
-        self.items.get(i).map(|b| &**b)
+        self.items.get(i)
     }
 
     /// Elements in order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator {
-        self.items.iter().map(|b| &**b)
+        self.items.iter()
     }
 
     /// Elements `start..=end` (already clamped by the caller).
     pub fn range(&self, start: usize, end: usize) -> impl DoubleEndedIterator<Item = &[u8]> {
-        self.items.range(start..=end).map(|b| &**b)
+        self.items.range(start, end)
     }
 
     /// Before adding elements totalling `add_bytes` raw bytes: converts a
@@ -181,20 +179,12 @@ impl List {
                 }
             }
         }
-        if head {
-            self.items.push_front(v.into());
-        } else {
-            self.items.push_back(v.into());
-        }
+        self.items.push(v, head);
     }
 
     /// Pops from the head or the tail.
     pub fn pop(&mut self, head: bool) -> Option<Box<[u8]>> {
-        let v = if head {
-            self.items.pop_front()?
-        } else {
-            self.items.pop_back()?
-        };
+        let v = self.items.pop(head)?;
         self.account_removed(if head { 0 } else { usize::MAX }, &v);
         Some(v)
     }
@@ -222,13 +212,14 @@ impl List {
 
     /// Replaces element `i` (which exists).
     pub fn set(&mut self, i: usize, v: &[u8]) {
-        let (old, new) = (lp_entry_len(&self.items[i]), lp_entry_len(v));
+        let old = self.items.get(i).map_or(0, lp_entry_len);
+        let new = lp_entry_len(v);
         self.lp_bytes = self.lp_bytes + new - old;
         if let Some(nodes) = &mut self.nodes {
             let (ni, _) = locate(nodes, i);
             nodes[ni].bytes = nodes[ni].bytes + new - old;
         }
-        self.items[i] = v.into();
+        self.items.set(i, v);
     }
 
     /// Inserts `v` next to the element at `pivot` (after it or before it).
@@ -272,8 +263,14 @@ impl List {
                     // the half that is cut off, then neighbours merge if
                     // they fit.
                     let start = pivot - off;
+                    let items = &self.items;
                     let bytes_of = |r: std::ops::Range<usize>| {
-                        LP_EMPTY + r.map(|j| lp_entry_len(&self.items[j])).sum::<usize>()
+                        LP_EMPTY
+                            + if r.is_empty() {
+                                0
+                            } else {
+                                items.range(r.start, r.end - 1).map(lp_entry_len).sum()
+                            }
                     };
                     let (left, right) = if after {
                         let l = Node {
@@ -303,26 +300,17 @@ impl List {
             }
         }
         self.lp_bytes += entry;
-        self.items.insert(at, v.into());
+        self.items.insert(at, v);
     }
 
     /// Removes the elements at the given ascending indexes.
     pub fn remove_sorted(&mut self, idx: &[usize]) {
         for &i in idx.iter().rev() {
-            if let Some(v) = self.items.get(i).cloned() {
+            if let Some(v) = self.items.get(i).map(<[u8]>::to_vec) {
                 self.account_removed(i, &v);
             }
         }
-        let mut k = 0;
-        let mut pos = 0;
-        self.items.retain(|_| {
-            let drop = k < idx.len() && idx[k] == pos;
-            if drop {
-                k += 1;
-            }
-            pos += 1;
-            !drop
-        });
+        self.items.remove_sorted(idx);
     }
 }
 

@@ -2,6 +2,7 @@
 //! quicklist / hashtable / skiplist names) and the thresholds that decide
 //! them.
 
+pub mod chunked;
 pub mod hash;
 pub mod hll;
 pub mod list;
