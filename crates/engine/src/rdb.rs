@@ -1332,7 +1332,7 @@ fn build_hash(pairs: Vec<(Vec<u8>, Vec<u8>)>, lim: &Limits) -> Value {
     for (f, v) in &pairs {
         h.set(f, v, lim);
     }
-    Value::Hash(Box::new(h))
+    Value::Hash(h)
 }
 
 fn parse_score(b: &[u8]) -> Rd<f64> {
@@ -1367,7 +1367,7 @@ fn build_zset(pairs: Vec<(Vec<u8>, Vec<u8>)>, lim: &Limits) -> Rd<Value> {
         }
         v.push((s, m));
     }
-    Ok(Value::ZSet(Box::new(ZSet::from_entries(v, lim))))
+    Ok(Value::ZSet(ZSet::from_entries(v, lim)))
 }
 
 /// Whether `v` is a collection with no elements, which Redis never writes
@@ -1448,7 +1448,7 @@ fn read_value(c: &mut Cursor<'_>, t: u8, lim: &Limits) -> Rd<Option<Value>> {
                 }
                 v.push((s, m));
             }
-            Value::ZSet(Box::new(ZSet::from_entries(v, lim)))
+            Value::ZSet(ZSet::from_entries(v, lim))
         }
         T_HASH => {
             let n = c.len()?;

@@ -164,14 +164,19 @@ pub enum Value {
     /// A list.
     List(Box<crate::types::list::List>),
     /// A hash.
-    Hash(Box<crate::types::hash::Hash>),
+    Hash(crate::types::hash::Hash),
     /// A set.
     Set(Box<crate::types::set::Set>),
     /// A sorted set.
-    ZSet(Box<crate::types::zset::ZSet>),
+    ZSet(crate::types::zset::ZSet),
     /// A stream.
     Stream(Box<crate::types::stream::Stream>),
 }
+
+// Hashes and sorted sets sit in the value itself while they are small
+// enough to (their small encodings are one boxed buffer); a value bigger
+// than this would grow every key's slot.
+const _: () = assert!(std::mem::size_of::<Value>() == 32);
 
 impl Value {
     /// The name TYPE reports.
@@ -228,9 +233,9 @@ impl Value {
         match self {
             Value::Str(s) => s.heap_bytes(),
             Value::List(v) => alloc_size(std::mem::size_of_val(&**v)) + v.heap_bytes(),
-            Value::Hash(v) => alloc_size(std::mem::size_of_val(&**v)) + v.heap_bytes(),
+            Value::Hash(v) => v.heap_bytes(),
             Value::Set(v) => alloc_size(std::mem::size_of_val(&**v)) + v.heap_bytes(),
-            Value::ZSet(v) => alloc_size(std::mem::size_of_val(&**v)) + v.heap_bytes(),
+            Value::ZSet(v) => v.heap_bytes(),
             Value::Stream(v) => alloc_size(std::mem::size_of_val(&**v)) + v.heap_bytes(),
         }
     }

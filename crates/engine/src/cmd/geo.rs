@@ -783,7 +783,7 @@ fn search_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], src_idx: usize, flags: u32)
             ctx.client.db,
             h,
             dst,
-            crate::value::Value::ZSet(Box::new(z)),
+            crate::value::Value::ZSet(z),
             0,
             ctx.new_stamp(),
         );

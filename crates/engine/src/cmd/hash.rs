@@ -119,7 +119,7 @@ fn with_hash_write<R>(
                 ctx.client.db,
                 h,
                 key,
-                Value::Hash(Box::default()),
+                Value::Hash(Default::default()),
                 0,
                 ctx.new_stamp(),
             );

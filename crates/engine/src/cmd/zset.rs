@@ -233,7 +233,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, key: &[u8], f: AddFlags, pairs: &[(f64, &[u8]
                 ctx.client.db,
                 h,
                 key,
-                Value::ZSet(Box::new(z)),
+                Value::ZSet(z),
                 0,
                 ctx.new_stamp(),
             );
@@ -683,7 +683,7 @@ fn store_entries(
             ctx.client.db,
             h,
             dst,
-            Value::ZSet(Box::new(z)),
+            Value::ZSet(z),
             0,
             ctx.new_stamp(),
         );
@@ -1223,7 +1223,7 @@ fn load_inputs(
         let shard = locked.shard(h);
         out.push(match lookup_read(ctx, shard, h, k).map(|e| &e.value) {
             None => Input::Empty,
-            Some(Value::ZSet(z)) => Input::Z((**z).clone()),
+            Some(Value::ZSet(z)) => Input::Z(z.clone()),
             Some(Value::Set(s)) => Input::S((**s).clone()),
             Some(_) => return Err(CmdError::WrongType),
         });

@@ -20,8 +20,10 @@ pub type PairIter<'a> = Box<dyn Iterator<Item = (&'a [u8], &'a [u8])> + 'a>;
 /// listpack, one allocation for the whole hash).
 #[derive(Debug, Clone, Default)]
 pub struct Packed {
-    buf: Vec<u8>,
-    pairs: usize,
+    /// Exactly as long as its pairs (a box, not a `Vec`: with no capacity
+    /// to remember, a hash's value fits in a `Value` without a box).
+    buf: Box<[u8]>,
+    pairs: u32,
 }
 
 /// Reads one length-prefixed string at `pos`: its bytes and the position
@@ -47,12 +49,22 @@ struct Span {
 impl Packed {
     /// Number of pairs.
     pub fn len(&self) -> usize {
-        self.pairs
+        self.pairs as usize
     }
 
     /// Whether it holds no pair.
     pub fn is_empty(&self) -> bool {
         self.pairs == 0
+    }
+
+    /// Edits the buffer as a `Vec`, then stores it back to the byte, as a
+    /// listpack is reallocated (jemalloc resizes in place within a size
+    /// class).
+    fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        let mut v = std::mem::take(&mut self.buf).into_vec();
+        let r = f(&mut v);
+        self.buf = v.into_boxed_slice();
+        r
     }
 
     fn spans(&self) -> impl Iterator<Item = (Span, &[u8], &[u8])> + '_ {
@@ -92,28 +104,21 @@ impl Packed {
         enc.extend_from_slice(value);
         match self.find(field) {
             Some(s) => {
-                self.buf.splice(s.value..s.end, enc);
-                self.fit();
+                self.edit(|b| {
+                    b.splice(s.value..s.end, enc);
+                });
                 false
             }
             None => {
-                // Grown to the byte, as a listpack is reallocated: a
-                // doubling Vec would leave a small hash up to half empty.
-                self.buf.reserve_exact(field.len() + 5 + enc.len());
-                put_len(&mut self.buf, field.len());
-                self.buf.extend_from_slice(field);
-                self.buf.extend_from_slice(&enc);
+                self.edit(|b| {
+                    b.reserve_exact(field.len() + 5 + enc.len());
+                    put_len(b, field.len());
+                    b.extend_from_slice(field);
+                    b.extend_from_slice(&enc);
+                });
                 self.pairs += 1;
-                self.fit();
                 true
             }
-        }
-    }
-
-    /// Gives back spare capacity beyond a few bytes.
-    fn fit(&mut self) {
-        if self.buf.capacity() > self.buf.len() + 16 {
-            self.buf.shrink_to_fit();
         }
     }
 
@@ -121,13 +126,10 @@ impl Packed {
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match self.find(field) {
             Some(s) => {
-                self.buf.drain(s.start..s.end);
+                self.edit(|b| {
+                    b.drain(s.start..s.end);
+                });
                 self.pairs -= 1;
-                if self.pairs == 0 {
-                    self.buf = Vec::new();
-                } else {
-                    self.fit();
-                }
                 true
             }
             None => false,
@@ -136,7 +138,7 @@ impl Packed {
 
     /// Heap bytes owned.
     pub fn heap_bytes(&self) -> usize {
-        crate::value::alloc_size(self.buf.capacity())
+        crate::value::alloc_size(self.buf.len())
     }
 }
 
