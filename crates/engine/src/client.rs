@@ -213,6 +213,11 @@ pub struct Client {
     /// the running top-level command started: a script may then not run
     /// its first write that could grow memory.
     pub oom_at_start: bool,
+    /// The running command's error reply was already counted in the error
+    /// statistics (a script failing with the error a command of its own
+    /// got, as Redis's `ERR_REPLY_FLAG_NO_STATS_UPDATE`): the command still
+    /// counts as failed, the error is not counted twice.
+    pub error_counted: bool,
     /// Pub/Sub subscriptions.
     pub pubsub: crate::pubsub::Subscriptions,
     /// CLIENT CACHING YES|NO for the next command (OPTIN / OPTOUT).
@@ -269,6 +274,7 @@ impl Client {
             in_script: false,
             obey: false,
             oom_at_start: false,
+            error_counted: false,
             pubsub: Default::default(),
             caching: false,
             blocked: None,

@@ -567,17 +567,22 @@ pub fn resolve(args: &[&[u8]]) -> Result<usize, CmdError> {
 /// Counts an error reply in the error statistics.
 pub(crate) fn count_error(server: &Server, reply: &Frame) {
     if let Frame::Error(text) = reply {
-        server
-            .stats
-            .total_error_replies
-            .fetch_add(1, Ordering::Relaxed);
-        *server
-            .stats
-            .errors
-            .lock()
-            .entry(error_code(text).to_string())
-            .or_insert(0) += 1;
+        count_error_text(server, text);
     }
+}
+
+/// Counts an error reply's text in the error statistics.
+fn count_error_text(server: &Server, text: &str) {
+    server
+        .stats
+        .total_error_replies
+        .fetch_add(1, Ordering::Relaxed);
+    *server
+        .stats
+        .errors
+        .lock()
+        .entry(error_code(text).to_string())
+        .or_insert(0) += 1;
 }
 
 /// Runs one command for `client` and returns its reply.
@@ -603,6 +608,18 @@ pub fn execute(server: &Server, client: &mut Client, args: &[&[u8]], now_us: u64
     }
     crate::tracking::set_current(0);
     reply
+}
+
+/// Counts a command a script tried to run and was refused (unknown, wrong
+/// arity, not allowed from scripts, a write from a read-only script, OOM):
+/// the error in the error statistics and, when the command exists, a
+/// rejected call of it, as Redis's `scriptCall` does.
+pub(crate) fn count_script_refusal(server: &Server, id: Option<usize>, text: &str) {
+    if let Some(id) = id {
+        server.counters[id].rejected.fetch_add(1, Ordering::Relaxed);
+        server.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+    }
+    count_error_text(server, text);
 }
 
 /// Replies to a command refused before running, counting it; inside MULTI
@@ -672,6 +689,41 @@ fn check_memory(server: &Server, client: &mut Client, id: usize, now_ms: u64) ->
         Some(id),
         CmdError::msg(crate::error::OOM),
     ))
+}
+
+/// Too few good replicas for `min-replicas-to-write`: refuses a write
+/// command (one queued inside MULTI too), and an EXEC that queued one,
+/// which discards the transaction (Redis's `processCommand`).
+fn check_replicas(server: &Server, client: &mut Client, id: usize) -> Option<Frame> {
+    let t = table();
+    let entry = &t.entries[id];
+    let top = entry
+        .parent
+        .map_or(entry.spec.name, |p| t.entries[p].spec.name);
+    let is_exec = top == "exec" && client.multi.is_some();
+    let writes = |spec: &CommandSpec| spec.has(flags::WRITE);
+    let refuse = writes(entry.spec)
+        || (is_exec
+            && client.multi.as_ref().is_some_and(|m| {
+                m.queue.iter().any(|argv| {
+                    let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+                    resolve(&argv).is_ok_and(|id| writes(t.entries[id].spec))
+                })
+            }));
+    if !refuse {
+        return None;
+    }
+    let e = if is_exec {
+        client.end_multi();
+        client.unwatch_all(server);
+        CmdError::owned(format!(
+            "EXECABORT Transaction discarded because of: {}",
+            crate::error::NOREPLICAS
+        ))
+    } else {
+        CmdError::msg(crate::error::NOREPLICAS)
+    };
+    Some(reject(server, client, Some(id), e))
 }
 
 /// After a command: remembers the keys a tracking client read, and spends
@@ -822,6 +874,11 @@ pub fn execute_inner(
             return f;
         }
     }
+    if !gate_held && !client.obey && !server.enough_good_replicas(now_ms) {
+        if let Some(f) = check_replicas(server, client, id) {
+            return f;
+        }
+    }
     if client.resp == 2
         && !client.in_script
         && client.pubsub.active()
@@ -953,7 +1010,9 @@ pub fn execute_inner(
     }
     if reply.is_error() {
         c.failed.fetch_add(1, Ordering::Relaxed);
-        count_error(server, &reply);
+        if !std::mem::take(&mut client.error_counted) {
+            count_error(server, &reply);
+        }
     }
     server
         .stats

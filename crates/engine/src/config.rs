@@ -673,6 +673,8 @@ const I_UNIXSOCKET: usize = idx("unixsocket");
 const I_UNIXSOCKETPERM: usize = idx("unixsocketperm");
 const I_BUSY_REPLY_THRESHOLD: usize = idx("busy-reply-threshold");
 const I_TRACKING_TABLE_MAX_KEYS: usize = idx("tracking-table-max-keys");
+const I_MIN_REPLICAS_TO_WRITE: usize = idx("min-replicas-to-write");
+const I_MIN_REPLICAS_MAX_LAG: usize = idx("min-replicas-max-lag");
 const I_DAEMONIZE: usize = idx("daemonize");
 const I_SUPERVISED: usize = idx("supervised");
 const I_ALWAYS_SHOW_LOGO: usize = idx("always-show-logo");
@@ -1935,6 +1937,13 @@ impl Config {
     /// `busy-reply-threshold` (alias `lua-time-limit`) in milliseconds.
     pub fn busy_reply_threshold_ms(&self) -> u64 {
         self.unsigned(I_BUSY_REPLY_THRESHOLD)
+    }
+    /// `min-replicas-to-write` and `min-replicas-max-lag` (seconds).
+    pub fn min_replicas(&self) -> (u64, u64) {
+        (
+            self.unsigned(I_MIN_REPLICAS_TO_WRITE),
+            self.unsigned(I_MIN_REPLICAS_MAX_LAG),
+        )
     }
     /// `tracking-table-max-keys`.
     pub fn tracking_table_max_keys(&self) -> u64 {

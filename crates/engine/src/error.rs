@@ -39,6 +39,8 @@ pub enum CmdError {
 /// What a command that may grow memory gets while memory is over
 /// `maxmemory` and nothing more can be evicted.
 pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+/// A write refused under `min-replicas-to-write`.
+pub const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
 
 /// Shorthand for a command's result.
 pub type CmdResult = Result<Frame, CmdError>;

@@ -139,6 +139,26 @@ impl Propagation {
         self.emitter.lock().replicas.clone()
     }
 
+    /// Whether writes may go ahead under `min-replicas-to-write` (`to_write`
+    /// replicas that acknowledged within `max_lag` seconds; either 0 turns
+    /// the check off), as Redis's `checkGoodReplicasStatus`.
+    pub fn enough_good_replicas(&self, to_write: u64, max_lag: u64, now_ms: u64) -> bool {
+        if to_write == 0 || max_lag == 0 {
+            return true;
+        }
+        let good = self
+            .emitter
+            .lock()
+            .replicas
+            .iter()
+            .filter(|r| {
+                let ack = r.repl_ack_ms.load(Ordering::Relaxed);
+                ack != 0 && now_ms.saturating_sub(ack) / 1000 <= max_lag
+            })
+            .count();
+        good as u64 >= to_write
+    }
+
     /// How many replicas acknowledged the stream up to `offset`.
     pub fn acked(&self, offset: u64) -> usize {
         self.emitter

@@ -299,6 +299,8 @@ pub struct Tunables {
     pub obuf: Mutex<[crate::config::ObufLimit; 3]>,
     /// maxmemory and its policy.
     pub memory: crate::evict::Settings,
+    /// `min-replicas-to-write` and `min-replicas-max-lag`.
+    pub min_replicas: (AtomicU64, AtomicU64),
 }
 
 impl Tunables {
@@ -324,6 +326,21 @@ impl Tunables {
         self.tracking_max_keys
             .store(c.tracking_table_max_keys(), Ordering::Relaxed);
         self.memory.refresh(c);
+        let (to_write, max_lag) = c.min_replicas();
+        self.min_replicas.0.store(to_write, Ordering::Relaxed);
+        self.min_replicas.1.store(max_lag, Ordering::Relaxed);
+    }
+}
+
+impl Server {
+    /// Whether writes may go ahead under `min-replicas-to-write`.
+    pub fn enough_good_replicas(&self, now_ms: u64) -> bool {
+        let to_write = self.tunables.min_replicas.0.load(Ordering::Relaxed);
+        if to_write == 0 {
+            return true;
+        }
+        let max_lag = self.tunables.min_replicas.1.load(Ordering::Relaxed);
+        self.repl.enough_good_replicas(to_write, max_lag, now_ms)
     }
 }
 

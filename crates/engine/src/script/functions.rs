@@ -671,7 +671,7 @@ pub fn fcall(ctx: &mut Ctx<'_>, args: &[&[u8]], ro: bool) -> CmdResult {
     }
     let readonly = ro || flags & script_flags::NO_WRITES != 0;
     let allow_oom = flags & script_flags::ALLOW_OOM != 0;
-    super::refuse_if_oom(ctx, flags)?;
+    super::refuse_up_front(ctx, flags)?;
     *s.run.function_counts.lock() = (eng.libraries.len(), eng.index.len());
     let vm = eng.vm(s)?;
     let keys = &args[3..3 + numkeys];

@@ -536,7 +536,7 @@ pub fn eval(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, ro: bool) -> CmdRes
     let readonly = ro || (flags & EVAL_COMPAT == 0 && flags & NO_WRITES != 0);
     let allow_oom = flags & EVAL_COMPAT == 0 && flags & ALLOW_OOM != 0;
     if flags & EVAL_COMPAT == 0 {
-        refuse_if_oom(ctx, flags)?;
+        refuse_up_front(ctx, flags)?;
     }
     let vm = eng.vm(scripting)?;
     let keys = &args[3..3 + numkeys];
@@ -559,10 +559,20 @@ pub fn eval(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, ro: bool) -> CmdRes
     reply
 }
 
-/// A script declaring its flags (shebang) that may write and lacks
-/// `allow-oom` counts as a command that may grow memory: refused while
-/// memory is over `maxmemory` (Redis derives DENYOOM from the flags).
-pub(crate) fn refuse_if_oom(ctx: &Ctx<'_>, flags: u32) -> Result<(), CmdError> {
+/// A script declaring its flags (shebang, or a function's) that may write
+/// is refused while there are too few good replicas for
+/// `min-replicas-to-write`; lacking `allow-oom` too, it counts as a
+/// command that may grow memory and is refused while memory is over
+/// `maxmemory` (Redis derives WRITE and DENYOOM from the flags).
+pub(crate) fn refuse_up_front(ctx: &Ctx<'_>, flags: u32) -> Result<(), CmdError> {
+    // A script that may write needs enough good replicas (checked first,
+    // as Redis's scriptPrepareForRun does).
+    if flags & NO_WRITES == 0
+        && !ctx.client.obey
+        && !ctx.server.enough_good_replicas(ctx.now_us / 1000)
+    {
+        return Err(CmdError::msg(crate::error::NOREPLICAS));
+    }
     if flags & (NO_WRITES | ALLOW_OOM) == 0 && ctx.client.oom_at_start && !ctx.client.obey {
         return Err(CmdError::msg(crate::error::OOM));
     }
@@ -643,13 +653,34 @@ impl CallState<'_, '_> {
             }
         }
         let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-        let spec = match resolve(&refs) {
-            Ok(id) => table().entries[id].spec,
-            Err(CmdError::Arity(_)) => {
-                return fail("ERR Wrong number of args calling Redis command from script")
+        // An error already in the statistics: the reply of a command the
+        // script ran, or its refusal below (counted as Redis's scriptCall
+        // counts it).
+        let counted = |text: &str| -> mlua::Result<Value> {
+            if raise_errors {
+                Err(vm::raise_counted(text))
+            } else {
+                let t = err_table(lua, text)?;
+                t.raw_set(vm::IGNORE_STATS, true)?;
+                Ok(Value::Table(t))
             }
-            Err(_) => return fail("ERR Unknown Redis command called from script"),
         };
+        let server = self.ctx.server;
+        let refuse = |id: Option<usize>, text: &str| -> mlua::Result<Value> {
+            crate::command::count_script_refusal(server, id, text);
+            counted(text)
+        };
+        let (id, spec) = match resolve(&refs) {
+            Ok(id) => (id, table().entries[id].spec),
+            Err(CmdError::Arity(_)) => {
+                return refuse(
+                    table().lookup(refs[0]),
+                    "ERR Wrong number of args calling Redis command from script",
+                )
+            }
+            Err(_) => return refuse(None, "ERR Unknown Redis command called from script"),
+        };
+        let id = Some(id);
         if spec.has(flags::NOSCRIPT)
             && !self
                 .ctx
@@ -658,10 +689,13 @@ impl CallState<'_, '_> {
                 .allow_noscript
                 .load(Ordering::Relaxed)
         {
-            return fail("ERR This Redis command is not allowed from script");
+            return refuse(id, "ERR This Redis command is not allowed from script");
         }
         if self.readonly && spec.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
-            return fail("ERR Write commands are not allowed from read-only scripts.");
+            return refuse(
+                id,
+                "ERR Write commands are not allowed from read-only scripts.",
+            );
         }
         // Over maxmemory when the script started: its first command that
         // may grow memory is refused; once it has written, it must finish.
@@ -671,7 +705,13 @@ impl CallState<'_, '_> {
             && !self.ctx.client.obey
             && !self.run.dirty.load(Ordering::Relaxed)
         {
-            return fail(crate::error::OOM);
+            return refuse(id, crate::error::OOM);
+        }
+        if spec.has(flags::WRITE)
+            && !self.ctx.client.obey
+            && !server.enough_good_replicas(self.ctx.now_us / 1000)
+        {
+            return refuse(id, crate::error::NOREPLICAS);
         }
         if spec.has(flags::WRITE) {
             self.run.dirty.store(true, Ordering::Relaxed);
@@ -680,7 +720,7 @@ impl CallState<'_, '_> {
         c.client.resp = self.run.resp.load(Ordering::Relaxed);
         let reply = execute_inner(c.server, c.client, &refs, c.now_us, true);
         if let Frame::Error(text) = &reply {
-            return fail(text);
+            return counted(text);
         }
         frame_to_lua(lua, reply, c.client.resp)
     }
@@ -812,7 +852,7 @@ fn run(ctx: &mut Ctx<'_>, vm: &mut Vm, func: &Function, a: RunArgs<'_>) -> CmdRe
         Ordering::Release,
     );
     let guard = CallGuard(&run_state);
-    let result = (|| -> mlua::Result<Frame> {
+    let result = (|| -> mlua::Result<(Frame, bool)> {
         let keys_t = vm::string_array(&vm.lua, keys)?;
         let args_t = vm::string_array(&vm.lua, argv)?;
         let out = if is_eval {
@@ -823,9 +863,16 @@ fn run(ctx: &mut Ctx<'_>, vm: &mut Vm, func: &Function, a: RunArgs<'_>) -> CmdRe
             vm::invoke(vm, func, Some((keys_t, args_t)))?
         };
         let resp = run_state.resp.load(Ordering::Relaxed);
+        // A script failing with (or returning) an error its commands got
+        // does not count it again.
+        let counted = |t: &Table| t.raw_get::<bool>(vm::IGNORE_STATS).unwrap_or(false);
         Ok(match out {
-            Ok(v) => lua_to_frame(&v, resp, 0),
-            Err(t) => error_reply(&t, name),
+            Ok(v) => {
+                let f = lua_to_frame(&v, resp, 0);
+                let already = matches!(&v, Value::Table(t) if counted(t));
+                (f, already)
+            }
+            Err(t) => (error_reply(&t, name), counted(&t)),
         })
     })();
     drop(guard);
@@ -842,7 +889,12 @@ fn run(ctx: &mut Ctx<'_>, vm: &mut Vm, func: &Function, a: RunArgs<'_>) -> CmdRe
     run_state.stop();
     flush_logs(server, &run_state);
     match result {
-        Ok(f) => Ok(f),
+        Ok((f, already)) => {
+            if already && f.is_error() {
+                ctx.client.error_counted = true;
+            }
+            Ok(f)
+        }
         Err(e) => Err(CmdError::owned(format!("ERR Error running script: {e}"))),
     }
 }

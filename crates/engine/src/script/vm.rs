@@ -26,7 +26,20 @@ pub(crate) const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 /// Rust errors as userdata, which the error handler and `pcall` turn back
 /// into what Redis gives.
 #[derive(Debug)]
-pub(crate) struct ScriptError(pub String);
+pub(crate) struct ScriptError(pub String, pub Counted);
+
+/// Whether an error is already in the error statistics: the error a
+/// command called by the script replied, or the refusal of such a command
+/// (Redis marks both `ignore_error_stats_update`, so the script's own
+/// error reply does not count them twice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Counted {
+    No,
+    Yes,
+}
+
+/// The field Redis sets in an error table that is already counted.
+pub(crate) const IGNORE_STATS: &str = "ignore_error_stats_update";
 
 impl std::fmt::Display for ScriptError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -38,7 +51,12 @@ impl std::error::Error for ScriptError {}
 
 /// Raises `text` as Redis raises an error table.
 pub(crate) fn raise(text: &str) -> mlua::Error {
-    mlua::Error::external(ScriptError(text.to_string()))
+    mlua::Error::external(ScriptError(text.to_string(), Counted::No))
+}
+
+/// Raises an error already counted in the error statistics.
+pub(crate) fn raise_counted(text: &str) -> mlua::Error {
+    mlua::Error::external(ScriptError(text.to_string(), Counted::Yes))
 }
 
 /// The innermost cause of an mlua error.
@@ -59,6 +77,16 @@ fn redis_text(e: &mlua::Error) -> String {
         },
         mlua::Error::RuntimeError(m) => format!("ERR {m}"),
         other => format!("ERR {other}"),
+    }
+}
+
+/// Whether an error raised from Rust is already counted.
+fn counted(e: &mlua::Error) -> bool {
+    match root(e) {
+        mlua::Error::ExternalError(x) => x
+            .downcast_ref::<ScriptError>()
+            .is_some_and(|s| s.1 == Counted::Yes),
+        _ => false,
     }
 }
 
@@ -410,7 +438,13 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
             t.raw_set("err", lua.create_string(text)?)?;
             t
         }
-        Value::Error(e) => err_table(lua, &redis_text(&e))?,
+        Value::Error(e) => {
+            let t = err_table(lua, &redis_text(&e))?;
+            if counted(&e) {
+                t.raw_set(IGNORE_STATS, true)?;
+            }
+            t
+        }
         other => {
             let text = other
                 .to_string()

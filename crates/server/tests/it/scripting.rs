@@ -566,3 +566,159 @@ fn monitor_shows_script_commands() {
         "{second}"
     );
 }
+
+/// The error and command statistics of INFO after `f` ran on `c`, with
+/// the timings left out: `errorstat_*` lines and, per command, its calls,
+/// rejected calls and failed calls.
+fn error_stats(c: &mut Conn) -> String {
+    // Sorted: the servers list commands in different orders.
+    let mut lines = Vec::new();
+    for section in ["errorstats", "commandstats"] {
+        let text = c.cmd(&["INFO", section]).text();
+        for line in text.lines() {
+            if line.starts_with("errorstat_") {
+                lines.push(line.to_string());
+            } else if let Some((name, fields)) = line.split_once(':') {
+                if !name.starts_with("cmdstat_") || name.starts_with("cmdstat_config") {
+                    continue;
+                }
+                let kept: Vec<&str> = fields
+                    .split(',')
+                    .filter(|f| !f.starts_with("usec"))
+                    .collect();
+                lines.push(format!("{name}:{}", kept.join(",")));
+            }
+        }
+    }
+    lines.sort();
+    let mut out = lines.join("\n");
+    out.push('\n');
+    let total = c.cmd(&["INFO", "stats"]).text();
+    if let Some(l) = total.lines().find(|l| l.starts_with("total_error_replies")) {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
+}
+
+/// A script's failures are counted once, as Redis counts them: a command
+/// refused inside a script (OOM, a write from a read-only script) is a
+/// rejected call of that command with its error counted; a command that
+/// fails inside a script is a failed call; the script's own error reply
+/// counts it as failed without counting the error again, whether it was
+/// raised by redis.call or returned from redis.pcall.
+#[test]
+fn script_errors_are_counted_once() {
+    let cases: &[(&[&str], &[&[&str]])] = &[
+        (
+            &["maxmemory", "1"],
+            &[
+                &["EVAL", "return redis.call('set','x','y')", "1", "x"],
+                &[
+                    "EVAL",
+                    "local t = redis.pcall('set','x','y') return t['err']",
+                    "1",
+                    "x",
+                ],
+                &["EVAL", "return redis.pcall('set','x','y')", "1", "x"],
+            ],
+        ),
+        (
+            &["maxmemory", "0"],
+            &[
+                &["EVAL", "return redis.call('select',99)", "0"],
+                &[
+                    "EVAL",
+                    "local t = redis.pcall('select',99) return t['err']",
+                    "0",
+                ],
+                &["EVAL_RO", "return redis.call('set','x','y')", "1", "x"],
+                &[
+                    "EVAL_RO",
+                    "local t = redis.pcall('set','x','y') return t['err']",
+                    "1",
+                    "x",
+                ],
+                &["EVAL", "return redis.call('nosuchcommand')", "0"],
+                &["EVAL", "return redis.call('get')", "0"],
+                &["EVAL", "return redis.error_reply('MY_ERR custom')", "0"],
+                &["EVAL", "return redis.call('ping', {})", "0"],
+                &["SET", "Sicily", "1"],
+                &[
+                    "EVAL",
+                    "return redis.call('GEOADD','Sicily','13.36','38.11','Palermo')",
+                    "1",
+                    "Sicily",
+                ],
+            ],
+        ),
+    ];
+    let mut servers = vec![Server::ferrokey()];
+    servers.extend(Server::redis());
+    let mut seen = Vec::new();
+    for s in &servers {
+        let mut c = s.connect();
+        let mut out = String::new();
+        for (config, steps) in cases {
+            for step in steps.iter() {
+                c.cmd(&["CONFIG", "SET", config[0], config[1]]);
+                c.cmd(&["CONFIG", "RESETSTAT"]);
+                let reply = c.cmd(step).text();
+                out.push_str(&format!("{step:?} -> {reply}"));
+                out.push_str(&error_stats(&mut c));
+            }
+        }
+        c.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
+        seen.push(out);
+    }
+    // What Redis 7.2's own test asserts for the first case.
+    let first = seen[0].split("[\"EVAL\", \"local t").next().unwrap_or("");
+    assert!(
+        first.contains("cmdstat_set:calls=0,rejected_calls=1,failed_calls=0"),
+        "{first}"
+    );
+    assert!(
+        first.contains("cmdstat_eval:calls=1,rejected_calls=0,failed_calls=1"),
+        "{first}"
+    );
+    assert!(first.contains("errorstat_OOM:count=1"), "{first}");
+    assert!(first.contains("total_error_replies:1"), "{first}");
+    if let [f, r] = &seen[..] {
+        assert_eq!(
+            f, r,
+            "Ferrokey (left) and redis-server (right) count differently"
+        );
+    }
+}
+
+/// min-replicas-to-write with no replica: writes, scripts that may write
+/// and writes inside scripts get NOREPLICAS; reads and no-writes scripts
+/// run.
+#[test]
+fn min_replicas_to_write_refuses_writes() {
+    both(&[
+        &["SET", "x", "some value"],
+        &["CONFIG", "SET", "min-replicas-to-write", "1"],
+        &["GET", "x"],
+        &["SET", "x", "1"],
+        &[
+            "EVAL",
+            "#!lua flags=no-writes\nreturn redis.call('get','x')",
+            "1",
+            "x",
+        ],
+        &["EVAL", "return redis.call('get','x')", "1", "x"],
+        &["EVAL", "#!lua\nreturn redis.call('get','x')", "1", "x"],
+        &["EVAL", "return redis.call('set','x', 1)", "1", "x"],
+        &["EVAL", "return redis.pcall('set','x', 1)", "1", "x"],
+        &["MULTI"],
+        &["SET", "x", "2"],
+        &["EXEC"],
+        &["MULTI"],
+        &["GET", "x"],
+        &["EXEC"],
+        &["CONFIG", "SET", "min-replicas-to-write", "0"],
+        &["SET", "x", "3"],
+        &["GET", "x"],
+    ]);
+}
