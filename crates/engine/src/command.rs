@@ -657,38 +657,52 @@ fn check_memory(server: &Server, client: &mut Client, id: usize, now_ms: u64) ->
     let top = entry
         .parent
         .map_or(entry.spec.name, |p| t.entries[p].spec.name);
-    let is_exec = top == "exec";
+    let is_exec = top == "exec" && client.multi.is_some();
     let refuse = entry.spec.has(flags::DENYOOM)
         || (client.multi.is_some() && !matches!(top, "exec" | "discard" | "quit" | "reset"))
-        || (is_exec
-            && client.multi.as_ref().is_some_and(|m| {
-                m.queue.iter().any(|argv| {
-                    let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-                    resolve(&argv).is_ok_and(|id| t.entries[id].spec.has(flags::DENYOOM))
-                })
-            }));
+        || (is_exec && queued_any(client, |spec| spec.has(flags::DENYOOM)));
     if !refuse {
         return None;
     }
-    if is_exec && client.multi.is_some() {
-        client.end_multi();
-        client.unwatch_all(server);
-        return Some(reject(
-            server,
-            client,
-            Some(id),
-            CmdError::owned(format!(
-                "EXECABORT Transaction discarded because of: {}",
-                crate::error::OOM
-            )),
-        ));
-    }
-    Some(reject(
+    Some(refuse_before_run(
         server,
         client,
-        Some(id),
-        CmdError::msg(crate::error::OOM),
+        id,
+        is_exec,
+        crate::error::OOM,
     ))
+}
+
+/// Whether the transaction `client` is in queued a command `pred` holds for.
+fn queued_any(client: &Client, pred: impl Fn(&CommandSpec) -> bool) -> bool {
+    let t = table();
+    client.multi.as_ref().is_some_and(|m| {
+        m.queue.iter().any(|argv| {
+            let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+            resolve(&argv).is_ok_and(|id| pred(t.entries[id].spec))
+        })
+    })
+}
+
+/// Refuses a command with `text` before it runs; an EXEC gets EXECABORT
+/// and its transaction is discarded, as Redis's `execCommandAbort`.
+fn refuse_before_run(
+    server: &Server,
+    client: &mut Client,
+    id: usize,
+    is_exec: bool,
+    text: &str,
+) -> Frame {
+    let e = if is_exec {
+        client.end_multi();
+        client.unwatch_all(server);
+        CmdError::owned(format!(
+            "EXECABORT Transaction discarded because of: {text}"
+        ))
+    } else {
+        CmdError::owned(text.to_string())
+    };
+    reject(server, client, Some(id), e)
 }
 
 /// Too few good replicas for `min-replicas-to-write`: refuses a write
@@ -701,29 +715,18 @@ fn check_replicas(server: &Server, client: &mut Client, id: usize) -> Option<Fra
         .parent
         .map_or(entry.spec.name, |p| t.entries[p].spec.name);
     let is_exec = top == "exec" && client.multi.is_some();
-    let writes = |spec: &CommandSpec| spec.has(flags::WRITE);
-    let refuse = writes(entry.spec)
-        || (is_exec
-            && client.multi.as_ref().is_some_and(|m| {
-                m.queue.iter().any(|argv| {
-                    let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-                    resolve(&argv).is_ok_and(|id| writes(t.entries[id].spec))
-                })
-            }));
+    let refuse = entry.spec.has(flags::WRITE)
+        || (is_exec && queued_any(client, |spec| spec.has(flags::WRITE)));
     if !refuse {
         return None;
     }
-    let e = if is_exec {
-        client.end_multi();
-        client.unwatch_all(server);
-        CmdError::owned(format!(
-            "EXECABORT Transaction discarded because of: {}",
-            crate::error::NOREPLICAS
-        ))
-    } else {
-        CmdError::msg(crate::error::NOREPLICAS)
-    };
-    Some(reject(server, client, Some(id), e))
+    Some(refuse_before_run(
+        server,
+        client,
+        id,
+        is_exec,
+        crate::error::NOREPLICAS,
+    ))
 }
 
 /// After a command: remembers the keys a tracking client read, and spends
