@@ -139,6 +139,8 @@ async fn run(
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut decoder = RequestDecoder::new();
+    // The last read filled all the room it had: more is likely waiting.
+    let mut read_full = false;
     loop {
         // Run every complete request in the buffer; stop early when one
         // blocks, leaving the rest for after the wait.
@@ -268,6 +270,14 @@ async fn run(
             None => READ_CHUNK,
         };
         buf.reserve(want);
+        if read_full {
+            // A client streaming a long pipeline takes turns with the
+            // worker's other connections, one read at a time, as Redis
+            // serves one read per client per event loop turn; otherwise it
+            // could keep the worker until the socket runs dry.
+            tokio::task::yield_now().await;
+        }
+        let room = buf.capacity() - buf.len();
         let timeout_s = server.tunables.timeout_s.load(Ordering::Relaxed);
         let read = async {
             if timeout_s == 0 {
@@ -293,6 +303,7 @@ async fn run(
             }
             _ = shutdown.notified() => return End::Closed,
         };
+        read_full = n >= room;
         count_read(server, n);
     }
 }
