@@ -226,8 +226,30 @@ pub fn lp_entry_len(b: &[u8]) -> usize {
 pub struct Dict<V> {
     slots: Vec<Option<(Box<[u8]>, V)>>,
     free: Vec<usize>,
-    index: HashTable<usize>,
+    /// Per entry its slot (high 32 bits) and the low 32 bits of its key's
+    /// hash, from which the table's hash is rebuilt ([`spread`]): growing
+    /// the table rehashes without reading a single key (a big set grew in
+    /// one stall long enough to show in p99 latency).
+    index: HashTable<u64>,
     state: foldhash::fast::FixedState,
+}
+
+/// The table's 64-bit hash from a key's 32-bit one (hashbrown takes bucket
+/// bits from the bottom and tag bits from the top).
+#[inline]
+fn spread(h32: u32) -> u64 {
+    u64::from(h32).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// An index entry: slot and hash.
+#[inline]
+fn entry_of(slot: usize, h32: u32) -> u64 {
+    ((slot as u64) << 32) | u64::from(h32)
+}
+
+#[inline]
+fn slot_of(e: u64) -> usize {
+    (e >> 32) as usize
 }
 
 impl<V> Default for Dict<V> {
@@ -246,7 +268,7 @@ impl<V> Dict<V> {
     pub fn with_capacity(n: usize) -> Self {
         let mut d = Dict::default();
         d.slots.reserve(n);
-        d.index.reserve(n, |_| 0);
+        d.index.reserve(n, |&e| spread(e as u32));
         d
     }
 
@@ -260,18 +282,21 @@ impl<V> Dict<V> {
         self.index.is_empty()
     }
 
-    fn h(&self, k: &[u8]) -> u64 {
-        self.state.hash_one(k)
+    fn h(&self, k: &[u8]) -> u32 {
+        self.state.hash_one(k) as u32
     }
 
     fn find(&self, k: &[u8]) -> Option<usize> {
         let h = self.h(k);
         let slots = &self.slots;
         self.index
-            .find(h, |&i| {
-                slots[i].as_ref().is_some_and(|(key, _)| &**key == k)
+            .find(spread(h), |&e| {
+                e as u32 == h
+                    && slots[slot_of(e)]
+                        .as_ref()
+                        .is_some_and(|(key, _)| &**key == k)
             })
-            .copied()
+            .map(|&e| slot_of(e))
     }
 
     /// The value of `k`.
@@ -309,10 +334,8 @@ impl<V> Dict<V> {
             }
         };
         let h = self.h(k);
-        let (slots, state) = (&self.slots, &self.state);
-        self.index.insert_unique(h, slot, |&i| {
-            state.hash_one(slots[i].as_ref().map_or(&[][..], |e| &e.0))
-        });
+        self.index
+            .insert_unique(spread(h), entry_of(slot, h), |&e| spread(e as u32));
         None
     }
 
@@ -320,14 +343,18 @@ impl<V> Dict<V> {
     pub fn remove(&mut self, k: &[u8]) -> Option<(Box<[u8]>, V)> {
         let h = self.h(k);
         let slots = &self.slots;
-        let i = self
-            .index
-            .find_entry(h, |&i| {
-                slots[i].as_ref().is_some_and(|(key, _)| &**key == k)
-            })
-            .ok()?
-            .remove()
-            .0;
+        let i = slot_of(
+            self.index
+                .find_entry(spread(h), |&e| {
+                    e as u32 == h
+                        && slots[slot_of(e)]
+                            .as_ref()
+                            .is_some_and(|(key, _)| &**key == k)
+                })
+                .ok()?
+                .remove()
+                .0,
+        );
         let e = self.slots[i].take();
         if i + 1 == self.slots.len() {
             self.slots.pop();
@@ -425,7 +452,7 @@ impl<V> Dict<V> {
     pub fn heap_bytes(&self) -> usize {
         use crate::value::alloc_size;
         alloc_size(self.slots.capacity() * std::mem::size_of::<Option<(Box<[u8]>, V)>>())
-            + alloc_size(self.index.num_buckets() * (std::mem::size_of::<usize>() + 1))
+            + alloc_size(self.index.num_buckets() * (std::mem::size_of::<u64>() + 1))
             + self.iter().map(|(k, _)| alloc_size(k.len())).sum::<usize>()
     }
 }
