@@ -362,7 +362,7 @@ impl Shard {
         hasher: &KeyHasher,
         now_ms: u64,
         budget: usize,
-        on_expired: &mut dyn FnMut(&[u8]),
+        on_expired: &mut dyn FnMut(&[u8], Value),
     ) -> usize {
         let mut n = 0;
         while n < budget {
@@ -381,8 +381,10 @@ impl Shard {
                     self.preserve(h, &k);
                     if let Ok(o) = self.table.find_entry(tab(h), |e| e.key() == &*k) {
                         let (e, _) = o.remove();
-                        self.invalidate(e.key());
-                        on_expired(e.key());
+                        self.invalidate(&k);
+                        // The value goes to the caller, which frees it in
+                        // the background under lazyfree-lazy-expire.
+                        on_expired(&k, e.into_entry().value);
                     }
                 }
                 None => {
@@ -794,7 +796,7 @@ mod tests {
         assert_eq!(s.len(), 1);
         let mut gone = Vec::new();
         assert_eq!(
-            s.expire_due(&hs, 250, 10, &mut |k| gone.push(k.to_vec())),
+            s.expire_due(&hs, 250, 10, &mut |k, _| gone.push(k.to_vec())),
             1
         );
         assert_eq!(gone, vec![b"b".to_vec()]);
@@ -813,7 +815,7 @@ mod tests {
             s.insert(&hs, hs.hash(k.as_bytes()), k.as_bytes(), v("1"), 100, 0);
         }
         let mut gone = 0;
-        assert_eq!(s.expire_due(&hs, 100, 10_000, &mut |_| gone += 1), 5000);
+        assert_eq!(s.expire_due(&hs, 100, 10_000, &mut |_, _| gone += 1), 5000);
         assert_eq!(gone, 5000);
         assert!(s.is_empty());
         assert!(!s.has_volatile());

@@ -429,9 +429,10 @@ impl Server {
                     &self.hasher,
                     now_ms,
                     per_shard.min(budget - removed),
-                    &mut |k| {
+                    &mut |k, value| {
                         let class = crate::config::NOTIFY_EXPIRED;
                         self.removed_by_server(dbi, k, lazy, class, "expired", now_ms);
+                        self.lazyfree.free(value, lazy);
                     },
                 );
             }
