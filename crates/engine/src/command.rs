@@ -587,6 +587,7 @@ fn count_error_text(server: &Server, text: &str) {
 
 /// Runs one command for `client` and returns its reply.
 pub fn execute(server: &Server, client: &mut Client, args: &[&[u8]], now_us: u64) -> Frame {
+    let nested = crate::lazyfree::begin_command();
     crate::tracking::set_current(client.id());
     let reply = execute_inner(server, client, args, now_us, false);
     let mut now_us = now_us;
@@ -607,6 +608,10 @@ pub fn execute(server: &Server, client: &mut Client, args: &[&[u8]], now_us: u64
         server.tracking.flush_broadcasts(&server.clients);
     }
     crate::tracking::set_current(0);
+    if !nested {
+        let lazy = server.tunables.lazy_expire.load(Ordering::Relaxed);
+        crate::lazyfree::end_command(&server.lazyfree, lazy);
+    }
     reply
 }
 

@@ -257,6 +257,7 @@ impl Shard {
         let slot = found.remove().0;
         unindex_in(&mut self.expires, slot.expire_ms, h);
         invalidate_in(&self.signals, slot.key());
+        crate::lazyfree::expired(slot.into_entry().value);
         (Lookup::Expired, None)
     }
 

@@ -18,6 +18,51 @@ use crate::value::Value;
 /// Elements a value may have and still be freed in place.
 pub const EFFORT_MAX: usize = 64;
 
+thread_local! {
+    /// Big values a command's lookups found expired, kept for the end of
+    /// the command (`Some` while a command runs on this thread): the shard
+    /// that removed them has no way to the server's freeing thread, and
+    /// freeing after the command also keeps the work out of the shard lock.
+    static EXPIRED: std::cell::RefCell<Option<Vec<Value>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A value a lookup found expired: kept for [`end_command`] when it is big
+/// and a command runs on this thread; otherwise freed now.
+pub fn expired(value: Value) {
+    if value.free_effort() <= EFFORT_MAX {
+        return;
+    }
+    EXPIRED.with(|e| {
+        if let Some(list) = e.borrow_mut().as_mut() {
+            list.push(value);
+        }
+    });
+}
+
+/// Starts collecting expired values for this thread's command; returns
+/// whether an outer command already was (commands nest in scripts).
+pub fn begin_command() -> bool {
+    EXPIRED.with(|e| {
+        let mut e = e.borrow_mut();
+        let outer = e.is_some();
+        if !outer {
+            *e = Some(Vec::new());
+        }
+        outer
+    })
+}
+
+/// Frees what the command collected: in the background under
+/// `lazyfree-lazy-expire` (`lazy`), else here, outside any shard lock.
+pub fn end_command(lf: &LazyFree, lazy: bool) {
+    let Some(list) = EXPIRED.with(|e| e.borrow_mut().take()) else {
+        return;
+    };
+    for v in list {
+        lf.free(v, lazy);
+    }
+}
+
 /// Counts shared with the freeing thread.
 #[derive(Debug, Default)]
 struct Counts {

@@ -301,6 +301,8 @@ pub struct Tunables {
     pub memory: crate::evict::Settings,
     /// `min-replicas-to-write` and `min-replicas-max-lag`.
     pub min_replicas: (AtomicU64, AtomicU64),
+    /// `lazyfree-lazy-expire`.
+    pub lazy_expire: AtomicBool,
 }
 
 impl Tunables {
@@ -329,6 +331,8 @@ impl Tunables {
         let (to_write, max_lag) = c.min_replicas();
         self.min_replicas.0.store(to_write, Ordering::Relaxed);
         self.min_replicas.1.store(max_lag, Ordering::Relaxed);
+        self.lazy_expire
+            .store(c.lazyfree_lazy_expire(), Ordering::Relaxed);
     }
 }
 

@@ -493,37 +493,48 @@ fn unlink_and_async_flush_free_in_the_background() {
     }
 }
 
-/// Under lazyfree-lazy-expire, a big value removed by active expiry is
-/// freed in the background; without it, in place.
+/// Under lazyfree-lazy-expire, a big value removed by expiry is freed in
+/// the background, whether active expiry or a lookup found it expired;
+/// without it, in place.
 #[test]
-fn active_expiry_frees_in_the_background_under_lazy_expire() {
+fn expired_values_free_in_the_background_under_lazy_expire() {
     for s in servers() {
         let mut c = s.connect();
         let members: Vec<String> = (0..1000).map(|i| format!("m{i}")).collect();
-        for (lazy, want) in [("no", 0), ("yes", 1)] {
-            c.cmd(&["CONFIG", "RESETSTAT"]);
-            c.cmd(&["CONFIG", "SET", "lazyfree-lazy-expire", lazy]);
-            let mut sadd = vec!["SADD", "big"];
-            sadd.extend(members.iter().map(String::as_str));
-            c.cmd(&sadd);
-            c.cmd(&["PEXPIRE", "big", "10"]);
-            // Active expiry removes it (DBSIZE does not touch the key).
-            let start = std::time::Instant::now();
-            while c.cmd(&["DBSIZE"]).frame != Frame::Integer(0) {
-                assert!(start.elapsed() < crate::harness::IO_TIMEOUT, "{}", name(&s));
-                std::thread::sleep(Duration::from_millis(5));
+        for on_access in [false, true] {
+            let active = if on_access { "0" } else { "1" };
+            c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", active]);
+            for (lazy, want) in [("no", 0), ("yes", 1)] {
+                c.cmd(&["CONFIG", "RESETSTAT"]);
+                c.cmd(&["CONFIG", "SET", "lazyfree-lazy-expire", lazy]);
+                let mut sadd = vec!["SADD", "big"];
+                sadd.extend(members.iter().map(String::as_str));
+                c.cmd(&sadd);
+                c.cmd(&["PEXPIRE", "big", "10"]);
+                let start = std::time::Instant::now();
+                if on_access {
+                    std::thread::sleep(Duration::from_millis(20));
+                    assert_eq!(c.cmd(&["EXISTS", "big"]).frame, Frame::Integer(0));
+                } else {
+                    // DBSIZE does not touch the key: active expiry removes it.
+                    while c.cmd(&["DBSIZE"]).frame != Frame::Integer(0) {
+                        assert!(start.elapsed() < crate::harness::IO_TIMEOUT, "{}", name(&s));
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                }
+                while info_num(&mut c, "memory", "lazyfree_pending_objects") > 0 {
+                    assert!(start.elapsed() < crate::harness::IO_TIMEOUT, "{}", name(&s));
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                assert_eq!(
+                    info_num(&mut c, "memory", "lazyfreed_objects"),
+                    want,
+                    "lazyfree-lazy-expire {lazy}, on access {on_access}, on {}",
+                    name(&s)
+                );
             }
-            while info_num(&mut c, "memory", "lazyfree_pending_objects") > 0 {
-                assert!(start.elapsed() < crate::harness::IO_TIMEOUT, "{}", name(&s));
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            assert_eq!(
-                info_num(&mut c, "memory", "lazyfreed_objects"),
-                want,
-                "lazyfree-lazy-expire {lazy} on {}",
-                name(&s)
-            );
         }
+        c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
     }
 }
 
