@@ -483,6 +483,12 @@ impl Table {
         self.subs.get(&(parent, &buf[..name.len()])).copied()
     }
 
+    /// The name of command `id`, or of its container for a subcommand.
+    pub fn top_name(&self, id: usize) -> &'static str {
+        let e = &self.entries[id];
+        e.parent.map_or(e.spec.name, |p| self.entries[p].spec.name)
+    }
+
     /// Top-level commands in table order.
     pub fn top_level(&self) -> impl Iterator<Item = (usize, &Entry)> {
         self.entries
@@ -658,12 +664,9 @@ fn check_memory(server: &Server, client: &mut Client, id: usize, now_ms: u64) ->
         return None;
     }
     let t = table();
-    let entry = &t.entries[id];
-    let top = entry
-        .parent
-        .map_or(entry.spec.name, |p| t.entries[p].spec.name);
+    let top = t.top_name(id);
     let is_exec = top == "exec" && client.multi.is_some();
-    let refuse = entry.spec.has(flags::DENYOOM)
+    let refuse = t.entries[id].spec.has(flags::DENYOOM)
         || (client.multi.is_some() && !matches!(top, "exec" | "discard" | "quit" | "reset"))
         || (is_exec && queued_any(client, |spec| spec.has(flags::DENYOOM)));
     if !refuse {
@@ -715,12 +718,8 @@ fn refuse_before_run(
 /// which discards the transaction (Redis's `processCommand`).
 fn check_replicas(server: &Server, client: &mut Client, id: usize) -> Option<Frame> {
     let t = table();
-    let entry = &t.entries[id];
-    let top = entry
-        .parent
-        .map_or(entry.spec.name, |p| t.entries[p].spec.name);
-    let is_exec = top == "exec" && client.multi.is_some();
-    let refuse = entry.spec.has(flags::WRITE)
+    let is_exec = t.top_name(id) == "exec" && client.multi.is_some();
+    let refuse = t.entries[id].spec.has(flags::WRITE)
         || (is_exec && queued_any(client, |spec| spec.has(flags::WRITE)));
     if !refuse {
         return None;
@@ -920,28 +919,23 @@ pub fn execute_inner(
             return reject(server, client, Some(id), CmdError::msg(e));
         }
     }
-    if client.multi.is_some() && !gate_held {
-        let top = entry
-            .parent
-            .map_or(entry.full_name.as_str(), |p| t.entries[p].spec.name);
-        if !NOT_QUEUED.contains(&top) {
-            if spec.has(flags::NO_MULTI) {
-                return reject(
-                    server,
-                    client,
-                    Some(id),
-                    CmdError::msg("ERR Command not allowed inside a transaction"),
-                );
-            }
-            if let Some(m) = client.multi.as_mut() {
-                m.queue.push(args.iter().map(|a| a.to_vec()).collect());
-                client
-                    .handle
-                    .multi
-                    .store(m.queue.len() as u64, Ordering::Relaxed);
-            }
-            return Frame::simple("QUEUED");
+    if client.multi.is_some() && !gate_held && !NOT_QUEUED.contains(&t.top_name(id)) {
+        if spec.has(flags::NO_MULTI) {
+            return reject(
+                server,
+                client,
+                Some(id),
+                CmdError::msg("ERR Command not allowed inside a transaction"),
+            );
         }
+        if let Some(m) = client.multi.as_mut() {
+            m.queue.push(args.iter().map(|a| a.to_vec()).collect());
+            client
+                .handle
+                .multi
+                .store(m.queue.len() as u64, Ordering::Relaxed);
+        }
+        return Frame::simple("QUEUED");
     }
     let start = Instant::now();
     let reply = {

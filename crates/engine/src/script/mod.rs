@@ -707,13 +707,10 @@ impl CallState<'_, '_> {
         {
             return refuse(id, crate::error::OOM);
         }
-        if spec.has(flags::WRITE)
-            && !self.ctx.client.obey
-            && !server.enough_good_replicas(self.ctx.now_us / 1000)
-        {
-            return refuse(id, crate::error::NOREPLICAS);
-        }
         if spec.has(flags::WRITE) {
+            if !self.ctx.client.obey && !server.enough_good_replicas(self.ctx.now_us / 1000) {
+                return refuse(id, crate::error::NOREPLICAS);
+            }
             self.run.dirty.store(true, Ordering::Relaxed);
         }
         let c = &mut *self.ctx;

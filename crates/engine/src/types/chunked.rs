@@ -58,23 +58,36 @@ fn entry_size(v: &[u8]) -> usize {
     2 * varint_len(v.len()) + v.len()
 }
 
-/// Appends the entry for `v` to `out`.
-fn encode(v: &[u8], out: &mut Vec<u8>) {
+/// The LEB128 varint of `n`: its bytes and how many there are.
+fn varint(mut n: usize) -> ([u8; 10], usize) {
     let mut head = [0u8; 10];
     let mut k = 0;
-    let mut n = v.len();
     loop {
         let more = n >= 0x80;
         head[k] = (n & 0x7f) as u8 | if more { 0x80 } else { 0 };
         k += 1;
         n >>= 7;
         if !more {
-            break;
+            return (head, k);
         }
     }
-    out.extend_from_slice(&head[..k]);
-    out.extend_from_slice(v);
-    out.extend(head[..k].iter().rev());
+}
+
+/// Writes the entry for `v` into `dst`, which is exactly its size.
+fn encode_into(v: &[u8], dst: &mut [u8]) {
+    let (head, k) = varint(v.len());
+    dst[..k].copy_from_slice(&head[..k]);
+    dst[k..k + v.len()].copy_from_slice(v);
+    for (d, s) in dst[k + v.len()..].iter_mut().zip(head[..k].iter().rev()) {
+        *d = *s;
+    }
+}
+
+/// Appends the entry for `v` to `out`.
+fn encode(v: &[u8], out: &mut Vec<u8>) {
+    let at = out.len();
+    out.resize(at + entry_size(v), 0);
+    encode_into(v, &mut out[at..]);
 }
 
 /// The entry starting at `pos`: its payload range and where the next
@@ -174,15 +187,13 @@ impl Chunked {
                     let count = c.count;
                     *c = Chunk::with(&entries, count, cap - live, front);
                 }
-                let mut e = Vec::with_capacity(sz);
-                encode(v, &mut e);
                 if front {
                     let at = c.start - sz;
-                    c.buf[at..at + sz].copy_from_slice(&e);
+                    encode_into(v, &mut c.buf[at..at + sz]);
                     c.start = at;
                 } else {
                     let at = c.end;
-                    c.buf[at..at + sz].copy_from_slice(&e);
+                    encode_into(v, &mut c.buf[at..at + sz]);
                     c.end = at + sz;
                 }
                 c.count += 1;

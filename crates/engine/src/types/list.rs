@@ -185,14 +185,13 @@ impl List {
     /// Pops from the head or the tail.
     pub fn pop(&mut self, head: bool) -> Option<Box<[u8]>> {
         let v = self.items.pop(head)?;
-        self.account_removed(if head { 0 } else { usize::MAX }, &v);
+        self.account_removed(if head { 0 } else { usize::MAX }, lp_entry_len(&v));
         Some(v)
     }
 
     /// Bookkeeping for a removed element at index `i` (`usize::MAX`: the
-    /// last node).
-    fn account_removed(&mut self, i: usize, v: &[u8]) {
-        let entry = lp_entry_len(v);
+    /// last node) that took `entry` bytes in a listpack.
+    fn account_removed(&mut self, i: usize, entry: usize) {
         self.lp_bytes -= entry;
         if let Some(nodes) = &mut self.nodes {
             let ni = if i == usize::MAX {
@@ -305,10 +304,18 @@ impl List {
 
     /// Removes the elements at the given ascending indexes.
     pub fn remove_sorted(&mut self, idx: &[usize]) {
-        for &i in idx.iter().rev() {
-            if let Some(v) = self.items.get(i).map(<[u8]>::to_vec) {
-                self.account_removed(i, &v);
+        let (Some(&first), Some(&last)) = (idx.first(), idx.last()) else {
+            return;
+        };
+        // One walk over the span the indexes cover, for their sizes.
+        let mut sizes = Vec::with_capacity(idx.len());
+        for (j, v) in self.items.range(first, last).enumerate() {
+            if sizes.len() < idx.len() && idx[sizes.len()] == first + j {
+                sizes.push(lp_entry_len(v));
             }
+        }
+        for (&i, &size) in idx.iter().zip(&sizes).rev() {
+            self.account_removed(i, size);
         }
         self.items.remove_sorted(idx);
     }
