@@ -432,7 +432,7 @@ fn serve_key(server: &Server, db: usize, key: &[u8], now_us: u64) {
         let family = server.dbs[db]
             .lock(shard_of(h))
             .peek(h, key, now_ms)
-            .map(|e| match e.value {
+            .map(|e| match e.value() {
                 Value::List(_) => Some(Family::List),
                 Value::ZSet(_) => Some(Family::ZSet),
                 Value::Stream(_) => Some(Family::Stream),

@@ -16,7 +16,7 @@ use std::time::Instant;
 use parking_lot::Mutex;
 
 use crate::config::Config;
-use crate::keyspace::{shard_of, Entry, Shard, SHARDS};
+use crate::keyspace::{shard_of, Shard, Slot, SHARDS};
 use crate::Server;
 
 /// A `maxmemory-policy`, numbered as the config enum numbers them.
@@ -493,7 +493,7 @@ fn pick(
                 }
                 if let Some(key) = sample_one(server, db, volatile, |s, r| {
                     let e = if volatile {
-                        s.random_volatile(&server.hasher, r)
+                        s.random_volatile(r)
                     } else {
                         s.random_entry(r)
                     };
@@ -519,10 +519,10 @@ fn pick(
                 }
                 for _ in 0..samples {
                     let found = sample_one(server, db, volatile, |s, r| {
-                        let e = match policy {
-                            Policy::VolatileTtl => s.nearest_deadline(&server.hasher),
-                            _ if volatile => s.random_volatile(&server.hasher, r),
-                            _ => s.random_entry(r),
+                        let e = if volatile {
+                            s.random_volatile(r)
+                        } else {
+                            s.random_entry(r)
                         }?;
                         let score = score(policy, e, now_ms, decay);
                         Some(Candidate {
@@ -554,11 +554,11 @@ fn pick(
 }
 
 /// The eviction score of an entry under `policy`.
-fn score(policy: Policy, e: &Entry, now_ms: u64, decay_min: u32) -> u64 {
+fn score(policy: Policy, e: &Slot, now_ms: u64, decay_min: u32) -> u64 {
     match policy {
         Policy::VolatileTtl => u64::MAX - e.expire_ms().unwrap_or(u64::MAX),
-        p if p.lfu() => 255 - u64::from(lfu_count(e.lru, now_ms, decay_min)),
-        _ => idle_ms(e.lru, now_ms),
+        p if p.lfu() => 255 - u64::from(lfu_count(e.lru(), now_ms, decay_min)),
+        _ => idle_ms(e.lru(), now_ms),
     }
 }
 

@@ -5,7 +5,7 @@
 //! whole hash is the cursor), so a cursor stays meaningful however shards
 //! grow, shrink or rehash.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
@@ -22,9 +22,8 @@ pub const SHARD_BITS: u32 = 8;
 /// See [`SHARD_BITS`].
 pub const SHARDS: usize = 1 << SHARD_BITS;
 
-/// A stored key's value and metadata. In the table it sits at the start
-/// of a [`Slot`], followed by the key's bytes; handed out by value when a
-/// key is removed.
+/// A key's value and metadata handed out by value when the key is
+/// removed. In the table the same facts sit in a [`Slot`].
 #[derive(Debug)]
 pub struct Entry {
     /// The value.
@@ -34,8 +33,6 @@ pub struct Entry {
     /// The access stamp: the LRU clock at the last access, or under an LFU
     /// policy the minute of the last access and a counter (`evict`).
     pub lru: u32,
-    /// Length of the key bytes that follow in the slot.
-    pub(crate) klen: u32,
 }
 
 impl Entry {
@@ -45,7 +42,6 @@ impl Entry {
             value,
             expire_ms,
             lru,
-            klen: 0,
         }
     }
 
@@ -95,7 +91,7 @@ pub fn shard_of(hash: u64) -> usize {
     (hash >> (64 - SHARD_BITS)) as usize
 }
 
-/// One shard: a hash table of entries plus an index of deadlines.
+/// One shard: a hash table of entries plus the list of keys with a TTL.
 ///
 /// The table holds slots (entry and key in one allocation): a bucket is
 /// one pointer, so the empty half of a hash table costs 9 bytes a bucket
@@ -103,12 +99,8 @@ pub fn shard_of(hash: u64) -> usize {
 #[derive(Debug, Default)]
 pub struct Shard {
     table: HashTable<Slot>,
-    /// (deadline, key) for every key with a TTL, so that the active expiry
-    /// cycle finds due keys without scanning.
-    /// Keyed by (deadline, key hash) rather than a copy of the key, which
-    /// keeps a volatile key's extra cost to one small tree slot; the count
-    /// covers two keys sharing both hash and deadline.
-    expires: BTreeMap<(u64, u64), u32>,
+    /// The keys with a TTL.
+    ttl: TtlList,
     /// Keys some client WATCHes: how many watchers, and an epoch bumped on
     /// every change to the key, which EXEC compares with the epoch seen at
     /// WATCH time. Empty unless someone watches, so writes pay one check.
@@ -125,6 +117,64 @@ pub struct Shard {
     /// the snapshot's instant, of every key changed since (`None`: the
     /// key did not exist). See `crate::snapshot`.
     cow: Option<Box<Kept>>,
+}
+
+/// The keys of a shard that have a TTL: the hash of each, in no order. A
+/// key's slot holds its position here, so removal is a swap with the last
+/// one, and the hash with the position finds the slot again (two keys may
+/// share a hash, never a position). The active expiry cycle walks the
+/// list with a cursor and eviction samples it, as Redis walks and samples
+/// its `expires` dict; a key with a TTL costs 8 bytes here.
+#[derive(Debug, Default)]
+struct TtlList {
+    hashes: Vec<u64>,
+    /// Where the active expiry cycle goes on.
+    cursor: usize,
+    /// Sum of the deadlines, for INFO's avg_ttl.
+    deadline_sum: u128,
+}
+
+impl TtlList {
+    /// Adds a key with hash `h` (deadline 0: none); returns the deadline
+    /// and position its slot records.
+    fn add(&mut self, deadline: u64, h: u64) -> Option<(u64, u32)> {
+        if deadline == 0 {
+            return None;
+        }
+        let pos = u32::try_from(self.hashes.len()).unwrap_or_else(|_| panic!("too many keys"));
+        self.hashes.push(h);
+        self.deadline_sum += u128::from(deadline);
+        Some((deadline, pos))
+    }
+
+    /// Takes a slot that has left `table` off the list.
+    fn remove_slot(&mut self, table: &mut HashTable<Slot>, slot: &Slot) {
+        if let Some(pos) = slot.pos() {
+            self.remove_at(table, pos, slot.expire_ms().unwrap_or(0));
+        }
+    }
+
+    /// Empties position `pos` (its key's deadline was `deadline`): the
+    /// last key moves there, and its slot in `table` learns so.
+    fn remove_at(&mut self, table: &mut HashTable<Slot>, pos: u32, deadline: u64) {
+        let p = pos as usize;
+        let last = self.hashes.len() - 1;
+        self.deadline_sum -= u128::from(deadline);
+        self.hashes.swap_remove(p);
+        if p != last {
+            let moved = self.hashes[p];
+            match table.find_mut(tab(moved), |e| e.pos() == Some(last as u32)) {
+                Some(e) => e.set_pos(pos),
+                None => debug_assert!(false, "TTL list names a missing key"),
+            }
+        }
+    }
+
+    /// The slot at position `pos`.
+    fn get<'t>(&self, table: &'t HashTable<Slot>, pos: usize) -> Option<&'t Slot> {
+        let h = *self.hashes.get(pos)?;
+        table.find(tab(h), |e| e.pos() == Some(pos as u32))
+    }
 }
 
 /// Versions kept for a snapshot in progress, by key (`None`: the key did
@@ -191,19 +241,17 @@ impl Shard {
     /// Whether some key has a TTL.
     #[inline]
     pub fn has_volatile(&self) -> bool {
-        !self.expires.is_empty()
+        !self.ttl.hashes.is_empty()
     }
 
     /// Number of keys with a TTL.
     pub fn volatile_len(&self) -> usize {
-        self.expires.values().map(|&n| n as usize).sum()
+        self.ttl.hashes.len()
     }
 
-    fn find_mut(&mut self, h: u64, key: &[u8]) -> Option<&mut Entry> {
+    fn find_mut(&mut self, h: u64, key: &[u8]) -> Option<&mut Slot> {
         self.preserve(h, key);
-        self.table
-            .find_mut(tab(h), |e| e.key() == key)
-            .map(|b| &mut **b)
+        self.table.find_mut(tab(h), |e| e.key() == key)
     }
 
     /// Keeps the current version of `key` for the snapshot in progress,
@@ -222,8 +270,8 @@ impl Shard {
         // (`insert` records its absence).
         if let Some(e) = self.table.find(tab(h), |e| e.key() == key) {
             let saved = Saved {
-                value: e.value.clone(),
-                expire_ms: e.expire_ms,
+                value: e.value().clone(),
+                expire_ms: e.expire_ms().unwrap_or(0),
             };
             cow.insert(key.into(), Some(saved));
         }
@@ -241,21 +289,20 @@ impl Shard {
     }
 
     /// Looks a key up, removing it first if it has expired at `now_ms`.
-    pub fn lookup(&mut self, h: u64, key: &[u8], now_ms: u64) -> (Lookup, Option<&mut Entry>) {
+    pub fn lookup(&mut self, h: u64, key: &[u8], now_ms: u64) -> (Lookup, Option<&mut Slot>) {
         // One probe: the occupied entry either hands out the value or is
         // removed in place when its deadline has passed.
         self.preserve(h, key);
         let Ok(found) = self.table.find_entry(tab(h), |e| e.key() == key) else {
             return (Lookup::Missing, None);
         };
-        let e = found.get();
-        if e.expire_ms == 0 || e.expire_ms > now_ms {
-            return (Lookup::Found, Some(&mut **found.into_mut()));
+        if !found.get().expired(now_ms) {
+            return (Lookup::Found, Some(found.into_mut()));
         }
         // An expired key is already gone for every client: removing it is
         // no modification for WATCH (EXEC checks liveness separately).
-        let slot = found.remove().0;
-        unindex_in(&mut self.expires, slot.expire_ms, h);
+        let (slot, vacant) = found.remove();
+        self.ttl.remove_slot(vacant.into_table(), &slot);
         invalidate_in(&self.signals, slot.key());
         crate::lazyfree::expired(slot.into_entry().value);
         (Lookup::Expired, None)
@@ -263,17 +310,16 @@ impl Shard {
 
     /// Finds a key's entry whatever its deadline: an expired key not yet
     /// removed is found too (MEMORY USAGE sees it, as Redis's does).
-    pub fn find(&self, h: u64, key: &[u8]) -> Option<&Entry> {
-        self.table.find(tab(h), |e| e.key() == key).map(|b| &**b)
+    pub fn find(&self, h: u64, key: &[u8]) -> Option<&Slot> {
+        self.table.find(tab(h), |e| e.key() == key)
     }
 
     /// Looks a key up without removing it even if it is expired; expired
     /// keys read as absent.
-    pub fn peek(&self, h: u64, key: &[u8], now_ms: u64) -> Option<&Entry> {
+    pub fn peek(&self, h: u64, key: &[u8], now_ms: u64) -> Option<&Slot> {
         self.table
             .find(tab(h), |e| e.key() == key)
-            .map(|b| &**b)
-            .filter(|e| e.expire_ms == 0 || e.expire_ms > now_ms)
+            .filter(|e| !e.expired(now_ms))
     }
 
     /// Stores `value` under `key`, replacing any old value; the TTL becomes
@@ -295,12 +341,11 @@ impl Shard {
             }
         }
         self.touch(key);
-        self.index(expire_ms, h);
-        self.table.insert_unique(
-            tab(h),
-            Slot::new(key, Entry::new(value, expire_ms, lru)),
-            |e| tab(hasher.hash(e.key())),
-        );
+        let expiry = self.ttl.add(expire_ms, h);
+        self.table
+            .insert_unique(tab(h), Slot::new(key, value, lru, expiry), |e| {
+                tab(hasher.hash(e.key()))
+            });
         old
     }
 
@@ -309,7 +354,7 @@ impl Shard {
     pub fn replace_value(&mut self, h: u64, key: &[u8], value: Value) -> bool {
         match self.find_mut(h, key) {
             Some(e) => {
-                e.value = value;
+                *e.value_mut() = value;
                 true
             }
             None => false,
@@ -319,15 +364,15 @@ impl Shard {
     /// Removes a key, returning its entry.
     pub fn remove(&mut self, h: u64, key: &[u8]) -> Option<Entry> {
         self.preserve(h, key);
-        let entry = self
+        let slot = self
             .table
             .find_entry(tab(h), |e| e.key() == key)
             .ok()?
             .remove()
             .0;
         self.touch(key);
-        self.unindex(entry.expire_ms, h);
-        Some(entry.into_entry())
+        self.ttl.remove_slot(&mut self.table, &slot);
+        Some(slot.into_entry())
     }
 
     /// Sets or clears (0) the TTL of an existing key. Returns false when the
@@ -337,75 +382,75 @@ impl Shard {
         let Some(e) = self.table.find_mut(tab(h), |e| e.key() == key) else {
             return false;
         };
-        let old = std::mem::replace(&mut e.expire_ms, expire_ms);
+        let old = e.expire_ms();
+        match (e.pos(), expire_ms) {
+            (Some(pos), 0) => {
+                e.set_expiry(None);
+                self.ttl.remove_at(&mut self.table, pos, old.unwrap_or(0));
+            }
+            (Some(pos), d) => {
+                e.set_expiry(Some((d, pos)));
+                self.ttl.deadline_sum -= u128::from(old.unwrap_or(0));
+                self.ttl.deadline_sum += u128::from(d);
+            }
+            (None, 0) => {}
+            (None, d) => {
+                e.set_expiry(self.ttl.add(d, h));
+            }
+        }
         self.touch(key);
-        self.unindex(old, h);
-        self.index(expire_ms, h);
         true
     }
 
-    /// Adds a deadline to the index (0: none).
-    fn index(&mut self, deadline: u64, h: u64) {
-        if deadline != 0 {
-            *self.expires.entry((deadline, h)).or_insert(0) += 1;
-        }
-    }
-
-    /// Removes a deadline from the index (0: none).
-    fn unindex(&mut self, deadline: u64, h: u64) {
-        unindex_in(&mut self.expires, deadline, h);
-    }
-
-    /// Removes up to `budget` keys whose deadline is at or before `now_ms`,
-    /// calling `on_expired` with each; returns how many were removed.
-    pub fn expire_due(
+    /// One step of active expiry: looks at up to `budget` keys with a TTL
+    /// from where the last step stopped, removing those whose deadline is
+    /// at or before `now_ms` and calling `on_expired` with each. Returns
+    /// how many keys it looked at and how many it removed.
+    pub fn expire_scan(
         &mut self,
-        hasher: &KeyHasher,
         now_ms: u64,
         budget: usize,
         on_expired: &mut dyn FnMut(&[u8], Value),
-    ) -> usize {
-        let mut n = 0;
-        while n < budget {
-            let Some((&(deadline, h), _)) = self.expires.first_key_value() else {
-                break;
-            };
-            if deadline > now_ms {
-                break;
+    ) -> (usize, usize) {
+        let (mut seen, mut removed) = (0, 0);
+        let budget = budget.min(self.ttl.hashes.len());
+        while seen < budget && !self.ttl.hashes.is_empty() {
+            if self.ttl.cursor >= self.ttl.hashes.len() {
+                self.ttl.cursor = 0;
             }
-            // Not a modification for WATCH, as for lazy expiry.
-            match self
-                .find_indexed(hasher, h, deadline)
-                .map(|e| Box::<[u8]>::from(e.key()))
-            {
-                Some(k) => {
-                    self.preserve(h, &k);
-                    if let Ok(o) = self.table.find_entry(tab(h), |e| e.key() == &*k) {
-                        let (e, _) = o.remove();
-                        self.invalidate(&k);
-                        // The value goes to the caller, which frees it in
-                        // the background under lazyfree-lazy-expire.
-                        on_expired(&k, e.into_entry().value);
-                    }
+            let pos = self.ttl.cursor;
+            seen += 1;
+            let key = match self.ttl.get(&self.table, pos) {
+                Some(e) if e.expired(now_ms) => Box::<[u8]>::from(e.key()),
+                Some(_) => {
+                    self.ttl.cursor += 1;
+                    continue;
                 }
                 None => {
-                    // The index and the table disagree: a programming error.
-                    debug_assert!(false, "expiry index names a missing entry");
+                    // The list and the table disagree: a programming error.
+                    debug_assert!(false, "TTL list names a missing key");
+                    self.ttl.cursor += 1;
+                    continue;
                 }
+            };
+            // Not a modification for WATCH, as for lazy expiry.
+            let h = self.ttl.hashes[pos];
+            self.preserve(h, &key);
+            if let Ok(o) = self
+                .table
+                .find_entry(tab(h), |e| e.pos() == Some(pos as u32))
+            {
+                let (slot, vacant) = o.remove();
+                // The last key moves to `pos`: the cursor stays to see it.
+                self.ttl.remove_slot(vacant.into_table(), &slot);
+                self.invalidate(&key);
+                // The value goes to the caller, which frees it in the
+                // background under lazyfree-lazy-expire.
+                on_expired(&key, slot.into_entry().value);
+                removed += 1;
             }
-            self.unindex(deadline, h);
-            n += 1;
         }
-        n
-    }
-
-    /// The entry an expiry index slot (deadline, hash) names. The full hash
-    /// is compared, not only the table's tag: keys created together often
-    /// share a deadline.
-    fn find_indexed(&self, hasher: &KeyHasher, h: u64, deadline: u64) -> Option<&Slot> {
-        self.table.find(tab(h), |e| {
-            e.expire_ms == deadline && hasher.hash(e.key()) == h
-        })
+        (seen, removed)
     }
 
     /// A random entry, live or expired; `r` is a random number. Probes
@@ -421,20 +466,13 @@ impl Shard {
         (0..n).find_map(|i| self.table.get_bucket((start + i) % n))
     }
 
-    /// A random key with a TTL: the first deadline at or after a random
-    /// instant between the nearest and the farthest one.
-    pub fn random_volatile(&self, hasher: &KeyHasher, r: u64) -> Option<&Slot> {
-        let first = self.expires.first_key_value()?.0 .0;
-        let last = self.expires.last_key_value()?.0 .0;
-        let t = first + r % (last - first + 1);
-        let (&(d, h), _) = self.expires.range((t, 0)..).next()?;
-        self.find_indexed(hasher, h, d)
-    }
-
-    /// The key whose deadline is nearest.
-    pub fn nearest_deadline(&self, hasher: &KeyHasher) -> Option<&Slot> {
-        let (&(d, h), _) = self.expires.first_key_value()?;
-        self.find_indexed(hasher, h, d)
+    /// A random key with a TTL, each equally likely; `r` is a random number.
+    pub fn random_volatile(&self, r: u64) -> Option<&Slot> {
+        if self.ttl.hashes.is_empty() {
+            return None;
+        }
+        self.ttl
+            .get(&self.table, (r % self.ttl.hashes.len() as u64) as usize)
     }
 
     /// Iterates over live and expired entries alike.
@@ -456,13 +494,13 @@ impl Shard {
                 let key = Box::<[u8]>::from(e.key());
                 let e = e.into_entry();
                 cow.entry(key).or_insert(Some(Saved {
-                    value: e.value,
                     expire_ms: e.expire_ms,
+                    value: e.value,
                 }));
             }
         }
         let old = std::mem::take(&mut self.table);
-        self.expires.clear();
+        self.ttl = TtlList::default();
         // XREADGROUP waiters learn that their stream is gone.
         for k in self.blocked.keys() {
             self.signal(k);
@@ -599,7 +637,7 @@ impl Shard {
         self.touch_live_watched(hasher, now_ms, Some(other));
         other.touch_live_watched(hasher, now_ms, Some(self));
         std::mem::swap(&mut self.table, &mut other.table);
-        std::mem::swap(&mut self.expires, &mut other.expires);
+        std::mem::swap(&mut self.ttl, &mut other.ttl);
         // Clients blocked on a key that changed may be served (or, for
         // XREADGROUP, told that their stream is gone).
         for s in [&*self, &*other] {
@@ -612,13 +650,9 @@ impl Shard {
     /// Sum of the TTLs left on volatile keys and their count, for INFO's
     /// avg_ttl.
     pub fn ttl_sum(&self, now_ms: u64) -> (u128, usize) {
-        let mut sum = 0u128;
-        let mut count = 0;
-        for (&(d, _), &k) in &self.expires {
-            sum += u128::from(d.saturating_sub(now_ms)) * u128::from(k);
-            count += k as usize;
-        }
-        (sum, count)
+        let n = self.ttl.hashes.len();
+        let now = u128::from(now_ms) * n as u128;
+        (self.ttl.deadline_sum.saturating_sub(now), n)
     }
 
     /// Picks the `n`-th entry in table order.
@@ -634,20 +668,6 @@ fn invalidate_in(signals: &Option<(Arc<Hooks>, usize)>, key: &[u8]) {
     if let Some((hooks, _)) = signals {
         if hooks.tracking.active() {
             hooks.tracking.invalidate(&hooks.clients, key);
-        }
-    }
-}
-
-/// Removes one (deadline, hash) from an expiry index (0: none); a
-/// function on the field so that it can run while the table is borrowed.
-fn unindex_in(expires: &mut BTreeMap<(u64, u64), u32>, deadline: u64, h: u64) {
-    if deadline == 0 {
-        return;
-    }
-    if let Some(n) = expires.get_mut(&(deadline, h)) {
-        *n -= 1;
-        if *n == 0 {
-            expires.remove(&(deadline, h));
         }
     }
 }
@@ -797,8 +817,8 @@ mod tests {
         assert_eq!(s.len(), 1);
         let mut gone = Vec::new();
         assert_eq!(
-            s.expire_due(&hs, 250, 10, &mut |k, _| gone.push(k.to_vec())),
-            1
+            s.expire_scan(250, 10, &mut |k, _| gone.push(k.to_vec())),
+            (1, 1)
         );
         assert_eq!(gone, vec![b"b".to_vec()]);
         assert!(s.is_empty());
@@ -816,7 +836,10 @@ mod tests {
             s.insert(&hs, hs.hash(k.as_bytes()), k.as_bytes(), v("1"), 100, 0);
         }
         let mut gone = 0;
-        assert_eq!(s.expire_due(&hs, 100, 10_000, &mut |_, _| gone += 1), 5000);
+        assert_eq!(
+            s.expire_scan(100, 10_000, &mut |_, _| gone += 1),
+            (5000, 5000)
+        );
         assert_eq!(gone, 5000);
         assert!(s.is_empty());
         assert!(!s.has_volatile());
@@ -836,13 +859,86 @@ mod tests {
         for r in 0..20_000u64 {
             let r = r.wrapping_mul(0x9E37_79B9_7F4A_7C15);
             seen.insert(s.random_entry(r).unwrap().key().to_vec());
-            let e = s.random_volatile(&hs, r).unwrap();
+            let e = s.random_volatile(r).unwrap();
             assert!(e.expire_ms().is_some());
             volatile.insert(e.key().to_vec());
         }
         assert_eq!(seen.len(), 50);
         assert_eq!(volatile.len(), 25);
-        assert_eq!(s.nearest_deadline(&hs).unwrap().key(), b"k0");
+    }
+
+    /// Every slot with a TTL sits at its own position of the list, and the
+    /// list holds nothing else.
+    fn check_ttl_list(s: &Shard, hs: &KeyHasher) {
+        let mut seen = vec![false; s.ttl.hashes.len()];
+        let mut sum = 0u128;
+        for e in s.table.iter() {
+            assert_eq!(e.pos().is_some(), e.expire_ms().is_some());
+            if let Some(p) = e.pos() {
+                let p = p as usize;
+                assert_eq!(s.ttl.hashes[p], hs.hash(e.key()));
+                assert!(!std::mem::replace(&mut seen[p], true));
+                sum += u128::from(e.expire_ms().unwrap());
+            }
+        }
+        assert!(seen.iter().all(|&x| x));
+        assert_eq!(s.ttl.deadline_sum, sum);
+    }
+
+    #[test]
+    fn ttl_list_follows_random_changes() {
+        let hs = KeyHasher::new();
+        let mut s = Shard::default();
+        let mut model: HashMap<Vec<u8>, u64> = HashMap::new();
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for step in 0..40_000u64 {
+            let r = next();
+            let k = format!("k{}", r % 300).into_bytes();
+            let h = hs.hash(&k);
+            let deadline = if r % 3 == 0 {
+                0
+            } else {
+                1000 + (r >> 20) % 5000
+            };
+            match (r >> 8) % 5 {
+                0 | 1 => {
+                    s.insert(&hs, h, &k, v("x"), deadline, 0);
+                    model.insert(k, deadline);
+                }
+                2 => {
+                    assert_eq!(s.remove(h, &k).is_some(), model.remove(&k).is_some());
+                }
+                3 => {
+                    let present = s.set_expire(h, &k, deadline);
+                    assert_eq!(present, model.contains_key(&k));
+                    if present {
+                        model.insert(k, deadline);
+                    }
+                }
+                _ => {
+                    let now = 1000 + step % 6000;
+                    s.expire_scan(now, 20, &mut |k, _| {
+                        let d = model.remove(k).unwrap();
+                        assert!(d != 0 && d <= now);
+                    });
+                }
+            }
+            if step % 500 == 0 {
+                check_ttl_list(&s, &hs);
+            }
+        }
+        check_ttl_list(&s, &hs);
+        assert_eq!(s.len(), model.len());
+        assert_eq!(
+            s.volatile_len(),
+            model.values().filter(|&&d| d != 0).count()
+        );
     }
 
     #[test]

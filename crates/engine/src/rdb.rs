@@ -1798,7 +1798,7 @@ pub fn snapshot(server: &crate::Server, now_ms: u64) -> Vec<u8> {
             for e in s.iter().filter(live) {
                 w.item(&Item {
                     key: e.key(),
-                    value: &e.value,
+                    value: e.value(),
                     expire_ms: e.expire_ms(),
                 });
             }

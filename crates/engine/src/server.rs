@@ -112,6 +112,8 @@ pub struct Server {
     pub port: AtomicU64,
     /// Active expiry enabled (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: AtomicBool,
+    /// The (database, shard) the active expiry cycle visits next.
+    expire_next: AtomicUsize,
     /// DEBUG PAUSE-CRON: the periodic work (expiry, eviction, tracking
     /// table limit, statistics) stops until cleared.
     pub cron_paused: AtomicBool,
@@ -398,6 +400,7 @@ impl Server {
             start_ms: now_ms,
             run_id,
             active_expire: AtomicBool::new(true),
+            expire_next: AtomicUsize::new(0),
             cron_paused: AtomicBool::new(false),
             threads: AtomicUsize::new(1),
             pause: Mutex::new(None),
@@ -408,43 +411,52 @@ impl Server {
         }
     }
 
-    /// One step of the active expiry cycle over every database, removing at
-    /// most `budget` due keys; returns how many were removed. The caller
-    /// runs it `hz` times a second and again at once while it used the whole
-    /// budget.
-    pub fn active_expire_cycle(&self, now_ms: u64, budget: usize) -> usize {
+    /// One step of the active expiry cycle: visits the shards of every
+    /// database in turn, from where the last step stopped, looking at the
+    /// keys with a TTL and removing those that are due, until it has looked
+    /// at `budget` keys or come round to its start. In each shard it looks
+    /// at a few keys and goes on while more than a tenth of them had
+    /// expired, as Redis's cycle goes on sampling a database while more
+    /// than 10% of its samples were stale. Returns how many keys it looked
+    /// at and how many it removed; the caller runs it `hz` times a second,
+    /// and again at once while it used its whole budget on mostly stale
+    /// keys.
+    pub fn active_expire_cycle(&self, now_ms: u64, budget: usize) -> (usize, usize) {
+        /// Keys looked at per shard before deciding whether to go on.
+        const BATCH: usize = 8;
         if !self.active_expire.load(Ordering::Relaxed) {
-            return 0;
+            return (0, 0);
         }
         let _gate = self.gate.read();
         let lazy = self.config.read().lazyfree_lazy_expire();
-        let mut removed = 0;
-        let per_shard = (budget / crate::keyspace::SHARDS).max(1);
-        for (dbi, db) in self.dbs.iter().enumerate() {
-            for i in 0..crate::keyspace::SHARDS {
-                if removed >= budget {
+        let (mut seen, mut removed) = (0, 0);
+        let total = self.dbs.len() * crate::keyspace::SHARDS;
+        let start = self.expire_next.load(Ordering::Relaxed) % total;
+        let mut visited = 0;
+        while visited < total && seen < budget {
+            let at = (start + visited) % total;
+            visited += 1;
+            let dbi = at / crate::keyspace::SHARDS;
+            let mut s = self.dbs[dbi].lock(at % crate::keyspace::SHARDS);
+            while s.has_volatile() && seen < budget {
+                let (n, gone) = s.expire_scan(now_ms, BATCH.min(budget - seen), &mut |k, value| {
+                    let class = crate::config::NOTIFY_EXPIRED;
+                    self.removed_by_server(dbi, k, lazy, class, "expired", now_ms);
+                    self.lazyfree.free(value, lazy);
+                });
+                seen += n;
+                removed += gone;
+                if gone * 10 <= n {
                     break;
                 }
-                let mut s = db.lock(i);
-                if !s.has_volatile() {
-                    continue;
-                }
-                removed += s.expire_due(
-                    &self.hasher,
-                    now_ms,
-                    per_shard.min(budget - removed),
-                    &mut |k, value| {
-                        let class = crate::config::NOTIFY_EXPIRED;
-                        self.removed_by_server(dbi, k, lazy, class, "expired", now_ms);
-                        self.lazyfree.free(value, lazy);
-                    },
-                );
             }
         }
+        self.expire_next
+            .store((start + visited) % total, Ordering::Relaxed);
         self.stats
             .expired_keys
             .fetch_add(removed as u64, Ordering::Relaxed);
         self.tracking.flush_broadcasts(&self.clients);
-        removed
+        (seen, removed)
     }
 }

@@ -181,7 +181,7 @@ impl Job {
                         written += 1;
                         w.item(&Item {
                             key: e.key(),
-                            value: &e.value,
+                            value: e.value(),
                             expire_ms: e.expire_ms(),
                         });
                     }

@@ -31,7 +31,8 @@ static ALLOC: alloc::Counting = alloc::Counting;
 /// tick while memory stays over the limit.
 const EVICTION_RUNS_PER_TICK: usize = 100;
 
-/// Keys the active expiry cycle may remove per tick before it yields.
+/// Keys with a TTL the active expiry cycle may look at per tick before it
+/// yields.
 const EXPIRE_BUDGET_PER_TICK: usize = 20_000;
 
 fn usage() {
@@ -354,7 +355,8 @@ async fn cron(server: Arc<Server>) {
         let s = server.clone();
         let _ = tokio::task::spawn_blocking(move || {
             for _ in 0..10 {
-                if s.active_expire_cycle(now_ms, EXPIRE_BUDGET_PER_TICK) < EXPIRE_BUDGET_PER_TICK {
+                let (seen, removed) = s.active_expire_cycle(now_ms, EXPIRE_BUDGET_PER_TICK);
+                if seen < EXPIRE_BUDGET_PER_TICK || removed * 10 <= seen {
                     break;
                 }
             }

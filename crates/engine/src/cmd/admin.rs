@@ -1188,13 +1188,13 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(Frame::ok())
 }
 
-/// Bytes a key holds: its slot (entry and key bytes), its share of the
-/// shard's table (`table_share`), its value's own allocations, and its
-/// slot in the expiry index when it has a TTL (a B-tree key of 16 bytes
-/// in nodes about two-thirds full, plus the tree's inner levels).
+/// Bytes a key holds: its slot (value, metadata and key bytes), its share
+/// of the shard's table (`table_share`), its value's own allocations, and
+/// its hash in the shard's list of keys with a TTL when it has one (8
+/// bytes in a vector that grows by doubling, so about 12 on average).
 pub fn key_mem_bytes(key_len: usize, value: &Value, has_ttl: bool, table_share: usize) -> usize {
-    let slot = crate::value::alloc_size(std::mem::size_of::<crate::keyspace::Entry>() + key_len);
-    let ttl = if has_ttl { 40 } else { 0 };
+    let slot = crate::value::alloc_size(crate::slot::footprint(key_len, has_ttl));
+    let ttl = if has_ttl { 12 } else { 0 };
     slot + table_share + value.heap_bytes() + ttl
 }
 
@@ -1219,7 +1219,7 @@ fn memory_usage(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             let share = (shard.table_bytes() / shard.len().max(1))
                 .min(2 * (std::mem::size_of::<crate::keyspace::Slot>() + 1));
             Frame::Integer(
-                key_mem_bytes(key.len(), &e.value, e.expire_ms().is_some(), share) as i64,
+                key_mem_bytes(key.len(), e.value(), e.expire_ms().is_some(), share) as i64,
             )
         }
     })
@@ -1284,7 +1284,7 @@ fn memory_stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
                 (b("overhead.hashtable.main"), i(n as u64 * 16)),
                 (
                     b("overhead.hashtable.expires"),
-                    i(db.volatile_len() as u64 * 32),
+                    i(db.volatile_len() as u64 * 8),
                 ),
             ]),
         ));
@@ -1505,18 +1505,18 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         let Some(e) = shard.find(h, key) else {
             return Err(CmdError::NoSuchKey);
         };
-        let ser = match &e.value {
+        let ser = match e.value() {
             Value::Str(s) => rdb_string_len(&s.to_vec()),
             other => other.mem_bytes(),
         };
-        let idle = crate::evict::idle_ms(e.lru, ctx.now_ms) / 1000;
+        let idle = crate::evict::idle_ms(e.lru(), ctx.now_ms) / 1000;
         return Ok(Frame::Simple(
             format!(
                 "Value at:0x{:x} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                 e as *const _ as usize,
-                e.value.encoding(),
+                e.value().encoding(),
                 ser,
-                e.lru & ((1 << 24) - 1),
+                e.lru() & ((1 << 24) - 1),
                 idle
             )
             .into(),
@@ -1532,7 +1532,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             let shard = ctx.db().lock(shard_of(h));
             let d = shard
                 .peek(h, key, ctx.now_ms)
-                .map_or([0u8; 20], |e| value_digest(&e.value));
+                .map_or([0u8; 20], |e| value_digest(e.value()));
             out.push(Frame::Simple(hex(&d).into()));
         }
         return Ok(Frame::Array(out));
@@ -1684,7 +1684,7 @@ fn db_digest(ctx: &Ctx<'_>) -> [u8; 20] {
                 if e.expire_ms().is_some_and(|t| t <= ctx.now_ms) {
                     continue;
                 }
-                let vd = value_digest(&e.value);
+                let vd = value_digest(e.value());
                 let exp = e.expire_ms().unwrap_or(0).to_le_bytes();
                 xor_into(
                     &mut acc,

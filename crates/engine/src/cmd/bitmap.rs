@@ -363,7 +363,7 @@ fn bitop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         let mut scratch = [0u8; 20];
         let shard = locked.shard(h);
         let src: &[u8] = match shard.peek(h, k, now) {
-            Some(e) => match &e.value {
+            Some(e) => match e.value() {
                 Value::Str(s) => s.bytes(&mut scratch),
                 _ => &[],
             },

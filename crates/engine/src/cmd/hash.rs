@@ -8,7 +8,7 @@ use super::{notify, NOTIFY_GENERIC, NOTIFY_HASH};
 use crate::command::{flags::*, CommandSpec, Ctx};
 use crate::config::glob_match;
 use crate::error::{CmdError, CmdResult};
-use crate::keyspace::{shard_of, Entry};
+use crate::keyspace::{shard_of, Slot};
 use crate::longdouble::LongDouble;
 use crate::types::hash::Hash;
 use crate::types::{parse_rand_count, parse_scan_opts, random_indexes, Limits};
@@ -84,15 +84,15 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("hash", "2.8.0", "Iterates over fields and values of a hash."),
 ];
 
-fn as_hash(e: &Entry) -> Result<&Hash, CmdError> {
-    match &e.value {
+fn as_hash(e: &Slot) -> Result<&Hash, CmdError> {
+    match e.value() {
         Value::Hash(v) => Ok(v),
         _ => Err(CmdError::WrongType),
     }
 }
 
-fn as_hash_mut(e: &mut Entry) -> Result<&mut Hash, CmdError> {
-    match &mut e.value {
+fn as_hash_mut(e: &mut Slot) -> Result<&mut Hash, CmdError> {
+    match e.value_mut() {
         Value::Hash(v) => Ok(v),
         _ => Err(CmdError::WrongType),
     }
@@ -128,7 +128,7 @@ fn with_hash_write<R>(
     };
     let (r, empty) = {
         let (_, e) = shard.lookup(h, key, ctx.now_ms);
-        let hash = match e.map(|e| &mut e.value) {
+        let hash = match e.map(|e| e.value_mut()) {
             Some(Value::Hash(v)) => v,
             _ => return Err(CmdError::WrongType),
         };

@@ -6,7 +6,7 @@ use ferrokey_resp::Frame;
 use super::{as_str_mut, dirty, is, lookup_read, lookup_write, notify, NOTIFY_STRING};
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
-use crate::keyspace::{shard_of, Entry, Locked};
+use crate::keyspace::{shard_of, Locked, Slot};
 use crate::types::hll;
 use crate::value::{Str, Value};
 
@@ -50,7 +50,7 @@ fn sparse_max(ctx: &Ctx<'_>) -> usize {
 /// The HyperLogLog bytes of an entry, or Redis's errors: WRONGTYPE for
 /// another type, the "not a valid HyperLogLog" WRONGTYPE for a string
 /// that is not one.
-fn hll_of(e: &mut Entry) -> Result<&mut Vec<u8>, CmdError> {
+fn hll_of(e: &mut Slot) -> Result<&mut Vec<u8>, CmdError> {
     let raw = as_str_mut(e)?.make_raw();
     if !hll::is_hll(raw) {
         return Err(CmdError::msg(hll::NOT_HLL));

@@ -11,7 +11,7 @@ use super::{
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::config::glob_match;
 use crate::error::{unknown_subcommand, CmdError, CmdResult};
-use crate::keyspace::{shard_of, Entry, Locked, Shard, SHARDS, SHARD_BITS};
+use crate::keyspace::{shard_of, Locked, Shard, Slot, SHARDS, SHARD_BITS};
 use crate::value::Str;
 use parking_lot::MutexGuard;
 
@@ -234,7 +234,7 @@ fn type_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let mut shard = ctx.db().lock(shard_of(h));
     let t = match lookup_read(ctx, &mut shard, h, args[1]) {
         None => "none",
-        Some(e) => e.value.type_name(),
+        Some(e) => e.value().type_name(),
     };
     Ok(Frame::simple(t))
 }
@@ -361,7 +361,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let Some(e) = lookup_read(ctx, pair.src(), hs, src) else {
         return Ok(Frame::Integer(0));
     };
-    let (value, exp) = (e.value.clone(), e.expire_ms().unwrap_or(0));
+    let (value, exp) = (e.value().clone(), e.expire_ms().unwrap_or(0));
     if lookup_write_in(ctx, db_b, pair.dst(), hd, dst).is_some() && !replace {
         return Ok(Frame::Integer(0));
     }
@@ -555,7 +555,7 @@ pub fn scan_keys(
             }
             if e.expire_ms().is_some_and(|t| t <= ctx.now_ms) {
                 expired.push((*h, e.key().to_vec()));
-            } else if typ.is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes())) {
+            } else if typ.is_none_or(|t| t.eq_ignore_ascii_case(e.value().type_name().as_bytes())) {
                 out.push(e.key().to_vec());
             }
         }
@@ -578,7 +578,7 @@ pub fn scan_keys(
     (0, out)
 }
 
-fn with_entry<R>(ctx: &Ctx<'_>, key: &[u8], f: impl FnOnce(&Entry) -> R) -> Option<R> {
+fn with_entry<R>(ctx: &Ctx<'_>, key: &[u8], f: impl FnOnce(&Slot) -> R) -> Option<R> {
     let h = ctx.hash(key);
     let mut shard = ctx.db().lock(shard_of(h));
     let (l, e) = shard.lookup(h, key, ctx.now_ms);
@@ -587,7 +587,7 @@ fn with_entry<R>(ctx: &Ctx<'_>, key: &[u8], f: impl FnOnce(&Entry) -> R) -> Opti
 }
 
 fn object_encoding(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    Ok(with_entry(ctx, args[2], |e| Frame::bulk(e.value.encoding())).unwrap_or(Frame::Null))
+    Ok(with_entry(ctx, args[2], |e| Frame::bulk(e.value().encoding())).unwrap_or(Frame::Null))
 }
 
 fn lfu_policy(ctx: &Ctx<'_>) -> bool {
@@ -600,7 +600,7 @@ fn object_freq(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     }
     let (now, decay) = (ctx.now_ms, ctx.server.tunables.memory.decay_min());
     Ok(with_entry(ctx, args[2], |e| {
-        Frame::Integer(i64::from(crate::evict::lfu_count(e.lru, now, decay)))
+        Frame::Integer(i64::from(crate::evict::lfu_count(e.lru(), now, decay)))
     })
     .unwrap_or(Frame::Null))
 }
@@ -611,7 +611,7 @@ fn object_idletime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     }
     let now = ctx.now_ms;
     Ok(with_entry(ctx, args[2], |e| {
-        Frame::Integer((crate::evict::idle_ms(e.lru, now) / 1000) as i64)
+        Frame::Integer((crate::evict::idle_ms(e.lru(), now) / 1000) as i64)
     })
     .unwrap_or(Frame::Null))
 }
@@ -619,7 +619,7 @@ fn object_idletime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 fn object_refcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(with_entry(ctx, args[2], |e| {
         let shared =
-            matches!(e.value, crate::value::Value::Str(Str::Int(i)) if (0..10000).contains(&i));
+            matches!(e.value(), crate::value::Value::Str(Str::Int(i)) if (0..10000).contains(i));
         Frame::Integer(if shared { i64::from(i32::MAX) } else { 1 })
     })
     .unwrap_or(Frame::Null))

@@ -8,7 +8,7 @@ use super::{notify, NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::blocking::{block_or_run, parse_timeout, Op};
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
-use crate::keyspace::{shard_of, Entry, Locked, Shard};
+use crate::keyspace::{shard_of, Locked, Shard, Slot};
 use crate::types::list::List;
 use crate::types::{as_int, Limits};
 use crate::value::Value;
@@ -124,16 +124,16 @@ const MOVE_SPECS: &[KeySpec] = &[
 ];
 
 /// The list in an entry, or WRONGTYPE.
-pub fn as_list(e: &Entry) -> Result<&List, CmdError> {
-    match &e.value {
+pub fn as_list(e: &Slot) -> Result<&List, CmdError> {
+    match e.value() {
         Value::List(l) => Ok(l),
         _ => Err(CmdError::WrongType),
     }
 }
 
 /// The list in an entry, mutable, or WRONGTYPE.
-pub fn as_list_mut(e: &mut Entry) -> Result<&mut List, CmdError> {
-    match &mut e.value {
+pub fn as_list_mut(e: &mut Slot) -> Result<&mut List, CmdError> {
+    match e.value_mut() {
         Value::List(l) => Ok(l),
         _ => Err(CmdError::WrongType),
     }
@@ -212,7 +212,7 @@ fn rpushx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 fn after_removal(ctx: &Ctx<'_>, shard: &mut Shard, h: u64, key: &[u8], event: &str) {
     notify(ctx, NOTIFY_LIST, event, key);
     let fill = fill(ctx);
-    let empty = match shard.peek(h, key, ctx.now_ms).map(|e| &e.value) {
+    let empty = match shard.peek(h, key, ctx.now_ms).map(|e| e.value()) {
         Some(Value::List(l)) => l.is_empty(),
         _ => false,
     };
@@ -220,7 +220,7 @@ fn after_removal(ctx: &Ctx<'_>, shard: &mut Shard, h: u64, key: &[u8], event: &s
         shard.remove(h, key);
         notify(ctx, NOTIFY_GENERIC, "del", key);
     } else if let Some((_, Some(e))) = Some(shard.lookup(h, key, ctx.now_ms)) {
-        if let Value::List(l) = &mut e.value {
+        if let Value::List(l) = e.value_mut() {
             l.shrink(fill);
         }
     }
@@ -237,7 +237,7 @@ fn pop_n(
 ) -> Vec<Frame> {
     let mut out = Vec::new();
     if let (_, Some(e)) = shard.lookup(h, key, ctx.now_ms) {
-        if let Value::List(l) = &mut e.value {
+        if let Value::List(l) = e.value_mut() {
             for _ in 0..count {
                 match l.pop(head) {
                     Some(v) => out.push(Frame::Bulk(v.into_vec())),

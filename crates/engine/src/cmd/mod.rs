@@ -30,7 +30,7 @@ pub use crate::config::{
     NOTIFY_SET, NOTIFY_STRING, NOTIFY_ZSET,
 };
 use crate::error::CmdError;
-use crate::keyspace::{Entry, Lookup, Shard};
+use crate::keyspace::{Entry, Lookup, Shard, Slot};
 use crate::value::{Str, Value};
 
 /// Case-insensitive comparison of an argument with an option name.
@@ -152,7 +152,7 @@ pub fn lookup_read<'s>(
     shard: &'s mut Shard,
     h: u64,
     key: &[u8],
-) -> Option<&'s mut Entry> {
+) -> Option<&'s mut Slot> {
     let (l, e) = shard.lookup(h, key, ctx.now_ms);
     note_lookup(ctx, l, key);
     let stats = &ctx.server.stats;
@@ -176,7 +176,7 @@ pub fn lookup_write<'s>(
     shard: &'s mut Shard,
     h: u64,
     key: &[u8],
-) -> Option<&'s mut Entry> {
+) -> Option<&'s mut Slot> {
     lookup_write_in(ctx, ctx.client.db, shard, h, key)
 }
 
@@ -187,7 +187,7 @@ pub fn lookup_write_in<'s>(
     shard: &'s mut Shard,
     h: u64,
     key: &[u8],
-) -> Option<&'s mut Entry> {
+) -> Option<&'s mut Slot> {
     // A write-path lookup of a live key counts as a modification for
     // WATCH: the command is about to change it (or, rarely, decides not
     // to). A missing or expired key is not touched here; creating it goes
@@ -208,7 +208,7 @@ pub fn lookup_write_in<'s>(
 /// in CLIENT NO-TOUCH mode (TOUCH itself always counts) or the command
 /// only looks at the key's existence, type or TTL (as Redis's do).
 #[inline]
-fn record_access(ctx: &Ctx<'_>, e: &mut Entry) {
+fn record_access(ctx: &Ctx<'_>, e: &mut Slot) {
     let name = ctx.full_name;
     if matches!(
         name,
@@ -217,21 +217,21 @@ fn record_access(ctx: &Ctx<'_>, e: &mut Entry) {
         return;
     }
     if !ctx.client.handle.no_touch.load(Ordering::Relaxed) || name == "touch" {
-        ctx.server.tunables.memory.touch(&mut e.lru, ctx.now_ms);
+        ctx.server.tunables.memory.touch(e.lru_mut(), ctx.now_ms);
     }
 }
 
 /// The string in an entry, or WRONGTYPE.
-pub fn as_str(e: &Entry) -> Result<&Str, CmdError> {
-    match &e.value {
+pub fn as_str(e: &Slot) -> Result<&Str, CmdError> {
+    match e.value() {
         Value::Str(s) => Ok(s),
         _ => Err(CmdError::WrongType),
     }
 }
 
 /// The string in an entry, mutable, or WRONGTYPE.
-pub fn as_str_mut(e: &mut Entry) -> Result<&mut Str, CmdError> {
-    match &mut e.value {
+pub fn as_str_mut(e: &mut Slot) -> Result<&mut Str, CmdError> {
+    match e.value_mut() {
         Value::Str(s) => Ok(s),
         _ => Err(CmdError::WrongType),
     }
@@ -326,7 +326,7 @@ pub fn read_entry(
     ctx: &mut Ctx<'_>,
     key: &[u8],
     missing: ferrokey_resp::Frame,
-    f: impl FnOnce(&Entry) -> crate::error::CmdResult,
+    f: impl FnOnce(&Slot) -> crate::error::CmdResult,
 ) -> crate::error::CmdResult {
     let h = ctx.hash(key);
     let mut shard = ctx.db().lock(crate::keyspace::shard_of(h));

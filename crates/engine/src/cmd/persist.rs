@@ -38,7 +38,7 @@ fn dump(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let mut shard = ctx.db().lock(shard_of(h));
     Ok(match lookup_read(ctx, &mut shard, h, args[1]) {
         None => Frame::Null,
-        Some(e) => Frame::Bulk(rdb::dump(&e.value)),
+        Some(e) => Frame::Bulk(rdb::dump(e.value())),
     })
 }
 

@@ -9,7 +9,7 @@ use super::{notify, NOTIFY_GENERIC, NOTIFY_SET};
 use crate::command::{flags::*, CommandSpec, Ctx};
 use crate::config::glob_match;
 use crate::error::{CmdError, CmdResult};
-use crate::keyspace::{shard_of, Entry, Locked};
+use crate::keyspace::{shard_of, Locked, Slot};
 use crate::types::set::Set;
 use crate::types::{as_int, parse_rand_count, parse_scan_opts, Limits};
 use crate::value::Value;
@@ -87,15 +87,15 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("set", "2.0.0", "Iterates over members of a set."),
 ];
 
-fn as_set(e: &Entry) -> Result<&Set, CmdError> {
-    match &e.value {
+fn as_set(e: &Slot) -> Result<&Set, CmdError> {
+    match e.value() {
         Value::Set(v) => Ok(v),
         _ => Err(CmdError::WrongType),
     }
 }
 
-fn as_set_mut(e: &mut Entry) -> Result<&mut Set, CmdError> {
-    match &mut e.value {
+fn as_set_mut(e: &mut Slot) -> Result<&mut Set, CmdError> {
+    match e.value_mut() {
         Value::Set(v) => Ok(v),
         _ => Err(CmdError::WrongType),
     }
@@ -343,7 +343,7 @@ fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(Frame::Integer(i64::from(present)));
     }
     let sshard = locked.shard(hs);
-    if let Some(Value::Set(set)) = sshard.lookup(hs, src, ctx.now_ms).1.map(|e| &mut e.value) {
+    if let Some(Value::Set(set)) = sshard.lookup(hs, src, ctx.now_ms).1.map(|e| e.value_mut()) {
         set.remove(m);
         let empty = set.is_empty();
         notify(ctx, NOTIFY_SET, "srem", src);

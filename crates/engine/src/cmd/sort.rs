@@ -151,7 +151,7 @@ fn lookup_pattern(ctx: &Ctx<'_>, pat: &[u8], subst: &[u8]) -> Option<Vec<u8>> {
     let h = ctx.hash(&key);
     let mut shard = ctx.db().lock(shard_of(h));
     let e = lookup_read(ctx, &mut shard, h, &key)?;
-    match (&e.value, field) {
+    match (e.value(), field) {
         (Value::Hash(hash), Some(f)) => hash.get(f).map(<[u8]>::to_vec),
         (Value::Str(s), None) => Some(s.to_vec()),
         _ => None,
@@ -183,7 +183,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CmdResult 
     let (elems, start, end) = {
         let mut shard = ctx.db().lock(shard_of(h));
         let entry = lookup_read(ctx, &mut shard, h, key);
-        let kind = match entry.as_ref().map(|e| &e.value) {
+        let kind = match entry.as_ref().map(|e| e.value()) {
             None | Some(Value::List(_)) => Kind::List,
             Some(Value::Set(_)) => Kind::Set,
             Some(Value::ZSet(_)) => Kind::ZSet,
@@ -198,7 +198,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CmdResult 
             o.by = None;
         }
         let mut entry = entry;
-        let len = match entry.as_deref_mut().map(|e| &mut e.value) {
+        let len = match entry.as_deref_mut().map(|e| e.value_mut()) {
             None => 0,
             Some(Value::List(l)) => l.len(),
             Some(Value::Set(s)) => s.len(),
@@ -224,7 +224,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CmdResult 
         if end >= len {
             end = len - 1;
         }
-        let value = entry.map(|e| &e.value);
+        let value = entry.map(|e| e.value());
         let elems: Vec<Vec<u8>> = match value {
             // Lists and sorted sets keep their order when not sorting; only
             // the selected range is loaded, walking from the tail for DESC.

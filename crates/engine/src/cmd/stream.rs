@@ -10,7 +10,7 @@ use crate::blocking::{block_or_run, Op};
 use crate::command::{flags::*, CommandSpec, Ctx};
 use crate::config::NOTIFY_STREAM;
 use crate::error::{CmdError, CmdResult};
-use crate::keyspace::{shard_of, Entry, Locked};
+use crate::keyspace::{shard_of, Locked, Slot};
 use crate::types::stream::{
     Consumer, EntryRef, Group, Nack, Stream, StreamId, Trim, ENTRIES_READ_INVALID,
 };
@@ -257,15 +257,15 @@ fn entry_frame(e: &EntryRef<'_>) -> Frame {
     Frame::Array(vec![id_frame(e.id), Frame::Array(kv)])
 }
 
-fn as_stream(e: &Entry) -> Result<&Stream, CmdError> {
-    match &e.value {
+fn as_stream(e: &Slot) -> Result<&Stream, CmdError> {
+    match e.value() {
         Value::Stream(s) => Ok(s),
         _ => Err(CmdError::WrongType),
     }
 }
 
-fn as_stream_mut(e: &mut Entry) -> Result<&mut Stream, CmdError> {
-    match &mut e.value {
+fn as_stream_mut(e: &mut Slot) -> Result<&mut Stream, CmdError> {
+    match e.value_mut() {
         Value::Stream(s) => Ok(s),
         _ => Err(CmdError::WrongType),
     }
@@ -880,7 +880,7 @@ pub fn read_streams(
         let h = ctx.hash(k);
         let shard = locked.shard(h);
         let (_, e) = shard.lookup(h, k, ctx.now_ms);
-        let Some(Value::Stream(s)) = e.map(|e| &mut e.value) else {
+        let Some(Value::Stream(s)) = e.map(|e| e.value_mut()) else {
             continue;
         };
         let served = match (&op.group, want) {

@@ -707,7 +707,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let s = Str::from_bytes(&text);
     match lookup_write(ctx, &mut shard, h, key) {
         Some(e) => {
-            e.value = Value::Str(s);
+            *e.value_mut() = Value::Str(s);
             notify(ctx, NOTIFY_STRING, "incrbyfloat", key);
             dirty(ctx, 1);
         }

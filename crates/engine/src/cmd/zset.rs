@@ -12,7 +12,7 @@ use crate::cfloat::{range_bound, string2d};
 use crate::command::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::config::glob_match;
 use crate::error::{CmdError, CmdResult};
-use crate::keyspace::{shard_of, Entry, Locked, Shard};
+use crate::keyspace::{shard_of, Locked, Shard, Slot};
 use crate::types::set::Set;
 use crate::types::zset::{cmp_entry, ZSet};
 use crate::types::{parse_rand_count, parse_scan_opts, Limits};
@@ -107,15 +107,15 @@ const NAN_ERR: CmdError = CmdError::msg("ERR resulting score is not a number (Na
 const SCORE_RANGE_ERR: CmdError = CmdError::msg("ERR min or max is not a float");
 const LEX_RANGE_ERR: CmdError = CmdError::msg("ERR min or max not valid string range item");
 
-pub(crate) fn as_zset(e: &Entry) -> Result<&ZSet, CmdError> {
-    match &e.value {
+pub(crate) fn as_zset(e: &Slot) -> Result<&ZSet, CmdError> {
+    match e.value() {
         Value::ZSet(v) => Ok(v),
         _ => Err(CmdError::WrongType),
     }
 }
 
-fn as_zset_mut(e: &mut Entry) -> Result<&mut ZSet, CmdError> {
-    match &mut e.value {
+fn as_zset_mut(e: &mut Slot) -> Result<&mut ZSet, CmdError> {
+    match e.value_mut() {
         Value::ZSet(v) => Ok(v),
         _ => Err(CmdError::WrongType),
     }
@@ -132,7 +132,7 @@ pub(crate) fn read_zset(
 
 /// Removes the key when its sorted set is empty.
 fn drop_if_empty(shard: &mut Shard, h: u64, key: &[u8], now_ms: u64) -> bool {
-    if matches!(shard.peek(h, key, now_ms).map(|e| &e.value), Some(Value::ZSet(z)) if z.is_empty())
+    if matches!(shard.peek(h, key, now_ms).map(|e| e.value()), Some(Value::ZSet(z)) if z.is_empty())
     {
         shard.remove(h, key);
         return true;
@@ -1221,7 +1221,7 @@ fn load_inputs(
     for k in keys {
         let h = ctx.hash(k);
         let shard = locked.shard(h);
-        out.push(match lookup_read(ctx, shard, h, k).map(|e| &e.value) {
+        out.push(match lookup_read(ctx, shard, h, k).map(|e| e.value()) {
             None => Input::Empty,
             Some(Value::ZSet(z)) => Input::Z(z.clone()),
             Some(Value::Set(s)) => Input::S((**s).clone()),
