@@ -52,7 +52,8 @@ pub struct ClientHandle {
     pub no_touch: AtomicBool,
     /// Bytes waiting in the query buffer, for CLIENT LIST.
     pub qbuf: AtomicUsize,
-    /// Bytes waiting in the output buffer, for CLIENT LIST.
+    /// Bytes of replies being written to the socket, for CLIENT LIST
+    /// (Pub/Sub messages not yet taken from `outbox` come on top).
     pub omem: AtomicUsize,
     /// Multi state: -1 outside MULTI, else queued commands.
     pub multi: AtomicU64,
@@ -83,6 +84,9 @@ pub struct ClientHandle {
     /// Channel, pattern and shard channel subscriptions, for CLIENT LIST.
     pub sub_counts: [AtomicUsize; 3],
 }
+
+/// The memory a connected client is counted for beyond its buffers' contents.
+pub const CLIENT_BASE_MEM: usize = 16384;
 
 /// CLIENT UNBLOCK ... TIMEOUT (the default).
 pub const UNBLOCK_TIMEOUT: u32 = 1;
@@ -122,6 +126,17 @@ impl ClientHandle {
         if let Some(w) = self.waker.lock().clone() {
             (w.0)();
         }
+    }
+
+    /// Bytes the client holds, as CLIENT LIST's `tot-mem` shows and
+    /// client eviction counts them: what waits in its query and output
+    /// buffers plus a fixed share for the connection's own state and
+    /// read buffer.
+    pub fn tot_mem(&self) -> usize {
+        self.qbuf.load(Ordering::Relaxed)
+            + self.omem.load(Ordering::Relaxed)
+            + self.outbox.len()
+            + CLIENT_BASE_MEM
     }
 
     /// Whether CLIENT KILL hit this client.

@@ -609,6 +609,84 @@ fn refresh_dbs(server: &Server, pool: &mut Pool, policy: Policy, now_ms: u64) {
     pool.checked_ms = now_ms;
 }
 
+/// A connection checks client eviction after a read once it holds this
+/// much (Redis's smallest client memory bucket); smaller clients are
+/// checked by the cron, and may be evicted too once the bigger ones are
+/// gone.
+pub const CLIENT_EVICT_MIN: usize = 32 * 1024;
+
+/// `maxmemory-clients` in bytes (a negative setting is a percentage of
+/// `maxmemory`, and means no limit without one); never under 128 KiB, so
+/// that a bad setting cannot leave every client cut off. 0: no limit.
+pub fn client_mem_limit(c: &Config) -> u64 {
+    let setting = c.maxmemory_clients();
+    let bytes = match setting {
+        0 => return 0,
+        s if s < 0 => {
+            if c.maxmemory() == 0 {
+                return 0;
+            }
+            (c.maxmemory() as f64 * -(s as f64) / 100.0) as u64
+        }
+        s => s as u64,
+    };
+    bytes.max(128 * 1024)
+}
+
+/// Client eviction (`maxmemory-clients`): while normal and Pub/Sub
+/// clients together hold the limit or more, disconnects the biggest of
+/// those that may be evicted (not CLIENT NO-EVICT, not a replica), as
+/// Redis's `evictClients` does, biggest first (`now_ms` for the log
+/// line). Returns how many.
+pub fn evict_clients(server: &Server, now_ms: u64) -> usize {
+    let limit = server.tunables.client_mem_limit.load(Ordering::Relaxed);
+    if limit == 0 {
+        return 0;
+    }
+    let clients = server.clients.all();
+    let counted: Vec<(usize, &std::sync::Arc<crate::client::ClientHandle>)> = clients
+        .iter()
+        .filter(|h| !h.replica.load(Ordering::Relaxed) && !h.is_killed())
+        .map(|h| (h.tot_mem(), h))
+        .collect();
+    let mut total: u64 = counted.iter().map(|(m, _)| *m as u64).sum();
+    if total < limit {
+        return 0;
+    }
+    let mut victims: Vec<_> = counted
+        .into_iter()
+        .filter(|(_, h)| !h.no_evict.load(Ordering::Relaxed))
+        .collect();
+    victims.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut n = 0;
+    for (mem, h) in victims {
+        if total < limit {
+            break;
+        }
+        server.host.log(
+            "notice",
+            &format!(
+                "Evicting client: {}",
+                crate::cmd::connection::client_line(h, now_ms)
+            ),
+        );
+        h.kill();
+        total -= mem as u64;
+        n += 1;
+    }
+    if total >= limit {
+        server.host.log(
+            "warning",
+            "Over client maxmemory after evicting all evictable clients",
+        );
+    }
+    server
+        .stats
+        .evicted_clients
+        .fetch_add(n as u64, Ordering::Relaxed);
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

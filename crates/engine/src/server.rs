@@ -24,6 +24,8 @@ pub struct Stats {
     pub expired_keys: AtomicU64,
     /// Keys removed to bring memory under `maxmemory`.
     pub evicted_keys: AtomicU64,
+    /// Clients disconnected by `maxmemory-clients`.
+    pub evicted_clients: AtomicU64,
     /// Lookups that found their key.
     pub keyspace_hits: AtomicU64,
     /// Lookups that did not.
@@ -305,6 +307,9 @@ pub struct Tunables {
     pub min_replicas: (AtomicU64, AtomicU64),
     /// `lazyfree-lazy-expire`.
     pub lazy_expire: AtomicBool,
+    /// Bytes all normal and Pub/Sub clients may hold before the biggest
+    /// are disconnected (`maxmemory-clients` resolved; 0: no limit).
+    pub client_mem_limit: AtomicU64,
 }
 
 impl Tunables {
@@ -314,6 +319,8 @@ impl Tunables {
             .store(c.proto_max_bulk_len(), Ordering::Relaxed);
         self.query_buffer_limit
             .store(c.client_query_buffer_limit(), Ordering::Relaxed);
+        self.client_mem_limit
+            .store(crate::evict::client_mem_limit(c), Ordering::Relaxed);
         self.auth_required
             .store(c.requirepass().is_some(), Ordering::Relaxed);
         self.maxclients.store(c.maxclients(), Ordering::Relaxed);

@@ -57,13 +57,7 @@ unsafe impl Sync for Slot {}
 /// Where the key bytes start for a meta byte, and the allocation's layout
 /// for a key of `klen` bytes.
 fn shape(meta: u8, klen: usize) -> (usize, Layout) {
-    let mut at = EXTRA_AT;
-    if meta & VOLATILE != 0 {
-        at += VOLATILE_LEN;
-    }
-    if meta & LONG_KEY == LONG_KEY {
-        at += 4;
-    }
+    let at = key_at(meta);
     let size = at
         .checked_add(klen)
         .unwrap_or_else(|| panic!("key of {klen} bytes"));
@@ -71,6 +65,14 @@ fn shape(meta: u8, klen: usize) -> (usize, Layout) {
         .unwrap_or_else(|_| panic!("key of {klen} bytes"))
         .pad_to_align();
     (at, layout)
+}
+
+/// Where the key bytes start for a meta byte.
+#[inline]
+fn key_at(meta: u8) -> usize {
+    let volatile = usize::from(meta >> 7) * VOLATILE_LEN;
+    let long = usize::from(meta & LONG_KEY == LONG_KEY) * 4;
+    EXTRA_AT + volatile + long
 }
 
 /// Bytes a slot asks the allocator for, for a key of `klen` bytes with or
@@ -155,7 +157,7 @@ impl Slot {
     #[inline]
     pub fn key(&self) -> &[u8] {
         let klen = self.klen();
-        let (at, _) = shape(self.meta(), klen);
+        let at = key_at(self.meta());
         // SAFETY: `new` wrote `klen` bytes at `at` of this allocation, and
         // they live as long as the slot.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().add(at), klen) }

@@ -197,6 +197,17 @@ async fn run(
             }
         }
         handle.qbuf.store(buf.len(), Ordering::Relaxed);
+        // Client eviction, checked when this client has grown enough to be
+        // a candidate (others are checked by the cron).
+        if server.tunables.client_mem_limit.load(Ordering::Relaxed) != 0
+            && handle.tot_mem() >= ferrokey_engine::evict::CLIENT_EVICT_MIN
+        {
+            ferrokey_engine::evict::evict_clients(server, crate::clock::now_us() / 1000);
+            if handle.is_killed() {
+                ferrokey_engine::blocking::finish(server, client);
+                return End::Killed;
+            }
+        }
         let limit = server.tunables.query_buffer_limit.load(Ordering::Relaxed);
         if end.is_none() && buf.len() as u64 > limit {
             crate::warning!(
@@ -218,7 +229,12 @@ async fn run(
                 .net_output_bytes
                 .fetch_add(out.len() as u64, Ordering::Relaxed);
             server.stats.total_writes.fetch_add(1, Ordering::Relaxed);
-            if let Err(e) = write_out(stream, &out, handle, notify).await {
+            // Replies on their way count as output buffer memory (CLIENT
+            // LIST omem, client eviction) until written.
+            handle.omem.store(out.len(), Ordering::Relaxed);
+            let written = write_out(stream, &out, handle, notify).await;
+            handle.omem.store(0, Ordering::Relaxed);
+            if let Err(e) = written {
                 ferrokey_engine::blocking::finish(server, client);
                 return e;
             }

@@ -360,6 +360,9 @@ async fn cron(server: Arc<Server>) {
                     break;
                 }
             }
+            // Clients over `maxmemory-clients` by their output (a client
+            // not reading its replies grows nothing a read would see).
+            ferrokey_engine::evict::evict_clients(&s, now_ms);
             if s.tracking.active() {
                 let max = s.tunables.tracking_max_keys.load(Ordering::Relaxed);
                 s.tracking.limit(&s.clients, max);

@@ -517,14 +517,7 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
             let used = srv.used_memory();
             let peak = srv.peak_memory.fetch_max(used, Ordering::Relaxed).max(used);
             let maxmem = cfg.maxmemory();
-            let clients_mem: u64 = srv
-                .clients
-                .all()
-                .iter()
-                .map(|h| {
-                    (h.qbuf.load(Ordering::Relaxed) + h.omem.load(Ordering::Relaxed) + 16384) as u64
-                })
-                .sum();
+            let clients_mem: u64 = srv.clients.all().iter().map(|h| h.tot_mem() as u64).sum();
             let overhead = clients_mem;
             let dataset = used.saturating_sub(overhead);
             kv!("used_memory", used);
@@ -754,7 +747,7 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
             kv!("expired_time_cap_reached_count", 0);
             kv!("expire_cycle_cpu_milliseconds", 0);
             kv!("evicted_keys", g(&st.evicted_keys));
-            kv!("evicted_clients", 0);
+            kv!("evicted_clients", g(&st.evicted_clients));
             let (over_total_ms, over_now_ms) = srv.evictor.exceeded_ms();
             kv!("total_eviction_exceeded_time", over_total_ms);
             kv!("current_eviction_exceeded_time", over_now_ms);
@@ -932,6 +925,8 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if maxmemory != 0 && pairs.iter().any(|(k, _)| is(k, "maxmemory")) {
         lowered_maxmemory(ctx, maxmemory);
     }
+    // A lower client limit (or maxmemory, for a percentage) applies at once.
+    crate::evict::evict_clients(ctx.server, ctx.now_ms);
     crate::aof::fsync_policy_changed(ctx.server);
     if aof_now && !aof_was {
         // Like Redis: the base is written by a rewrite that starts now.
@@ -968,6 +963,7 @@ fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         &st.rejected_connections,
         &st.expired_keys,
         &st.evicted_keys,
+        &st.evicted_clients,
         &st.keyspace_hits,
         &st.keyspace_misses,
         &st.net_input_bytes,

@@ -413,6 +413,7 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
     let multi = if multi == u64::MAX { -1 } else { multi as i64 };
     let qbuf = h.qbuf.load(Ordering::Relaxed);
     let omem = h.omem.load(Ordering::Relaxed) + h.outbox.len();
+    let tot_mem = h.tot_mem();
     // Flag letters in Redis's order; N when none applies.
     let mut flags = String::new();
     if multi >= 0 {
@@ -474,7 +475,7 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
         16384usize.saturating_sub(qbuf),
         16384,
         omem,
-        qbuf + omem + 16384,
+        tot_mem,
         match h.last_cmd.load(Ordering::Relaxed) {
             0 => "NULL",
             id => table().entries[id - 1].full_name.as_str(),

@@ -731,3 +731,79 @@ fn memory_usage_matches_what_keys_hold() {
         );
     }
 }
+
+/// Names of the connected clients.
+fn client_names(c: &mut Conn) -> Vec<String> {
+    c.cmd(&["CLIENT", "LIST"])
+        .text()
+        .lines()
+        .filter_map(|l| {
+            l.split(' ')
+                .find_map(|f| f.strip_prefix("name="))
+                .map(str::to_string)
+        })
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+/// Polls until the client named `name` is gone (bounded: the test fails
+/// rather than hangs).
+fn wait_gone(c: &mut Conn, name: &str) -> bool {
+    for _ in 0..500 {
+        if !client_names(c).iter().any(|n| n == name) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+#[test]
+fn maxmemory_clients_evicts_the_biggest_clients() {
+    for s in servers() {
+        let mut admin = s.connect();
+        admin.cmd(&["CLIENT", "NO-EVICT", "on"]);
+        admin.cmd(&["CONFIG", "SET", "maxmemory-clients", "1mb"]);
+        let named = |n: &str| {
+            let mut c = s.connect();
+            c.cmd(&["CLIENT", "SETNAME", n]);
+            c
+        };
+        let mut idle = named("idle");
+        // A query buffer over the limit: the biggest client goes, the
+        // small one stays.
+        let mut big = named("big");
+        let mut query = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n".to_vec();
+        query.extend(std::iter::repeat_n(b'x', 1_500_000));
+        big.send_raw(&query);
+        assert!(big.read_to_close().1, "{}: big client kept", name(&s));
+        assert!(wait_gone(&mut admin, "big"), "{}", name(&s));
+        assert!(client_names(&mut admin).contains(&"idle".to_string()));
+        assert_eq!(info_num(&mut admin, "stats", "evicted_clients"), 1);
+
+        // Replies a client does not read count too.
+        admin.cmd(&["SET", "v", &"y".repeat(1 << 20)]);
+        let mut lazy = named("lazy");
+        for _ in 0..40 {
+            lazy.send(&["GET", "v"]);
+        }
+        assert!(
+            wait_gone(&mut admin, "lazy"),
+            "{}: lazy reader kept",
+            name(&s)
+        );
+        assert_eq!(info_num(&mut admin, "stats", "evicted_clients"), 2);
+
+        // A NO-EVICT client over the limit stays; the others go instead.
+        let mut kept = named("kept");
+        kept.cmd(&["CLIENT", "NO-EVICT", "on"]);
+        kept.send_raw(&query);
+        assert!(wait_gone(&mut admin, "idle"), "{}: idle kept", name(&s));
+        assert!(idle.read_to_close().1);
+        kept.send_raw(&vec![b'x'; 500_000]);
+        kept.send_raw(b"\r\n");
+        assert_eq!(kept.read().raw, b"+OK\r\n", "{}", name(&s));
+        assert_eq!(info_num(&mut admin, "stats", "evicted_clients"), 3);
+        drop(lazy);
+    }
+}
