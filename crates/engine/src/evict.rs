@@ -657,7 +657,7 @@ pub fn evict_clients(server: &Server, now_ms: u64) -> usize {
         .into_iter()
         .filter(|(_, h)| !h.no_evict.load(Ordering::Relaxed))
         .collect();
-    victims.sort_by(|a, b| b.0.cmp(&a.0));
+    victims.sort_by_key(|v| std::cmp::Reverse(v.0));
     let mut n = 0;
     for (mem, h) in victims {
         if total < limit {
