@@ -141,6 +141,7 @@ pub struct Settings {
     decay_min: AtomicU32,
     lazy: std::sync::atomic::AtomicBool,
     lazy_user_del: std::sync::atomic::AtomicBool,
+    lazy_server_del: std::sync::atomic::AtomicBool,
 }
 
 impl Default for Settings {
@@ -154,6 +155,7 @@ impl Default for Settings {
             decay_min: AtomicU32::new(1),
             lazy: std::sync::atomic::AtomicBool::new(false),
             lazy_user_del: std::sync::atomic::AtomicBool::new(false),
+            lazy_server_del: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }
@@ -174,6 +176,15 @@ impl Settings {
             .store(c.lazyfree_lazy_eviction(), Ordering::Relaxed);
         self.lazy_user_del
             .store(c.lazyfree_lazy_user_del(), Ordering::Relaxed);
+        self.lazy_server_del
+            .store(c.lazyfree_lazy_server_del(), Ordering::Relaxed);
+    }
+
+    /// `lazyfree-lazy-server-del`: values the server itself deletes or
+    /// overwrites (SET over a key, RENAME's and the *STORE commands'
+    /// destinations) are freed as UNLINK frees them.
+    pub fn lazy_server_del(&self) -> bool {
+        self.lazy_server_del.load(Ordering::Relaxed)
     }
 
     /// `lazyfree-lazy-user-del`: DEL frees as UNLINK does.

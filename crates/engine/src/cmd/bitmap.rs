@@ -417,7 +417,7 @@ fn bitop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         );
         notify(ctx, NOTIFY_STRING, "set", dst);
         dirty(ctx, 1);
-    } else if shard.remove(h, dst).is_some() {
+    } else if super::remove_deleted(ctx, shard, h, dst) {
         notify(ctx, NOTIFY_GENERIC, "del", dst);
         dirty(ctx, 1);
     }

@@ -701,7 +701,7 @@ fn search_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], src_idx: usize, flags: u32)
         return match store {
             Some(dst) => {
                 let h = ctx.hash(dst);
-                if locked.shard(h).remove(h, dst).is_some() {
+                if super::remove_deleted(ctx, locked.shard(h), h, dst) {
                     super::notify(ctx, super::NOTIFY_GENERIC, "del", dst);
                     super::dirty(ctx, 1);
                 }
@@ -794,7 +794,7 @@ fn search_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], src_idx: usize, flags: u32)
         };
         super::notify(ctx, super::NOTIFY_ZSET, event, dst);
         super::dirty(ctx, n as u64);
-    } else if shard.remove(h, dst).is_some() {
+    } else if super::remove_deleted(ctx, shard, h, dst) {
         super::notify(ctx, super::NOTIFY_GENERIC, "del", dst);
         super::dirty(ctx, 1);
     }

@@ -253,7 +253,7 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], nx: bool) -> CmdResult {
         if nx {
             return Ok(Frame::Integer(0));
         }
-        locked.shard(hd).remove(hd, dst);
+        super::remove_deleted(ctx, locked.shard(hd), hd, dst);
     }
     let Some(e) = locked.shard(hs).remove(hs, src) else {
         return Err(CmdError::NoSuchKey);
@@ -366,7 +366,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(Frame::Integer(0));
     }
     // Redis deletes a replaced destination and adds the copy anew.
-    pair.dst().remove(hd, dst);
+    super::remove_deleted(ctx, pair.dst(), hd, dst);
     let lru = ctx.new_stamp();
     super::insert_key(ctx, pair.dst(), db_b, hd, dst, value, exp, lru);
     drop(pair);
@@ -721,7 +721,15 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], seconds: bool, relative: bo
         return Ok(Frame::Integer(0));
     }
     if when <= ctx.now_ms as i64 {
-        shard.remove(h, key);
+        // Freed as an expiry (`lazyfree-lazy-expire`), as Redis 7.2 does.
+        if let Some(e) = shard.remove(h, key) {
+            let lazy = ctx
+                .server
+                .tunables
+                .lazy_expire
+                .load(std::sync::atomic::Ordering::Relaxed);
+            ctx.server.lazyfree.free(e.value, lazy);
+        }
         notify(ctx, NOTIFY_GENERIC, "del", key);
         crate::propagate::rewrite_as(&[crate::propagate::expiry_del(), key]);
     } else {

@@ -30,7 +30,7 @@ pub use crate::config::{
     NOTIFY_SET, NOTIFY_STRING, NOTIFY_ZSET,
 };
 use crate::error::CmdError;
-use crate::keyspace::{Entry, Lookup, Shard, Slot};
+use crate::keyspace::{Lookup, Shard, Slot};
 use crate::value::{Str, Value};
 
 /// Case-insensitive comparison of an argument with an option name.
@@ -107,7 +107,8 @@ pub fn note_lookup_in(ctx: &Ctx<'_>, db: usize, l: Lookup, key: &[u8]) {
 /// announcing a key that did not exist (`new`), as Redis's `dbAdd` does.
 /// An old copy whose deadline has passed counts as a lazy expiry
 /// (`expired`, then `new`), which is what Redis's write lookup before the
-/// add would have reported. Returns the old entry.
+/// add would have reported. The old value is freed as a server deletion
+/// (`lazyfree-lazy-server-del`).
 #[allow(clippy::too_many_arguments)]
 pub fn insert_key(
     ctx: &Ctx<'_>,
@@ -118,7 +119,7 @@ pub fn insert_key(
     value: Value,
     expire_ms: u64,
     lru: u32,
-) -> Option<Entry> {
+) {
     let old = shard.insert(&ctx.server.hasher, h, key, value, expire_ms, lru);
     let now = ctx.now_ms;
     match &old {
@@ -135,7 +136,29 @@ pub fn insert_key(
             crate::pubsub::notify_keyspace(ctx.server, NOTIFY_NEW, "new", key, db, now);
         }
     }
-    old
+    if let Some(old) = old {
+        free_deleted(ctx, old.value);
+    }
+}
+
+/// Removes a key as a server deletion (a destination a command empties or
+/// replaces, an EXPIRE in the past): its value is freed as
+/// [`free_deleted`] frees it. Returns whether the key was there.
+pub fn remove_deleted(ctx: &Ctx<'_>, shard: &mut Shard, h: u64, key: &[u8]) -> bool {
+    match shard.remove(h, key) {
+        Some(e) => {
+            free_deleted(ctx, e.value);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Frees a value the server deleted or overwrote (not a client's DEL), in
+/// the background under `lazyfree-lazy-server-del` when it is big.
+pub fn free_deleted(ctx: &Ctx<'_>, value: Value) {
+    let lazy = ctx.server.tunables.memory.lazy_server_del();
+    ctx.server.lazyfree.free(value, lazy);
 }
 
 /// Publishes a keyspace event about `key` in the client's database, when

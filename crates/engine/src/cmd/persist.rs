@@ -90,7 +90,7 @@ fn restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         }
         Err(_) => return Err(CmdError::msg("ERR Bad data format")),
     };
-    let deleted = replace && shard.remove(h, key).is_some();
+    let deleted = replace && super::remove_deleted(ctx, &mut shard, h, key);
     let deadline = match (ttl, absttl) {
         (0, _) => 0,
         (t, true) => t as u64,

@@ -452,7 +452,7 @@ fn store(ctx: &Ctx<'_>, locked: &mut Locked<'_>, dst: &[u8], set: Set, event: &s
     let shard = locked.shard(h);
     let n = set.len();
     if n == 0 {
-        if shard.remove(h, dst).is_some() {
+        if super::remove_deleted(ctx, shard, h, dst) {
             notify(ctx, NOTIFY_GENERIC, "del", dst);
             dirty(ctx, 1);
         }

@@ -388,7 +388,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CmdResult 
         );
         notify(ctx, NOTIFY_LIST, "sortstore", dst);
         dirty(ctx, n as u64);
-    } else if shard.remove(hd, dst).is_some() {
+    } else if super::remove_deleted(ctx, &mut shard, hd, dst) {
         notify(ctx, NOTIFY_GENERIC, "del", dst);
         dirty(ctx, 1);
     }

@@ -671,7 +671,7 @@ fn store_entries(
 ) -> i64 {
     let n = v.len();
     if n == 0 {
-        if shard.remove(h, dst).is_some() {
+        if super::remove_deleted(ctx, shard, h, dst) {
             notify(ctx, NOTIFY_GENERIC, "del", dst);
             dirty(ctx, 1);
         }

@@ -807,3 +807,42 @@ fn maxmemory_clients_evicts_the_biggest_clients() {
         drop(lazy);
     }
 }
+
+#[test]
+fn server_deletions_free_in_the_background_under_lazy_server_del() {
+    for s in servers() {
+        let mut c = s.connect();
+        let members: Vec<String> = (0..1000).map(|i| format!("m{i}")).collect();
+        let mut sadd = vec!["SADD", "big"];
+        sadd.extend(members.iter().map(String::as_str));
+        // Each way the server itself replaces or deletes a key.
+        let ways: [&[&str]; 5] = [
+            &["SET", "big", "x"],
+            &["RENAME", "src", "big"],
+            &["COPY", "src", "big", "REPLACE"],
+            &["SUNIONSTORE", "big", "nothing"],
+            &["SORT", "nothing", "STORE", "big"],
+        ];
+        for way in ways {
+            for (lazy, want) in [("no", 0), ("yes", 1)] {
+                c.cmd(&["CONFIG", "RESETSTAT"]);
+                c.cmd(&["CONFIG", "SET", "lazyfree-lazy-server-del", lazy]);
+                c.cmd(&["SET", "src", "v"]);
+                c.cmd(&sadd);
+                assert!(!c.cmd(way).is_error(), "{way:?} on {}", name(&s));
+                let start = std::time::Instant::now();
+                while info_num(&mut c, "memory", "lazyfree_pending_objects") > 0 {
+                    assert!(start.elapsed() < crate::harness::IO_TIMEOUT, "{}", name(&s));
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                assert_eq!(
+                    info_num(&mut c, "memory", "lazyfreed_objects"),
+                    want,
+                    "{way:?} with lazyfree-lazy-server-del {lazy} on {}",
+                    name(&s)
+                );
+                c.cmd(&["DEL", "big", "src"]);
+            }
+        }
+    }
+}
