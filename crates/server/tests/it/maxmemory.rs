@@ -496,6 +496,17 @@ fn unlink_and_async_flush_free_in_the_background() {
 /// Under lazyfree-lazy-expire, a big value removed by expiry is freed in
 /// the background, whether active expiry or a lookup found it expired;
 /// without it, in place.
+/// INFO's `lazyfreed_objects` once the background thread has nothing
+/// pending (bounded wait).
+fn lazyfreed(c: &mut Conn) -> u64 {
+    let start = std::time::Instant::now();
+    while info_num(c, "memory", "lazyfree_pending_objects") > 0 {
+        assert!(start.elapsed() < crate::harness::IO_TIMEOUT);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    info_num(c, "memory", "lazyfreed_objects")
+}
+
 #[test]
 fn expired_values_free_in_the_background_under_lazy_expire() {
     for s in servers() {
@@ -522,12 +533,8 @@ fn expired_values_free_in_the_background_under_lazy_expire() {
                         std::thread::sleep(Duration::from_millis(5));
                     }
                 }
-                while info_num(&mut c, "memory", "lazyfree_pending_objects") > 0 {
-                    assert!(start.elapsed() < crate::harness::IO_TIMEOUT, "{}", name(&s));
-                    std::thread::sleep(Duration::from_millis(2));
-                }
                 assert_eq!(
-                    info_num(&mut c, "memory", "lazyfreed_objects"),
+                    lazyfreed(&mut c),
                     want,
                     "lazyfree-lazy-expire {lazy}, on access {on_access}, on {}",
                     name(&s)
@@ -830,13 +837,8 @@ fn server_deletions_free_in_the_background_under_lazy_server_del() {
                 c.cmd(&["SET", "src", "v"]);
                 c.cmd(&sadd);
                 assert!(!c.cmd(way).is_error(), "{way:?} on {}", name(&s));
-                let start = std::time::Instant::now();
-                while info_num(&mut c, "memory", "lazyfree_pending_objects") > 0 {
-                    assert!(start.elapsed() < crate::harness::IO_TIMEOUT, "{}", name(&s));
-                    std::thread::sleep(Duration::from_millis(2));
-                }
                 assert_eq!(
-                    info_num(&mut c, "memory", "lazyfreed_objects"),
+                    lazyfreed(&mut c),
                     want,
                     "{way:?} with lazyfree-lazy-server-del {lazy} on {}",
                     name(&s)
