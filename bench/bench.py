@@ -7,7 +7,11 @@ rounds and report medians. Memory rows fill each server with the same data
 through a pipelined loader and read INFO memory. A scaling row runs Ferrokey
 with 1 and 2 worker threads. Writes bench/RESULTS.md.
 
-Usage: bench/bench.py [--rounds N] [--requests N] [--quick] [--out FILE]
+Eviction rows run `redis-cli --lru-test` under allkeys-lru and allkeys-lfu
+and a write flood per type, with the same maxmemory on both servers.
+
+Usage: bench/bench.py [--rounds N] [--requests N] [--quick] [--memory-only]
+                      [--eviction-only] [--out FILE]
 """
 
 import argparse
@@ -222,6 +226,139 @@ def memory():
     return rows
 
 
+LRU_TEST_SECONDS = 30
+EVICTION_MAXMEMORY = "32mb"
+
+# Write floods, one per type: every key a fresh random one among 100,000,
+# so collections grow while eviction removes whole keys.
+FLOODS = [
+    ("string", ["SET", "s:__rand_int__", "x" * 1000]),
+    ("hash", ["HSET", "h:__rand_int__", "f__rand_int__", "x" * 50]),
+    ("list", ["RPUSH", "l:__rand_int__", "x" * 50]),
+    ("set", ["SADD", "t:__rand_int__", "m__rand_int__"]),
+    ("zset", ["ZADD", "z:__rand_int__", "__rand_int__", "m__rand_int__"]),
+    ("stream", ["XADD", "x:__rand_int__", "*", "f", "x" * 50]),
+]
+
+
+def lru_test(policy):
+    """`redis-cli --lru-test` against each server under `policy`: the mean
+    hit ratio (%) over the second half of the run, and the keys held at
+    the end."""
+    res = {}
+    for name in ("ferrokey", "redis"):
+        srv = Server(name, extra=["--maxmemory", EVICTION_MAXMEMORY,
+                                  "--maxmemory-policy", policy])
+        try:
+            out = subprocess.run(
+                # Line-buffered: the counts of a run cut short by timeout
+                # would otherwise stay in redis-cli's buffer.
+                ["timeout", str(LRU_TEST_SECONDS), "taskset", "-c", "1", "stdbuf", "-oL",
+                 "redis-cli",
+                 "-p", str(srv.port), "--lru-test", "1000000"],
+                capture_output=True, text=True).stdout
+            hits = []
+            for line in out.splitlines():
+                # "N Gets/sec | Hits: N (P%) | Misses: N (P%)"
+                if "Hits:" in line:
+                    hits.append(float(line.split("(")[1].split("%")[0]))
+            half = hits[len(hits) // 2:]
+            keys = int(srv.cli("DBSIZE").strip() or 0)
+            res[name] = (statistics.mean(half) if half else None, keys)
+        finally:
+            srv.stop()
+    return res
+
+
+class Sampler:
+    """Reads INFO used_memory over one connection as fast as it answers,
+    keeping the peak, until stopped."""
+
+    def __init__(self, port):
+        import threading
+        self.port, self.peak, self.samples = port, 0, 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        with socket.create_connection(("127.0.0.1", self.port)) as s:
+            f = s.makefile("rb")
+            while not self.done.is_set():
+                s.sendall(b"INFO memory\r\n")
+                n = int(f.readline()[1:])
+                body = f.read(n + 2).decode()
+                for line in body.splitlines():
+                    if line.startswith("used_memory:"):
+                        self.peak = max(self.peak, int(line.split(":")[1]))
+                        self.samples += 1
+                time.sleep(0.01)
+
+    def stop(self):
+        self.done.set()
+        self.thread.join(timeout=10)
+        return self.peak
+
+
+def flood(cmd, requests):
+    """A write flood under allkeys-lru: the peak used_memory seen and
+    maxmemory, per server."""
+    res = {}
+    for name in ("ferrokey", "redis"):
+        srv = Server(name, extra=["--maxmemory", EVICTION_MAXMEMORY,
+                                  "--maxmemory-policy", "allkeys-lru"])
+        try:
+            maxmemory = int(srv.info("memory")["maxmemory"])
+            sampler = Sampler(srv.port)
+            subprocess.run(["taskset", "-c", "1", "redis-benchmark", "-p", str(srv.port),
+                            "-c", "50", "-n", str(requests), "-r", "100000", "-P", "16",
+                            "-q"] + cmd, capture_output=True, timeout=900)
+            peak = sampler.stop()
+            mem = srv.info("memory")
+            res[name] = (peak, int(mem["used_memory"]), maxmemory,
+                         int(srv.info("stats").get("evicted_keys", 0)))
+        finally:
+            srv.stop()
+    return res
+
+
+def eviction(requests):
+    lru = []
+    for policy in ("allkeys-lru", "allkeys-lfu"):
+        lru.append((policy, lru_test(policy)))
+        print(f"  lru-test {policy}: {lru[-1][1]}", flush=True)
+    floods = []
+    for label, cmd in FLOODS:
+        floods.append((label, flood(cmd, requests)))
+        print(f"  flood {label}: {floods[-1][1]}", flush=True)
+    return lru, floods
+
+
+def report_eviction(ev):
+    lru, floods = ev
+    o = [f"\n## Eviction (maxmemory {EVICTION_MAXMEMORY})\n"]
+    o.append(f"`redis-cli --lru-test 1000000` for {LRU_TEST_SECONDS} s per server (a "
+             "power-law key pattern; misses SET the key): mean hit ratio over the second "
+             "half of the run; each server holds as many keys as fit its memory.\n")
+    o.append("| policy | Ferrokey hits % | Redis hits % | Ferrokey keys held | "
+             "Redis keys held |")
+    o.append("|---|---|---|---|---|")
+    pct = lambda v: "n/a" if v is None else f"{v:.2f}"
+    for policy, r in lru:
+        f, d = r["ferrokey"], r["redis"]
+        o.append(f"| {policy} | {pct(f[0])} | {pct(d[0])} | {f[1]} | {d[1]} |")
+    o.append("\nWrite floods under allkeys-lru (redis-benchmark, 50 clients, pipeline 16, "
+             "random keys among 100,000): the peak `used_memory` sampled during the flood, "
+             "over maxmemory.\n")
+    o.append("| type | Ferrokey peak / maxmemory | Redis peak / maxmemory | "
+             "Ferrokey evicted keys | Redis evicted keys |")
+    o.append("|---|---|---|---|---|")
+    for label, r in floods:
+        f, d = r["ferrokey"], r["redis"]
+        o.append(f"| {label} | {f[0] / f[2]:.3f} | {d[0] / d[2]:.3f} | {f[3]} | {d[3]} |")
+    return "\n".join(o)
+
+
 def scaling(requests):
     rows = []
     for threads, cpus in ((1, "0"), (2, "0,1")):
@@ -250,7 +387,7 @@ def report_memory(mem):
     return "\n".join(o)
 
 
-def report(args, tp, mem, sc):
+def report(args, tp, mem, ev, sc):
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
     cpu = "unknown"
@@ -282,6 +419,8 @@ def report(args, tp, mem, sc):
                  f"{fmt_ratio(fr[0], rr[0])} | {cell(fr[1])} | {cell(rr[1])} | "
                  f"{cell(fr[2])} | {cell(rr[2])} |")
     o.append(report_memory(mem))
+    if ev:
+        o.append(report_eviction(ev))
     o.append("\n## Scaling (Ferrokey, pipeline 16, 16-byte values)\n")
     o.append("The benchmark client shares the second core with the second worker thread.\n")
     o.append("| worker threads | GET ops/s | SET ops/s |")
@@ -298,20 +437,26 @@ def main():
     ap.add_argument("--quick", action="store_true", help="1 round, fewer requests, no memory rows")
     ap.add_argument("--memory-only", action="store_true",
                     help="print the memory rows only (RESULTS.md untouched)")
+    ap.add_argument("--eviction-only", action="store_true",
+                    help="print the eviction rows only (RESULTS.md untouched)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "RESULTS.md"))
     args = ap.parse_args()
     if args.memory_only:
         rows = memory()
         print(report_memory(rows))
         return 0
+    if args.eviction_only:
+        print(report_eviction(eviction(args.requests * 10)))
+        return 0
     if args.quick:
         args.rounds, args.requests = 1, 50000
     print("throughput...", flush=True)
     tp = throughput(args.rounds, args.requests)
     mem = [] if args.quick else (print("memory...", flush=True) or memory())
+    ev = None if args.quick else (print("eviction...", flush=True) or eviction(args.requests * 10))
     print("scaling...", flush=True)
     sc = scaling(args.requests)
-    text = report(args, tp, mem, sc)
+    text = report(args, tp, mem, ev, sc)
     with open(args.out, "w") as f:
         f.write(text)
     print(text)

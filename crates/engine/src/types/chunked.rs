@@ -209,6 +209,10 @@ impl Chunked {
             CHUNK_MAX.saturating_sub(sz)
         };
         let c = Chunk::with(&e, 1, room, front);
+        if self.chunks.capacity() == 0 {
+            // Most lists stay one chunk: room for one, not the usual four.
+            self.chunks.reserve_exact(1);
+        }
         if front {
             self.chunks.push_front(c);
         } else {

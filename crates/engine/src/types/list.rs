@@ -59,7 +59,8 @@ pub struct List {
     /// Bytes of the elements as one listpack.
     lp_bytes: usize,
     /// The quicklist node layout; `None` while listpack-encoded.
-    nodes: Option<VecDeque<Node>>,
+    /// Boxed: a small list's value stays one size class smaller.
+    nodes: Option<Box<VecDeque<Node>>>,
 }
 
 impl List {
@@ -84,7 +85,7 @@ impl List {
 
     /// Nodes of Redis's layout for this list (1 while listpack-encoded).
     pub fn node_count(&self) -> usize {
-        self.nodes.as_ref().map_or(1, VecDeque::len)
+        self.nodes.as_ref().map_or(1, |n| n.len())
     }
 
     /// The name OBJECT ENCODING reports.
@@ -100,10 +101,9 @@ impl List {
     pub fn heap_bytes(&self) -> usize {
         use crate::value::alloc_size;
         self.items.heap_bytes()
-            + self
-                .nodes
-                .as_ref()
-                .map_or(0, |n| alloc_size(n.capacity() * 16))
+            + self.nodes.as_ref().map_or(0, |n| {
+                alloc_size(std::mem::size_of::<VecDeque<Node>>()) + alloc_size(n.capacity() * 16)
+            })
     }
 
     /// Element `i`.
@@ -133,7 +133,7 @@ impl List {
                     bytes: self.lp_bytes,
                 });
             }
-            self.nodes = Some(nodes);
+            self.nodes = Some(Box::new(nodes));
         }
     }
 
