@@ -59,7 +59,9 @@ pub struct List {
     /// Bytes of the elements as one listpack.
     lp_bytes: usize,
     /// The quicklist node layout; `None` while listpack-encoded.
-    /// Boxed: a small list's value stays one size class smaller.
+    /// Boxed: a small list's value stays one size class smaller, and a
+    /// list only has nodes past the listpack limits.
+    #[allow(clippy::box_collection)]
     nodes: Option<Box<VecDeque<Node>>>,
 }
 
