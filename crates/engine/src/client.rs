@@ -57,6 +57,9 @@ pub struct ClientHandle {
     pub omem: AtomicUsize,
     /// Multi state: -1 outside MULTI, else queued commands.
     pub multi: AtomicU64,
+    /// Bytes the queued commands of a transaction hold (CLIENT LIST
+    /// `multi-mem`).
+    pub multi_mem: AtomicUsize,
     /// Wakes the connection's task (after CLIENT KILL or UNBLOCK).
     pub waker: Mutex<Option<Waker>>,
     /// Whether the client waits in a blocking command.
@@ -136,6 +139,7 @@ impl ClientHandle {
         self.qbuf.load(Ordering::Relaxed)
             + self.omem.load(Ordering::Relaxed)
             + self.outbox.len()
+            + self.multi_mem.load(Ordering::Relaxed)
             + CLIENT_BASE_MEM
     }
 
@@ -315,5 +319,6 @@ impl Client {
     pub fn end_multi(&mut self) {
         self.multi = None;
         self.handle.multi.store(u64::MAX, Ordering::Relaxed);
+        self.handle.multi_mem.store(0, Ordering::Relaxed);
     }
 }

@@ -934,6 +934,10 @@ pub fn execute_inner(
                 .handle
                 .multi
                 .store(m.queue.len() as u64, Ordering::Relaxed);
+            // The arguments and a pointer each, plus the queue slot, as
+            // Redis's multiStateMemOverhead counts them.
+            let bytes: usize = args.iter().map(|a| a.len() + 8).sum::<usize>() + 24;
+            client.handle.multi_mem.fetch_add(bytes, Ordering::Relaxed);
         }
         return Frame::simple("QUEUED");
     }

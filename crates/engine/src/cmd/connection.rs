@@ -457,7 +457,7 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
         flags.push('N');
     }
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         h.id,
         h.addr,
         h.laddr,
@@ -473,6 +473,7 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
         multi,
         qbuf,
         16384usize.saturating_sub(qbuf),
+        h.multi_mem.load(Ordering::Relaxed),
         16384,
         omem,
         tot_mem,
@@ -1070,6 +1071,7 @@ pub fn new_handle(
         qbuf: 0.into(),
         omem: 0.into(),
         multi: u64::MAX.into(),
+        multi_mem: 0.into(),
         waker: parking_lot::Mutex::new(None),
         blocked: false.into(),
         unblock: 0.into(),

@@ -788,6 +788,18 @@ fn maxmemory_clients_evicts_the_biggest_clients() {
         assert!(client_names(&mut admin).contains(&"idle".to_string()));
         assert_eq!(info_num(&mut admin, "stats", "evicted_clients"), 1);
 
+        // Commands queued in MULTI count too.
+        let mut queued = named("queued");
+        queued.cmd(&["MULTI"]);
+        // The first stays under the limit; the second goes over once it is
+        // read whole (so both writes complete).
+        let value = "q".repeat(600_000);
+        for _ in 0..2 {
+            queued.send(&["SET", "k", &value]);
+        }
+        assert!(wait_gone(&mut admin, "queued"), "{}: MULTI kept", name(&s));
+        assert_eq!(info_num(&mut admin, "stats", "evicted_clients"), 2);
+
         // Replies a client does not read count too.
         admin.cmd(&["SET", "v", &"y".repeat(1 << 20)]);
         let mut lazy = named("lazy");
@@ -799,7 +811,7 @@ fn maxmemory_clients_evicts_the_biggest_clients() {
             "{}: lazy reader kept",
             name(&s)
         );
-        assert_eq!(info_num(&mut admin, "stats", "evicted_clients"), 2);
+        assert_eq!(info_num(&mut admin, "stats", "evicted_clients"), 3);
 
         // A NO-EVICT client over the limit stays; the others go instead.
         let mut kept = named("kept");
@@ -810,7 +822,8 @@ fn maxmemory_clients_evicts_the_biggest_clients() {
         kept.send_raw(&vec![b'x'; 500_000]);
         kept.send_raw(b"\r\n");
         assert_eq!(kept.read().raw, b"+OK\r\n", "{}", name(&s));
-        assert_eq!(info_num(&mut admin, "stats", "evicted_clients"), 3);
+        assert_eq!(info_num(&mut admin, "stats", "evicted_clients"), 4);
+
         drop(lazy);
     }
 }
