@@ -57,6 +57,8 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 17;
     /// Protected (enable-debug-command etc.).
     pub const PROTECTED: u32 = 1 << 18;
+    /// Refused while a replica loads its dataset asynchronously.
+    pub const NO_ASYNC_LOADING: u32 = 1 << 19;
     /// Ferrokey: runs with the gate held exclusively (whole-keyspace work).
     pub const EXCLUSIVE: u32 = 1 << 24;
 
@@ -78,6 +80,7 @@ pub mod flags {
         (MAY_REPLICATE, "may_replicate"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (PROTECTED, "protected"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (MOVABLEKEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
@@ -425,6 +428,7 @@ fn families() -> Vec<&'static [CommandSpec]> {
         crate::cmd::pubsub::COMMANDS,
         crate::cmd::connection::COMMANDS,
         crate::cmd::admin::COMMANDS,
+        crate::cmd::cluster::COMMANDS,
     ]
 }
 

@@ -52,12 +52,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.6.0",
         "Returns the server time.",
     ),
-    CommandSpec::new("save", 1, ADMIN | NOSCRIPT | NO_MULTI | EXCLUSIVE, save).doc(
+    CommandSpec::new("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI | EXCLUSIVE, save).doc(
         "server",
         "1.0.0",
         "Synchronously saves the database(s) to disk.",
     ),
-    CommandSpec::new("bgsave", -1, ADMIN | NOSCRIPT | EXCLUSIVE, bgsave).doc(
+    CommandSpec::new("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | EXCLUSIVE, bgsave).doc(
         "server",
         "1.0.0",
         "Asynchronously saves the database(s) to disk.",
@@ -65,7 +65,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "bgrewriteaof",
         1,
-        ADMIN | NOSCRIPT | EXCLUSIVE,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING | EXCLUSIVE,
         bgrewriteaof,
     )
     .doc(

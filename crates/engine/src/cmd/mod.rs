@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod bitmap;
+pub mod cluster;
 pub mod connection;
 pub mod docs;
 pub mod geo;

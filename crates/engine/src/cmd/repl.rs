@@ -18,20 +18,30 @@ const REPL_ACL: &[&str] = &["@admin", "@slow", "@dangerous"];
 
 /// The replication commands.
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("sync", 1, ADMIN | NOSCRIPT | NO_MULTI | EXCLUSIVE, sync)
-        .acl(REPL_ACL)
-        .doc(
-            "server",
-            "1.0.0",
-            "An internal command used in replication.",
-        ),
-    CommandSpec::new("psync", -3, ADMIN | NOSCRIPT | NO_MULTI | EXCLUSIVE, psync)
-        .acl(REPL_ACL)
-        .doc(
-            "server",
-            "2.8.0",
-            "An internal command used in replication.",
-        ),
+    CommandSpec::new(
+        "sync",
+        1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI | EXCLUSIVE,
+        sync,
+    )
+    .acl(REPL_ACL)
+    .doc(
+        "server",
+        "1.0.0",
+        "An internal command used in replication.",
+    ),
+    CommandSpec::new(
+        "psync",
+        -3,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI | EXCLUSIVE,
+        psync,
+    )
+    .acl(REPL_ACL)
+    .doc(
+        "server",
+        "2.8.0",
+        "An internal command used in replication.",
+    ),
     CommandSpec::new(
         "replconf",
         -1,

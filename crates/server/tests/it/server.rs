@@ -692,3 +692,30 @@ fn info_keyspace_and_stats_values() {
         );
     }
 }
+
+#[test]
+fn cluster_commands_answer_that_cluster_support_is_disabled() {
+    diff(&[
+        &["CLUSTER", "INFO"],
+        &["CLUSTER", "HELP"],
+        &["CLUSTER", "KEYSLOT", "foo"],
+        &["CLUSTER", "SLOTS"],
+        &["CLUSTER", "NODES"],
+        &["CLUSTER", "RESET", "HARD"],
+        &["CLUSTER", "SETSLOT", "1", "STABLE"],
+        &["CLUSTER", "ADDSLOTS", "1", "2"],
+        &["CLUSTER", "nosuch"],
+        &["CLUSTER"],
+        &["CLUSTER", "KEYSLOT"],
+        &["CLUSTER", "SETSLOT", "1"],
+        &["ASKING"],
+        &["READONLY"],
+        &["READWRITE"],
+        &["READONLY", "x"],
+        &["EVAL", "return redis.call('cluster', 'info')", "0"],
+        &["EVAL", "return redis.call('cluster', 'reset')", "0"],
+        &["EVAL", "return redis.call('readonly')", "0"],
+        &["COMMAND", "INFO", "cluster|setslot", "cluster|info", "asking", "readonly", "bgsave", "save"],
+        &["COMMAND", "GETKEYS", "CLUSTER", "KEYSLOT", "x"],
+    ]);
+}
