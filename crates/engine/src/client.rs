@@ -106,8 +106,19 @@ impl std::fmt::Debug for Waker {
     }
 }
 
+impl Default for ClientNames {
+    fn default() -> Self {
+        ClientNames {
+            name: String::new(),
+            lib_name: String::new(),
+            lib_ver: String::new(),
+            user: "default".into(),
+        }
+    }
+}
+
 /// The names a client gave itself.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct ClientNames {
     /// CLIENT SETNAME.
     pub name: String,
@@ -115,6 +126,8 @@ pub struct ClientNames {
     pub lib_name: String,
     /// CLIENT SETINFO LIB-VER.
     pub lib_ver: String,
+    /// The ACL user it authenticated as.
+    pub user: String,
 }
 
 impl ClientHandle {
@@ -204,6 +217,8 @@ pub struct Client {
     pub resp: u8,
     /// Whether AUTH succeeded (or no password is set).
     pub authenticated: bool,
+    /// The ACL user the client runs as.
+    pub acl: crate::acl::Session,
     /// CLIENT REPLY state.
     pub reply_mode: ReplyMode,
     /// Set by QUIT (and by errors that end the connection): close after
@@ -282,6 +297,7 @@ impl Client {
             db: 0,
             resp: 2,
             authenticated,
+            acl: crate::acl::Session::default(),
             reply_mode: ReplyMode::On,
             close_after_reply: false,
             shutdown: None,

@@ -429,6 +429,7 @@ fn families() -> Vec<&'static [CommandSpec]> {
         crate::cmd::connection::COMMANDS,
         crate::cmd::admin::COMMANDS,
         crate::cmd::cluster::COMMANDS,
+        crate::cmd::acl::COMMANDS,
     ]
 }
 
@@ -871,6 +872,16 @@ pub fn execute_inner(
         && server.tunables.auth_required.load(Ordering::Relaxed)
     {
         return reject(server, client, Some(id), CmdError::NoAuth);
+    }
+    if !gate_held {
+        if let Err(msg) = crate::cmd::acl::check(server, client, id, args) {
+            return reject(
+                server,
+                client,
+                Some(id),
+                CmdError::owned(format!("NOPERM {msg}")),
+            );
+        }
     }
     if !gate_held && server.tracking.active() {
         // Keep the tracking table within tracking-table-max-keys (CONFIG

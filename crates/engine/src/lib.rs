@@ -2,6 +2,7 @@
 //! state machine with no I/O. The server crate owns sockets, threads and the
 //! clock, and hands each parsed request to [`command::execute`].
 
+pub mod acl;
 pub mod aof;
 pub mod blocking;
 pub mod cfloat;

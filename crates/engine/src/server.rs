@@ -89,6 +89,10 @@ impl OpsSampler {
 pub struct Server {
     /// Databases, fixed in number at startup.
     pub dbs: Box<[Db]>,
+    /// ACL users.
+    pub acl: crate::acl::Acl,
+    /// The `requirepass` last carried over to the default user.
+    requirepass_applied: Mutex<Option<Option<Vec<u8>>>>,
     /// The key hasher all shards use.
     pub hasher: KeyHasher,
     /// Atomic blocks (MULTI/EXEC, scripts, whole-keyspace commands) hold it
@@ -321,8 +325,6 @@ impl Tunables {
             .store(c.client_query_buffer_limit(), Ordering::Relaxed);
         self.client_mem_limit
             .store(crate::evict::client_mem_limit(c), Ordering::Relaxed);
-        self.auth_required
-            .store(c.requirepass().is_some(), Ordering::Relaxed);
         self.maxclients.store(c.maxclients(), Ordering::Relaxed);
         self.timeout_s.store(c.timeout_s(), Ordering::Relaxed);
         self.hz.store(u64::from(c.hz()), Ordering::Relaxed);
@@ -380,7 +382,7 @@ impl Server {
             tracking: tracking.clone(),
             clients: clients.clone(),
         });
-        Server {
+        let server = Server {
             dbs: (0..config.databases())
                 .map(|i| Db::new(i, &hooks))
                 .collect(),
@@ -415,7 +417,33 @@ impl Server {
             shutting_down: AtomicBool::new(false),
             loading: AtomicBool::new(false),
             host,
+            acl: crate::acl::Acl::default(),
+            requirepass_applied: Mutex::new(None),
+        };
+        let config = server.config.read().clone();
+        server.sync_requirepass(&config);
+        server
+    }
+
+    /// Carries a changed `requirepass` over to the default user (as Redis
+    /// does: the directive sets that user's only password), and updates
+    /// whether new connections must authenticate.
+    pub fn sync_requirepass(&self, c: &Config) {
+        let pass = c.requirepass();
+        let mut last = self.requirepass_applied.lock();
+        if last.as_ref() != Some(&pass) {
+            self.acl.set_default_password(pass.as_deref());
+            *last = Some(pass);
         }
+        drop(last);
+        self.acl_changed();
+    }
+
+    /// After any ACL change: whether new connections start authenticated.
+    pub fn acl_changed(&self) {
+        self.tunables
+            .auth_required
+            .store(self.acl.auth_required(), Ordering::Relaxed);
     }
 
     /// One step of the active expiry cycle: visits the shards of every

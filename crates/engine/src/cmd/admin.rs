@@ -918,6 +918,7 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let aof_was = cfg.appendonly();
     cfg.set_from(&pairs, local)?;
     ctx.server.tunables.refresh(&cfg);
+    ctx.server.sync_requirepass(&cfg);
     ctx.server.host.config_changed(&cfg);
     let aof_now = cfg.appendonly();
     let maxmemory = cfg.maxmemory();
@@ -1980,58 +1981,22 @@ fn getkeys_generic(args: &[&[u8]], with_flags: bool) -> CmdResult {
             .ok_or(CmdError::msg("ERR Invalid command specified"))?
     };
     let spec = t.entries[id].spec;
-    if let Some(pos) = crate::script::key_positions(inner) {
-        // Scripts may name no keys: an empty list, not an error.
-        return Ok(Frame::Array(
-            pos.into_iter()
-                .map(|p| {
-                    let k = Frame::bulk(inner[p]);
-                    if with_flags {
-                        Frame::Array(vec![k, key_flags_frame(&["RW", "ACCESS", "UPDATE"])])
-                    } else {
-                        k
-                    }
-                })
-                .collect(),
-        ));
+    if crate::script::key_positions(inner).is_none() {
+        if spec.first_key <= 0 && !spec.has(MOVABLEKEYS) {
+            return Err(CmdError::msg("ERR The command has no key arguments"));
+        }
+        if !spec.arity_ok(inner.len()) {
+            return Err(CmdError::msg(
+                "ERR Invalid number of arguments specified for command",
+            ));
+        }
     }
-    if spec.first_key <= 0 && !spec.has(MOVABLEKEYS) {
-        return Err(CmdError::msg("ERR The command has no key arguments"));
-    }
-    if !spec.arity_ok(inner.len()) {
-        return Err(CmdError::msg(
-            "ERR Invalid number of arguments specified for command",
-        ));
-    }
-    // Movable keys: SORT's STORE destination depends on the arguments.
-    let pos = if spec.name == "sort" {
-        super::sort::sort_get_keys(inner)
-    } else if spec.name == "xread" || spec.name == "xreadgroup" {
-        super::stream::read_get_keys(inner)
-            .ok_or(CmdError::msg("ERR Invalid arguments specified for command"))?
-    } else if let Some(pos) = numkeys_get_keys(spec.name, inner) {
-        pos.ok_or(CmdError::msg("ERR Invalid arguments specified for command"))?
-    } else {
-        spec.key_positions(inner.len())
-    };
-    let specs = spec.effective_key_specs();
+    let keys = keys_with_flags(spec, inner)?;
     Ok(Frame::Array(
-        pos.into_iter()
-            .map(|p| {
+        keys.into_iter()
+            .map(|(p, flags)| {
                 let k = Frame::bulk(inner[p]);
                 if with_flags {
-                    let mut flags = specs
-                        .iter()
-                        .find(|ks| ks.covers(p, inner.len()))
-                        .map_or(&[][..], |ks| ks.flags);
-                    // VARIABLE_FLAGS: SET only reads the old value with GET.
-                    if flags.contains(&"VARIABLE_FLAGS") && spec.name == "set" {
-                        flags = if inner[3..].iter().any(|a| is(a, "get")) {
-                            &["RW", "ACCESS", "UPDATE"]
-                        } else {
-                            &["OW", "UPDATE"]
-                        };
-                    }
                     Frame::Array(vec![k, key_flags_frame(flags)])
                 } else {
                     k
@@ -2039,6 +2004,53 @@ fn getkeys_generic(args: &[&[u8]], with_flags: bool) -> CmdResult {
             })
             .collect(),
     ))
+}
+
+/// The keys of a command line (`args[0]` the command's name) with their
+/// key-spec flags (`RW`, `ACCESS`, `UPDATE`, ...), as COMMAND
+/// GETKEYSANDFLAGS reports them and ACL checks them. Scripts' keys count
+/// as read and written.
+pub fn keys_with_flags(
+    spec: &CommandSpec,
+    args: &[&[u8]],
+) -> Result<Vec<(usize, &'static [&'static str])>, CmdError> {
+    if let Some(pos) = crate::script::key_positions(args) {
+        const SCRIPT_KEY: &[&str] = &["RW", "ACCESS", "UPDATE"];
+        return Ok(pos.into_iter().map(|p| (p, SCRIPT_KEY)).collect());
+    }
+    if spec.first_key <= 0 && !spec.has(MOVABLEKEYS) {
+        return Ok(Vec::new());
+    }
+    // Movable keys: SORT's STORE destination depends on the arguments.
+    let pos = if spec.name == "sort" {
+        super::sort::sort_get_keys(args)
+    } else if spec.name == "xread" || spec.name == "xreadgroup" {
+        super::stream::read_get_keys(args)
+            .ok_or(CmdError::msg("ERR Invalid arguments specified for command"))?
+    } else if let Some(pos) = numkeys_get_keys(spec.name, args) {
+        pos.ok_or(CmdError::msg("ERR Invalid arguments specified for command"))?
+    } else {
+        spec.key_positions(args.len())
+    };
+    let specs = spec.effective_key_specs();
+    Ok(pos
+        .into_iter()
+        .map(|p| {
+            let mut flags = specs
+                .iter()
+                .find(|ks| ks.covers(p, args.len()))
+                .map_or(&[][..], |ks| ks.flags);
+            // VARIABLE_FLAGS: SET only reads the old value with GET.
+            if flags.contains(&"VARIABLE_FLAGS") && spec.name == "set" {
+                flags = if args[3..].iter().any(|a| is(a, "get")) {
+                    &["RW", "ACCESS", "UPDATE"]
+                } else {
+                    &["OW", "UPDATE"]
+                };
+            }
+            (p, flags)
+        })
+        .collect())
 }
 
 /// Key positions of the commands whose keys a count argument introduces

@@ -237,7 +237,12 @@ fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     c.resp = 2;
     c.handle.resp.store(2, Ordering::Relaxed);
     c.reply_mode = ReplyMode::On;
-    c.handle.names.lock().name.clear();
+    {
+        let mut names = c.handle.names.lock();
+        names.name.clear();
+        names.user = "default".into();
+    }
+    c.acl.switch("default");
     c.handle.no_evict.store(false, Ordering::Relaxed);
     c.handle.no_touch.store(false, Ordering::Relaxed);
     c.authenticated = authenticated;
@@ -275,14 +280,21 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(Frame::ok())
 }
 
-fn check_password(ctx: &Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
-    if user != b"default" {
+/// Authenticates the client as `user` when `pass` is right for it.
+fn log_in(ctx: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
+    let name = String::from_utf8_lossy(user);
+    if !ctx
+        .server
+        .acl
+        .get(&name)
+        .is_some_and(|u| u.password_ok(pass))
+    {
         return false;
     }
-    match ctx.server.config.read().requirepass() {
-        None => true,
-        Some(p) => p == pass,
-    }
+    ctx.client.acl.switch(&name);
+    ctx.client.handle.names.lock().user = name.into_owned();
+    ctx.client.authenticated = true;
+    true
 }
 
 const WRONGPASS: CmdError =
@@ -300,8 +312,7 @@ fn auth(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     } else {
         (args[1], args[2])
     };
-    if check_password(ctx, user, pass) {
-        ctx.client.authenticated = true;
+    if log_in(ctx, user, pass) {
         Ok(Frame::ok())
     } else {
         Err(WRONGPASS)
@@ -344,10 +355,9 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         }
     }
     if let Some((u, p)) = creds {
-        if !check_password(ctx, u, p) {
+        if !log_in(ctx, u, p) {
             return Err(WRONGPASS);
         }
-        ctx.client.authenticated = true;
     }
     if !ctx.client.authenticated && !default_authenticated(ctx) {
         return Err(CmdError::msg("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
@@ -457,7 +467,7 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
         flags.push('N');
     }
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
         h.id,
         h.addr,
         h.laddr,
@@ -481,6 +491,7 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
             0 => "NULL",
             id => table().entries[id - 1].full_name.as_str(),
         },
+        names.user,
         h.resp.load(Ordering::Relaxed),
         names.lib_name,
         names.lib_ver,
@@ -593,8 +604,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         } else if is(o, "laddr") {
             laddr = Some(String::from_utf8_lossy(v).into_owned());
         } else if is(o, "user") {
-            // Only the default user exists until ACLs do.
-            if v != b"default" {
+            if ctx.server.acl.get(&String::from_utf8_lossy(v)).is_none() {
                 return Err(CmdError::owned(format!(
                     "ERR No such user '{}'",
                     String::from_utf8_lossy(v)
@@ -621,7 +631,9 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         if id.is_some_and(|x| x != h.id)
             || addr.as_ref().is_some_and(|a| *a != h.addr)
             || laddr.as_ref().is_some_and(|a| *a != h.laddr)
-            || user.as_ref().is_some_and(|u| u.as_slice() != b"default")
+            || user
+                .as_ref()
+                .is_some_and(|u| u.as_slice() != h.names.lock().user.as_bytes())
             || typ.as_ref().is_some_and(|t| t.as_slice() != b"normal")
             || maxage.is_some_and(|m| (ctx.now_ms.saturating_sub(h.created_ms) / 1000) as i64 <= m)
         {

@@ -886,6 +886,18 @@ static DOCS: &[(&str, &str, &str)] = &[
     ("slowlog|len", "O(1)", ""),
     ("slowlog|reset", "O(N) where N is the number of entries in the slowlog", ""),
     ("lastsave", "O(1)", ""),
+    // --- acl ---
+    ("acl", "Depends on subcommand.", ""),
+    ("acl|cat", "O(1) since the categories and commands are a fixed set.", "[category:string]"),
+    ("acl|deluser", "O(1) amortized time considering the typical user.", "username:string [username:string ...]"),
+    ("acl|dryrun", "O(1).", "username:string command:string [arg:string [arg:string ...]]"),
+    ("acl|genpass", "O(1)", "[bits:integer]"),
+    ("acl|getuser", "O(N). Where N is the number of password, command and pattern rules that the user has.", "username:string"),
+    ("acl|help", "O(1)", ""),
+    ("acl|list", "O(N). Where N is the number of configured users.", ""),
+    ("acl|setuser", "O(N). Where N is the number of rules provided.", "username:string [rule:string [rule:string ...]]"),
+    ("acl|users", "O(N). Where N is the number of configured users.", ""),
+    ("acl|whoami", "O(1)", ""),
     // --- cluster (stand-alone: every subcommand answers that it is disabled) ---
     ("cluster", "Depends on subcommand.", ""),
     ("cluster|addslots", "O(N) where N is the total number of hash slot arguments", "slot:integer [slot:integer ...]"),

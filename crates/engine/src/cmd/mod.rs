@@ -1,5 +1,6 @@
 //! Command families and the argument helpers they share.
 
+pub mod acl;
 pub mod admin;
 pub mod bitmap;
 pub mod cluster;

@@ -163,27 +163,43 @@ impl Drop for CallGuard<'_> {
     }
 }
 
-/// `redis.call` (`raise_errors`) and `redis.pcall`: run a command for the
-/// script that is running.
+/// Runs `f` on the state of the command whose script is running; `name`
+/// words the error outside a script run.
 #[allow(unsafe_code)]
-pub(crate) fn call_command(
+fn with_call_state<R>(
     run: &RunState,
-    lua: &Lua,
-    raise_errors: bool,
-    args: MultiValue,
-) -> mlua::Result<Value> {
+    name: &str,
+    f: impl FnOnce(&mut CallState<'_, '_>) -> mlua::Result<R>,
+) -> mlua::Result<R> {
     let p = run.call.load(Ordering::Acquire);
     if p.is_null() {
-        return Err(raise(
-            "ERR redis.call is only available while a script runs",
-        ));
+        return Err(raise(&format!(
+            "ERR {name} is only available while a script runs"
+        )));
     }
     // SAFETY: `run` stores the address of its `RefCell<CallState>` before
     // the script starts and a `CallGuard` clears it before that cell goes
     // out of scope; Lua calls back on the thread that runs the script, so
     // the cell is alive and only reached through this shared reference.
     let state = unsafe { &*(p as *const RefCell<CallState<'_, '_>>) };
-    state.borrow_mut().call(lua, raise_errors, args)
+    f(&mut state.borrow_mut())
+}
+
+/// `redis.call` (`raise_errors`) and `redis.pcall`: run a command for the
+/// script that is running.
+pub(crate) fn call_command(
+    run: &RunState,
+    lua: &Lua,
+    raise_errors: bool,
+    args: MultiValue,
+) -> mlua::Result<Value> {
+    with_call_state(run, "redis.call", |s| s.call(lua, raise_errors, args))
+}
+
+/// `redis.acl_check_cmd(...)`: whether the script's user may run the
+/// command, without running it.
+pub(crate) fn acl_check_cmd(run: &RunState, args: MultiValue) -> mlua::Result<Value> {
+    with_call_state(run, "redis.acl_check_cmd", |s| s.acl_check(args))
 }
 
 thread_local! {
@@ -631,6 +647,41 @@ fn to_number(v: &Value) -> Option<f64> {
 }
 
 impl CallState<'_, '_> {
+    fn acl_check(&mut self, args: MultiValue) -> mlua::Result<Value> {
+        let mut argv = Vec::with_capacity(args.len());
+        for v in args.iter() {
+            match lua_arg(v) {
+                Some(a) => argv.push(a),
+                None => {
+                    return Err(raise(
+                        "ERR Lua redis lib command arguments must be strings or integers",
+                    ))
+                }
+            }
+        }
+        let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+        let invalid = || raise("ERR Invalid command passed to redis.acl_check_cmd()");
+        if refs.is_empty() {
+            return Err(invalid());
+        }
+        let t = table();
+        let id = match resolve(&refs) {
+            Ok(id) => id,
+            Err(CmdError::Arity(_)) => {
+                let top = t.lookup(refs[0]).ok_or_else(invalid)?;
+                match refs.get(1) {
+                    Some(s) if !t.entries[top].spec.subcommands.is_empty() => {
+                        t.lookup_sub(top, s).unwrap_or(top)
+                    }
+                    _ => top,
+                }
+            }
+            Err(_) => return Err(invalid()),
+        };
+        let ok = crate::cmd::acl::check(self.ctx.server, self.ctx.client, id, &refs).is_ok();
+        Ok(Value::Boolean(ok))
+    }
+
     fn call(&mut self, lua: &Lua, raise_errors: bool, args: MultiValue) -> mlua::Result<Value> {
         let rest: Vec<Value> = args.into_iter().collect();
         let fail = |text: &str| -> mlua::Result<Value> {
@@ -690,6 +741,11 @@ impl CallState<'_, '_> {
                 .load(Ordering::Relaxed)
         {
             return refuse(id, "ERR This Redis command is not allowed from script");
+        }
+        if let Some(i) = id {
+            if let Err(msg) = crate::cmd::acl::check(server, self.ctx.client, i, &refs) {
+                return refuse(id, &format!("ERR ACL failure in script: {msg}"));
+            }
         }
         if self.readonly && spec.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
             return refuse(

@@ -304,6 +304,11 @@ fn redis_table(lua: &Lua, run: &Arc<RunState>) -> mlua::Result<Table> {
     }
     let r = run.clone();
     t.raw_set(
+        "acl_check_cmd",
+        lua.create_function(move |_, args: MultiValue| super::acl_check_cmd(&r, args))?,
+    )?;
+    let r = run.clone();
+    t.raw_set(
         "setresp",
         lua.create_function(move |_, args: MultiValue| super::setresp(&r, args))?,
     )?;

@@ -17,6 +17,7 @@
 
 mod harness;
 
+mod acl;
 mod bad_input;
 mod bitmaps;
 mod blocking;

@@ -715,7 +715,16 @@ fn cluster_commands_answer_that_cluster_support_is_disabled() {
         &["EVAL", "return redis.call('cluster', 'info')", "0"],
         &["EVAL", "return redis.call('cluster', 'reset')", "0"],
         &["EVAL", "return redis.call('readonly')", "0"],
-        &["COMMAND", "INFO", "cluster|setslot", "cluster|info", "asking", "readonly", "bgsave", "save"],
+        &[
+            "COMMAND",
+            "INFO",
+            "cluster|setslot",
+            "cluster|info",
+            "asking",
+            "readonly",
+            "bgsave",
+            "save",
+        ],
         &["COMMAND", "GETKEYS", "CLUSTER", "KEYSLOT", "x"],
     ]);
 }
