@@ -5,7 +5,7 @@
 // in BZPOPMIN (issue 5) and publishes events on a stream (issue 8).
 import { test, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Queue, Worker, QueueEvents } from 'bullmq';
+import { Queue, Worker, QueueEvents, FlowProducer } from 'bullmq';
 import Redis from 'ioredis';
 import { createClient } from 'redis5';
 import { prefix, cleanup, closeAll, needs, HOST, PORT, PASSWORD, REDIS_URL, waitFor, withTimeout, sleep } from '../lib/common.mjs';
@@ -149,6 +149,65 @@ describe('BullMQ', () => {
     await waitFor(() => seen.length >= 2, 5000, 'events');
     assert.deepEqual(seen.find((e) => e[1] === ok.id), ['completed', ok.id, 42]);
     assert.deepEqual(seen.find((e) => e[1] === bad.id), ['failed', bad.id, 'nope']);
+  });
+
+  test('10,000 jobs: retries with exponential backoff, delays, priorities, a job scheduler and a flow, seen by QueueEvents', { timeout: 120000, ...NEEDS }, async () => {
+    const N = 10000;
+    const q = mkQueue('bulk');
+    const qe = own(new QueueEvents('bulk', { connection, prefix: BULL_PREFIX }));
+    await qe.waitUntilReady();
+    const completedEvents = new Set();
+    const failedEvents = new Set();
+    qe.on('completed', ({ jobId }) => completedEvents.add(jobId));
+    qe.on('failed', ({ jobId }) => failedEvents.add(jobId));
+    let ticks = 0;
+    const attempts = new Map();
+    mkWorker('bulk', async (job) => {
+      if (job.name === 'tick') return ++ticks;
+      if (job.name === 'parent') {
+        const values = Object.values(await job.getChildrenValues());
+        return values.reduce((a, b) => a + b, 0);
+      }
+      if (job.name === 'child') return job.data.n;
+      const i = job.data.i;
+      attempts.set(i, (attempts.get(i) || 0) + 1);
+      if (i % 250 === 1) throw new Error(`always ${i}`);
+      if (i % 10 === 0 && job.attemptsMade === 0) throw new Error(`first try ${i}`);
+      return i;
+    }, { concurrency: 50 });
+    // Every tenth job fails once and succeeds on retry; every 250th always
+    // fails; some wait 200 ms; some carry a priority.
+    for (let from = 0; from < N; from += 1000) {
+      const batch = [];
+      for (let i = from; i < from + 1000; i++) {
+        const opts = { attempts: i % 250 === 1 ? 2 : 3, backoff: { type: 'exponential', delay: 10 } };
+        if (i % 50 === 2) opts.delay = 200;
+        if (i % 7 === 3) opts.priority = (i % 5) + 1;
+        batch.push({ name: 'job', data: { i }, opts });
+      }
+      await q.addBulk(batch);
+    }
+    await q.upsertJobScheduler('every-100', { every: 100 }, { name: 'tick' });
+    const flow = own(new FlowProducer({ connection, prefix: BULL_PREFIX }));
+    const tree = await flow.add({
+      name: 'parent',
+      queueName: 'bulk',
+      children: [1, 2, 3].map((n) => ({ name: 'child', queueName: 'bulk', data: { n } })),
+    });
+    const alwaysFail = Math.floor((N - 2) / 250) + 1;
+    await waitFor(async () => {
+      const c = await q.getJobCounts('completed', 'failed');
+      return c.failed === alwaysFail && c.completed >= N - alwaysFail + 4 && ticks >= 3;
+    }, 100000, 'all jobs finished');
+    await q.removeJobScheduler('every-100');
+    assert.equal(await tree.job.getState(), 'completed');
+    assert.equal((await q.getJob(tree.job.id)).returnvalue, 6);
+    // Retried jobs ran twice, failing ones twice, the rest once.
+    assert.equal(attempts.size, N);
+    for (const [i, n] of attempts) {
+      assert.equal(n, i % 250 === 1 || i % 10 === 0 ? 2 : 1, `job ${i} ran ${n} times`);
+    }
+    await waitFor(() => failedEvents.size === alwaysFail && completedEvents.size >= N - alwaysFail + 4, 20000, 'events');
   });
 
   test('seed style: connection is an ioredis instance', { timeout: 30000, ...NEEDS }, async () => {
