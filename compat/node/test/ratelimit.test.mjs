@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import express from 'express';
-import { ioredis, prefix, cleanup, closeAll, sleep, waitFor, listen, httpClient } from '../lib/common.mjs';
+import { ioredis, prefix, cleanup, closeAll, sleep, waitFor, listen, httpClient, needs } from '../lib/common.mjs';
 
 const P = prefix('rl');
 const redis = ioredis();
@@ -190,4 +190,45 @@ test('MULTI/EXEC errors: a queued WRONGTYPE is reported per command, EXEC still 
   // a syntax error while queueing aborts the whole transaction
   await assert.rejects(redis.multi().incr(`${P}cnt`).call('zadd', `${P}z`).exec(), /EXECABORT|wrong number of arguments/);
   assert.equal(await redis.get(`${P}cnt`), '2');
+});
+
+// The same limiters as one Lua script each (issue 7): atomic without MULTI,
+// loaded once by ioredis's defineCommand (EVALSHA, EVAL on NOSCRIPT).
+const SLIDING = `
+local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, 0, now - window)
+local count = redis.call('ZCARD', key)
+if count >= limit then return {0, count} end
+redis.call('ZADD', key, now, ARGV[4])
+redis.call('PEXPIRE', key, window)
+return {1, count + 1}
+`;
+const REBUILD = `
+local v = redis.call('GET', KEYS[1])
+if v then return {v, 0} end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+return {ARGV[1], 1}
+`;
+
+test('Lua rate limiter and cache rebuild through defineCommand and eval', { timeout: 10000, ...needs(7) }, async () => {
+  const r = ioredis();
+  r.defineCommand('slidingLimit', { numberOfKeys: 1, lua: SLIDING });
+  r.defineCommand('getOrRebuild', { numberOfKeys: 1, lua: REBUILD });
+  const key = `${P}lua:sliding:user1`;
+  const now = Date.now();
+  const verdicts = [];
+  for (let i = 0; i < 5; i++) verdicts.push(await r.slidingLimit(key, now + i, 1000, 3, `req-${i}`));
+  assert.deepEqual(verdicts, [[1, 1], [1, 2], [1, 3], [0, 3], [0, 3]]);
+  // A window later the old requests fall out.
+  assert.deepEqual(await r.slidingLimit(key, now + 2000, 1000, 3, 'late'), [1, 1]);
+  const ttl = await r.pttl(key);
+  assert.ok(ttl > 0 && ttl <= 1000, `pttl ${ttl}`);
+  const ckey = `${P}lua:cache:profile`;
+  assert.deepEqual(await r.getOrRebuild(ckey, 'fresh', 60), ['fresh', 1]);
+  assert.deepEqual(await r.getOrRebuild(ckey, 'other', 60), ['fresh', 0]);
+  assert.ok((await r.ttl(ckey)) > 55);
+  // The same script through plain EVAL, then EVALSHA by its SHA.
+  assert.deepEqual(await r.eval(REBUILD, 1, ckey, 'x', 60), ['fresh', 0]);
+  const sha = await r.script('LOAD', REBUILD);
+  assert.deepEqual(await r.evalsha(sha, 1, `${P}lua:cache:other`, 'v', 60), ['v', 1]);
 });
