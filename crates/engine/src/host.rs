@@ -56,11 +56,36 @@ pub trait Host: Send + Sync + Debug {
     /// Lowers the calling thread's scheduling priority (snapshot writers,
     /// which should yield to the threads serving requests).
     fn lower_thread_priority(&self) {}
+    /// MIGRATE's exchange with another server: connects to `host:port`,
+    /// writes `request` and reads `replies` one-line replies (without
+    /// their CRLF), each step within `timeout_ms`.
+    fn exchange(
+        &self,
+        host: &str,
+        port: u16,
+        timeout_ms: u64,
+        request: &[u8],
+        replies: usize,
+    ) -> Result<Vec<Vec<u8>>, ExchangeError> {
+        let _ = (host, port, timeout_ms, request, replies);
+        Err(ExchangeError::Connect)
+    }
     /// Called after CONFIG SET changed the configuration, so the process
     /// can apply what it owns (the log level).
     fn config_changed(&self, config: &crate::config::Config) {
         let _ = config;
     }
+}
+
+/// Where [`Host::exchange`] failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExchangeError {
+    /// Connecting (or resolving the address).
+    Connect,
+    /// Writing the request.
+    Write,
+    /// Reading: the replies that did arrive before the failure.
+    Read(Vec<Vec<u8>>),
 }
 
 /// A host with no process behind it, for tests.

@@ -1,7 +1,7 @@
 //! The engine's view of this process: jemalloc statistics, /proc figures,
 //! files and the log.
 
-use ferrokey_engine::host::{Host, HostStats};
+use ferrokey_engine::host::{ExchangeError, Host, HostStats};
 use tikv_jemalloc_ctl::{epoch, stats};
 
 use crate::log::{self, Level};
@@ -120,6 +120,54 @@ impl Host for ProcessHost {
 
     fn log(&self, level: &str, msg: &str) {
         log::log(Level::parse(level), msg);
+    }
+
+    fn exchange(
+        &self,
+        host: &str,
+        port: u16,
+        timeout_ms: u64,
+        request: &[u8],
+        replies: usize,
+    ) -> Result<Vec<Vec<u8>>, ExchangeError> {
+        use std::io::{BufRead, BufReader, Write};
+        use std::net::{TcpStream, ToSocketAddrs};
+        let timeout = std::time::Duration::from_millis(timeout_ms.max(1));
+        let addr = (host, port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or(ExchangeError::Connect)?;
+        // A refused connection shows, as with Redis's non-blocking
+        // connect, at the first write.
+        let stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                ExchangeError::Write
+            } else {
+                ExchangeError::Connect
+            }
+        })?;
+        let _ = stream.set_nodelay(true);
+        stream
+            .set_write_timeout(Some(timeout))
+            .and_then(|()| stream.set_read_timeout(Some(timeout)))
+            .map_err(|_| ExchangeError::Connect)?;
+        (&stream)
+            .write_all(request)
+            .map_err(|_| ExchangeError::Write)?;
+        let mut reader = BufReader::new(&stream);
+        let mut got = Vec::with_capacity(replies);
+        for _ in 0..replies {
+            let mut line = Vec::new();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(n) if n > 0 && line.ends_with(b"\r\n") => {
+                    line.truncate(line.len() - 2);
+                    got.push(line);
+                }
+                _ => return Err(ExchangeError::Read(got)),
+            }
+        }
+        Ok(got)
     }
 
     fn config_changed(&self, config: &ferrokey_engine::config::Config) {

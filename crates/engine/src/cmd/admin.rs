@@ -2024,6 +2024,8 @@ pub fn keys_with_flags(
     // Movable keys: SORT's STORE destination depends on the arguments.
     let pos = if spec.name == "sort" {
         super::sort::sort_get_keys(args)
+    } else if spec.name == "migrate" {
+        super::persist::migrate_get_keys(args)
     } else if spec.name == "xread" || spec.name == "xreadgroup" {
         super::stream::read_get_keys(args)
             .ok_or(CmdError::msg("ERR Invalid arguments specified for command"))?

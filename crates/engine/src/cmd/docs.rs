@@ -51,6 +51,11 @@ static DOCS: &[(&str, &str, &str)] = &[
         "O(N) to rebuild the value, N being its number of elements; O(N*log(N)) for sorted sets.",
         "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
     ),
+    (
+        "migrate",
+        "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.",
+        "host:string port:integer key_selector=<key | empty-string=\"\"> destination-db:integer timeout:integer [COPY] [REPLACE] authentication=[AUTH auth-password:string | AUTH2 username:string password:string] [KEYS key:key1 [key:key1 ...]]",
+    ),
     // --- pub/sub ---
     ("subscribe", "O(N), N being the number of channels subscribed to.", "channel [channel ...]"),
     ("unsubscribe", "O(N), N being the number of channels unsubscribed from.", "[channel [channel ...]]"),

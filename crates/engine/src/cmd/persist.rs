@@ -1,4 +1,5 @@
-//! Commands that move values in Redis's serialized form: DUMP and RESTORE.
+//! Commands that move values in Redis's serialized form: DUMP, RESTORE and
+//! MIGRATE.
 
 use ferrokey_resp::Frame;
 
@@ -11,8 +12,20 @@ use crate::types::Limits;
 
 const KS: &[&str] = &["@keyspace"];
 
-/// The DUMP / RESTORE commands.
+/// The DUMP / RESTORE / MIGRATE commands.
 pub static COMMANDS: &[CommandSpec] = &[
+    // Exclusive, as Redis's MIGRATE blocks the server for its exchange:
+    // the keys cannot change between being sent and being deleted.
+    CommandSpec::new("migrate", -6, WRITE | MOVABLEKEYS | EXCLUSIVE, migrate)
+        .keys(3, 3, 1)
+        .specs(&[KeySpec::new(&["RW", "ACCESS", "DELETE"], 3, 0, 1)])
+        .tips(&["NONDETERMINISTIC_OUTPUT"])
+        .acl(&["@keyspace", "@dangerous"])
+        .doc(
+            "generic",
+            "2.6.0",
+            "Atomically transfers a key from one Redis instance to another.",
+        ),
     CommandSpec::new("dump", 2, READONLY, dump)
         .keys(1, 1, 1)
         .tips(&["NONDETERMINISTIC_OUTPUT"])
@@ -121,5 +134,174 @@ fn restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     }
     notify(ctx, NOTIFY_GENERIC, "restore", key);
     dirty(ctx, 1);
+    Ok(Frame::ok())
+}
+
+/// The key positions of a MIGRATE command line: the key argument, or
+/// those after KEYS when the key argument is empty.
+pub fn migrate_get_keys(args: &[&[u8]]) -> Vec<usize> {
+    let mut j = 6;
+    while j < args.len() {
+        if is(args[j], "auth") {
+            j += 1;
+        } else if is(args[j], "auth2") {
+            j += 2;
+        } else if is(args[j], "keys") {
+            if args[3].is_empty() {
+                return (j + 1..args.len()).collect();
+            }
+            break;
+        }
+        j += 1;
+    }
+    if args.len() > 3 && !args[3].is_empty() {
+        vec![3]
+    } else {
+        Vec::new()
+    }
+}
+
+fn bulk(out: &mut Vec<u8>, parts: &[&[u8]]) {
+    out.extend_from_slice(format!("*{}\r\n", parts.len()).as_bytes());
+    for p in parts {
+        out.extend_from_slice(format!("${}\r\n", p.len()).as_bytes());
+        out.extend_from_slice(p);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE]
+/// [AUTH password | AUTH2 username password] [KEYS key [key ...]]: sends
+/// each key that exists as a RESTORE to the other server, and deletes the
+/// ones it accepted unless COPY is given.
+fn migrate(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let (mut copy, mut replace) = (false, false);
+    let mut auth: Option<(Option<&[u8]>, &[u8])> = None;
+    let mut keys: Vec<&[u8]> = vec![args[3]];
+    let mut j = 6;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        if is(args[j], "copy") {
+            copy = true;
+        } else if is(args[j], "replace") {
+            replace = true;
+        } else if is(args[j], "auth") {
+            if more < 1 {
+                return Err(CmdError::Syntax);
+            }
+            auth = Some((None, args[j + 1]));
+            j += 1;
+        } else if is(args[j], "auth2") {
+            if more < 2 {
+                return Err(CmdError::Syntax);
+            }
+            auth = Some((Some(args[j + 1]), args[j + 2]));
+            j += 2;
+        } else if is(args[j], "keys") {
+            if !args[3].is_empty() {
+                return Err(CmdError::msg("ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"));
+            }
+            keys = args[j + 1..].to_vec();
+            break;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    let timeout = parse_int(args[5])?;
+    let dbid = parse_int(args[4])?;
+    let timeout = if timeout <= 0 { 1000 } else { timeout as u64 };
+    // The keys that exist, with their TTL and serialized value.
+    let mut found: Vec<(&[u8], u64, Vec<u8>)> = Vec::new();
+    for &k in &keys {
+        let h = ctx.hash(k);
+        let mut shard = ctx.db().lock(shard_of(h));
+        if let Some(e) = lookup_read(ctx, &mut shard, h, k) {
+            let ttl = e
+                .expire_ms()
+                .map_or(0, |t| t.saturating_sub(ctx.now_ms).max(1));
+            found.push((k, ttl, rdb::dump(e.value())));
+        }
+    }
+    if found.is_empty() {
+        return Ok(Frame::simple("NOKEY"));
+    }
+    let mut request = Vec::new();
+    if let Some((user, pass)) = auth {
+        match user {
+            Some(u) => bulk(&mut request, &[b"AUTH", u, pass]),
+            None => bulk(&mut request, &[b"AUTH", pass]),
+        }
+    }
+    bulk(&mut request, &[b"SELECT", dbid.to_string().as_bytes()]);
+    for (k, ttl, payload) in &found {
+        let ttl = ttl.to_string();
+        let mut parts: Vec<&[u8]> = vec![b"RESTORE", k, ttl.as_bytes(), payload];
+        if replace {
+            parts.push(b"REPLACE");
+        }
+        bulk(&mut request, &parts);
+    }
+    let header = usize::from(auth.is_some()) + 1;
+    let connect_err = || CmdError::msg("IOERR error or timeout connecting to the client");
+    let port = std::str::from_utf8(args[2])
+        .ok()
+        .and_then(|p| p.parse::<u16>().ok())
+        .ok_or_else(connect_err)?;
+    let host = String::from_utf8_lossy(args[1]);
+    use crate::host::ExchangeError;
+    let (lines, read_failed) =
+        match ctx
+            .server
+            .host
+            .exchange(&host, port, timeout, &request, header + found.len())
+        {
+            Ok(l) => (l, false),
+            Err(ExchangeError::Connect) => return Err(connect_err()),
+            Err(ExchangeError::Write) => {
+                return Err(CmdError::msg(
+                    "IOERR error or timeout writing to target instance",
+                ))
+            }
+            Err(ExchangeError::Read(l)) => (l, true),
+        };
+    let reading = CmdError::msg("IOERR error or timeout reading to target instance");
+    if lines.len() < header {
+        return Err(reading);
+    }
+    let mut error = lines[..header]
+        .iter()
+        .find(|l| l.starts_with(b"-"))
+        .cloned();
+    let mut deleted: Vec<&[u8]> = Vec::new();
+    for ((k, _, _), line) in found.iter().zip(&lines[header..]) {
+        if error.is_some() || line.starts_with(b"-") {
+            error.get_or_insert_with(|| line.clone());
+        } else if !copy {
+            let h = ctx.hash(k);
+            let mut shard = ctx.db().lock(shard_of(h));
+            if super::remove_deleted(ctx, &mut shard, h, k) {
+                drop(shard);
+                notify(ctx, NOTIFY_GENERIC, "del", k);
+                dirty(ctx, 1);
+                deleted.push(k);
+            }
+        }
+    }
+    if !deleted.is_empty() {
+        // Down the replication stream as the DEL it amounts to here.
+        let mut argv: Vec<&[u8]> = vec![b"DEL"];
+        argv.extend(deleted);
+        crate::propagate::rewrite_as(&argv);
+    }
+    if let Some(e) = error {
+        return Err(CmdError::owned(format!(
+            "ERR Target instance replied with error: {}",
+            String::from_utf8_lossy(&e[1..])
+        )));
+    }
+    if read_failed {
+        return Err(reading);
+    }
     Ok(Frame::ok())
 }

@@ -602,3 +602,53 @@ fn debug_loadaof_propagates_nothing() {
     drop(s);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// MIGRATE between two servers of the same kind: every reply is compared
+/// between the Ferrokey pair and the redis-server pair.
+#[test]
+fn migrate_moves_keys_between_servers() {
+    use crate::harness::Server;
+    let run = |src: Server, dst: Server| -> Vec<String> {
+        let mut s = src.connect();
+        let mut d = dst.connect();
+        let port = dst.port.to_string();
+        let mut out = Vec::new();
+        let mut log = |r: crate::harness::Reply| out.push(crate::harness::escape(&r.raw));
+        s.cmd(&["SET", "a", "1", "EX", "1000"]);
+        s.cmd(&["HSET", "h", "f", "v"]);
+        s.cmd(&["RPUSH", "l", "x", "y"]);
+        s.cmd(&["SET", "c", "copied"]);
+        let m = |extra: &[&str]| -> Vec<String> {
+            let mut v: Vec<String> = vec!["MIGRATE".into(), "127.0.0.1".into(), port.clone()];
+            v.extend(extra.iter().map(|s| s.to_string()));
+            v
+        };
+        log(s.cmd(&m(&["a", "0", "5000"])));
+        log(s.cmd(&m(&["", "0", "5000", "KEYS", "h", "l", "missing"])));
+        log(s.cmd(&m(&["c", "1", "5000", "COPY"])));
+        log(s.cmd(&m(&["c", "1", "5000", "COPY"])));
+        log(s.cmd(&m(&["c", "1", "5000", "COPY", "REPLACE"])));
+        log(s.cmd(&m(&["missing", "0", "5000"])));
+        log(s.cmd(&m(&["c", "0", "5000", "AUTH", "nopass"])));
+        log(s.cmd(&m(&["c", "0", "5000", "KEYS", "c"])));
+        log(s.cmd(&m(&["c", "0", "5000", "BOGUS"])));
+        log(s.cmd(&m(&["c", "0", "5000", "AUTH"])));
+        log(s.cmd(&m(&["c", "x", "5000"])));
+        log(s.cmd(&["MIGRATE", "127.0.0.1", "1", "c", "0", "100"]));
+        log(s.cmd(&["EXISTS", "a", "h", "l", "c"]));
+        log(d.cmd(&["GET", "a"]));
+        let ttl_ok = matches!(d.cmd(&["TTL", "a"]).frame, ferrokey_resp::Frame::Integer(t) if (990..=1000).contains(&t));
+        log(d.cmd(&["HGETALL", "h"]));
+        log(d.cmd(&["LRANGE", "l", "0", "-1"]));
+        d.cmd(&["SELECT", "1"]);
+        log(d.cmd(&["GET", "c"]));
+        out.push(format!("ttl ok: {ttl_ok}"));
+        out
+    };
+    let ours = run(Server::ferrokey(), Server::ferrokey());
+    if let (Some(a), Some(b)) = (Server::redis(), Server::redis()) {
+        assert_eq!(ours, run(a, b));
+    }
+    assert_eq!(ours[0], "+OK\\r\\n", "{ours:#?}");
+    assert_eq!(ours.last().map(String::as_str), Some("ttl ok: true"));
+}
