@@ -243,6 +243,9 @@ pub struct Client {
     /// Replays the AOF (Redis's "must obey" client): commands rewritten
     /// for propagation are taken as they are (an exact trim keeps LIMIT).
     pub obey: bool,
+    /// The link this replica reads its master's stream from: its writes
+    /// are applied though the replica is read-only.
+    pub master_link: bool,
     /// Whether memory was over `maxmemory` with nothing left to evict when
     /// the running top-level command started: a script may then not run
     /// its first write that could grow memory.
@@ -308,6 +311,7 @@ impl Client {
             in_exec: false,
             in_script: false,
             obey: false,
+            master_link: false,
             oom_at_start: false,
             error_counted: false,
             pubsub: Default::default(),

@@ -738,6 +738,40 @@ fn check_replicas(server: &Server, client: &mut Client, id: usize) -> Option<Fra
     ))
 }
 
+/// On a replica: MASTERDOWN for commands that may not see stale data while
+/// the link is down (under `replica-serve-stale-data no`), READONLY for
+/// writes (under `replica-read-only`); EXEC answers for what it queued.
+fn check_replica(server: &Server, client: &mut Client, id: usize) -> Option<Frame> {
+    let t = table();
+    let spec = t.entries[id].spec;
+    let is_exec = t.top_name(id) == "exec" && client.multi.is_some();
+    let stale_denied =
+        !spec.has(flags::STALE) || (is_exec && queued_any(client, |s| !s.has(flags::STALE)));
+    if stale_denied
+        && !server.upstream.link_up()
+        && !server.tunables.replica_serve_stale.load(Ordering::Relaxed)
+    {
+        return Some(refuse_before_run(
+            server,
+            client,
+            id,
+            is_exec,
+            crate::error::MASTERDOWN,
+        ));
+    }
+    let write = spec.has(flags::WRITE) || (is_exec && queued_any(client, |s| s.has(flags::WRITE)));
+    if write && server.tunables.replica_read_only.load(Ordering::Relaxed) {
+        return Some(refuse_before_run(
+            server,
+            client,
+            id,
+            is_exec,
+            crate::error::READONLY,
+        ));
+    }
+    None
+}
+
 /// After a command: remembers the keys a tracking client read, and spends
 /// a CLIENT CACHING YES|NO on the command it applied to.
 fn track_reads(
@@ -845,6 +879,16 @@ fn wait_gate<G>(server: &Server, spec: &CommandSpec, try_take: impl Fn() -> Opti
     }
 }
 
+/// The BUSY error when a script is past the busy threshold (or suspended
+/// on this thread), else `None`.
+fn busy_now(server: &Server) -> Option<CmdError> {
+    if crate::script::suspended_here() {
+        return Some(server.scripting.run.busy_reply());
+    }
+    let threshold = server.config.read().busy_reply_threshold_ms();
+    server.scripting.run.busy_error(threshold)
+}
+
 /// [`execute`], for callers that already hold the gate exclusively (EXEC,
 /// scripts) when `gate_held` is true.
 pub fn execute_inner(
@@ -896,6 +940,11 @@ pub fn execute_inner(
             return f;
         }
     }
+    if !gate_held && !client.obey && !client.master_link && server.upstream.is_replica() {
+        if let Some(f) = check_replica(server, client, id) {
+            return f;
+        }
+    }
     if !gate_held && !client.obey && !server.enough_good_replicas(now_ms) {
         if let Some(f) = check_replicas(server, client, id) {
             return f;
@@ -932,6 +981,21 @@ pub fn execute_inner(
         }
         if let Some(e) = crate::snapshot::misconf(server) {
             return reject(server, client, Some(id), CmdError::msg(e));
+        }
+    }
+    if client.multi.is_some() && !gate_held && !spec.has(flags::ALLOW_BUSY) {
+        // While a script is busy, a command of a transaction is refused,
+        // not queued, and the transaction fails with it; EXEC discards it
+        // (Redis's processCommand answers BUSY before it queues or runs).
+        if let Some(e) = busy_now(server) {
+            if t.top_name(id) == "exec" {
+                let text = match e.to_frame() {
+                    Frame::Error(t) => t.into_owned(),
+                    _ => String::new(),
+                };
+                return refuse_before_run(server, client, id, true, &text);
+            }
+            return reject(server, client, Some(id), e);
         }
     }
     if client.multi.is_some() && !gate_held && !NOT_QUEUED.contains(&t.top_name(id)) {

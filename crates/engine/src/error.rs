@@ -42,6 +42,13 @@ pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 /// A write refused under `min-replicas-to-write`.
 pub const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
 
+/// A write on a read-only replica.
+pub const READONLY: &str = "READONLY You can't write against a read only replica.";
+
+/// A command that may not see stale data, on a replica whose link is down.
+pub const MASTERDOWN: &str =
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+
 /// Shorthand for a command's result.
 pub type CmdResult = Result<Frame, CmdError>;
 

@@ -19,6 +19,7 @@ pub mod longdouble;
 pub mod propagate;
 pub mod pubsub;
 pub mod rdb;
+pub mod replica;
 pub mod script;
 pub mod server;
 pub mod slot;

@@ -91,6 +91,8 @@ pub struct Server {
     pub dbs: Box<[Db]>,
     /// ACL users.
     pub acl: crate::acl::Acl,
+    /// The master this server replicates, if any.
+    pub upstream: crate::replica::Upstream,
     /// The `requirepass` last carried over to the default user.
     requirepass_applied: Mutex<Option<Option<Vec<u8>>>>,
     /// The key hasher all shards use.
@@ -314,6 +316,10 @@ pub struct Tunables {
     /// Bytes all normal and Pub/Sub clients may hold before the biggest
     /// are disconnected (`maxmemory-clients` resolved; 0: no limit).
     pub client_mem_limit: AtomicU64,
+    /// `replica-read-only`.
+    pub replica_read_only: AtomicBool,
+    /// `replica-serve-stale-data`.
+    pub replica_serve_stale: AtomicBool,
 }
 
 impl Tunables {
@@ -325,6 +331,10 @@ impl Tunables {
             .store(c.client_query_buffer_limit(), Ordering::Relaxed);
         self.client_mem_limit
             .store(crate::evict::client_mem_limit(c), Ordering::Relaxed);
+        self.replica_read_only
+            .store(c.replica_read_only(), Ordering::Relaxed);
+        self.replica_serve_stale
+            .store(c.replica_serve_stale_data(), Ordering::Relaxed);
         self.maxclients.store(c.maxclients(), Ordering::Relaxed);
         self.timeout_s.store(c.timeout_s(), Ordering::Relaxed);
         self.hz.store(u64::from(c.hz()), Ordering::Relaxed);
@@ -418,8 +428,10 @@ impl Server {
             loading: AtomicBool::new(false),
             host,
             acl: crate::acl::Acl::default(),
+            upstream: crate::replica::Upstream::default(),
             requirepass_applied: Mutex::new(None),
         };
+        server.upstream.set_target(server.config.read().replicaof());
         let config = server.config.read().clone();
         server.sync_requirepass(&config);
         server

@@ -9,6 +9,7 @@ mod clock;
 mod conn;
 mod host;
 mod log;
+mod replica;
 mod scripts;
 mod shutdown;
 
@@ -333,6 +334,7 @@ fn main() {
         notice!("Ready to accept connections tcp");
         let cron_server = server.clone();
         tokio::spawn(async move { cron(cron_server).await });
+        replica::spawn(server.clone(), port);
         // A shutdown whose final save fails keeps the server running.
         loop {
             wait_for_signal().await;

@@ -791,7 +791,33 @@ fn info_section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
         }
         "replication" => {
             o.push_str("# Replication\r\n");
-            kv!("role", "master");
+            let up = &srv.upstream;
+            if let Some((host, port)) = up.target() {
+                let link_up = up.link_up();
+                let offset = up.offset.load(Ordering::Relaxed);
+                kv!("role", "slave");
+                kv!("master_host", host);
+                kv!("master_port", port);
+                kv!("master_link_status", if link_up { "up" } else { "down" });
+                let last = up.last_io_ms.load(Ordering::Relaxed);
+                let ago = if link_up {
+                    (ctx.now_ms.saturating_sub(last) / 1000) as i64
+                } else {
+                    -1
+                };
+                kv!("master_last_io_seconds_ago", ago);
+                kv!(
+                    "master_sync_in_progress",
+                    u8::from(up.state() == crate::replica::LinkState::Sync)
+                );
+                kv!("slave_read_repl_offset", offset);
+                kv!("slave_repl_offset", offset);
+                kv!("slave_priority", 100);
+                kv!("slave_read_only", u8::from(cfg.replica_read_only()));
+                kv!("replica_announced", 1);
+            } else {
+                kv!("role", "master");
+            }
             let replicas = srv.repl.replicas();
             kv!("connected_slaves", replicas.len());
             for (i, r) in replicas.iter().enumerate() {

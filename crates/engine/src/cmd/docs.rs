@@ -41,6 +41,9 @@ static DOCS: &[(&str, &str, &str)] = &[
     ("bgsave", "O(1)", "[SCHEDULE]"),
     ("psync", "", "replicationid offset [option [option ...]]"),
     ("replconf", "", "[option value [option value ...]]"),
+    ("replicaof", "O(1)", "args=<host:string port:integer | no-one=<NO ONE>>"),
+    ("slaveof", "O(1)", "args=<host:string port:integer | no-one=<NO ONE>>"),
+    ("role", "O(1)", ""),
     (
         "dump",
         "O(N) to serialize the value, N being its number of elements (O(1) for strings).",

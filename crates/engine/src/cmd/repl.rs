@@ -1,4 +1,6 @@
-//! The master side of replication: SYNC, PSYNC and REPLCONF.
+//! The master side of replication: SYNC, PSYNC and REPLCONF; and the
+//! replica side's commands: REPLICAOF (SLAVEOF) and ROLE (the link itself
+//! is the server crate's, see `crate::replica`).
 //!
 //! A replica (or a tool such as `redis-cli --replica`, or Redis's test
 //! suite reading the replication stream) asks for a full synchronization:
@@ -54,7 +56,110 @@ pub static COMMANDS: &[CommandSpec] = &[
         "3.0.0",
         "An internal command for configuring the replication stream.",
     ),
+    CommandSpec::new(
+        "replicaof",
+        3,
+        ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
+        replicaof,
+    )
+    .doc(
+        "server",
+        "5.0.0",
+        "Configures a server as replica of another, or promotes it to a master.",
+    ),
+    CommandSpec::new(
+        "slaveof",
+        3,
+        ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
+        replicaof,
+    )
+    .doc(
+        "server",
+        "1.0.0",
+        "Sets a Redis server as a replica of another, or promotes it to being a master.",
+    ),
+    CommandSpec::new("role", 1, NOSCRIPT | LOADING | STALE | FAST, role)
+        .acl(&["@admin", "@dangerous"])
+        .doc("server", "2.8.12", "Returns the replication role."),
 ];
+
+fn replicaof(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let who = crate::cmd::connection::client_line(&ctx.client.handle, ctx.now_ms);
+    if is(args[1], "no") && is(args[2], "one") {
+        if ctx.server.upstream.set_target(None) {
+            ctx.server.host.log(
+                "notice",
+                &format!("MASTER MODE enabled (user request from '{who}')"),
+            );
+        }
+        return Ok(Frame::ok());
+    }
+    if ctx.client.handle.replica.load(Ordering::Acquire) {
+        return Err(CmdError::msg(
+            "ERR Command is not valid when client is a replica.",
+        ));
+    }
+    let port = parse_int(args[2])
+        .ok()
+        .filter(|p| (0..=65535).contains(p))
+        .ok_or(CmdError::msg("ERR Invalid master port"))?;
+    let host = String::from_utf8_lossy(args[1]).into_owned();
+    if !ctx
+        .server
+        .upstream
+        .set_target(Some((host.clone(), port as u16)))
+    {
+        ctx.server.host.log("notice", "REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
+        return Ok(Frame::simple("OK Already connected to specified master"));
+    }
+    ctx.server.host.log(
+        "notice",
+        &format!("REPLICAOF {host}:{port} enabled (user request from '{who}')"),
+    );
+    Ok(Frame::ok())
+}
+
+/// ROLE: `master`, its offset and replicas; or `slave`, its master and
+/// the link's state and offset.
+fn role(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let up = &ctx.server.upstream;
+    if let Some((host, port)) = up.target() {
+        let offset = if up.link_up() {
+            up.offset.load(Ordering::Relaxed) as i64
+        } else {
+            -1
+        };
+        return Ok(Frame::Array(vec![
+            Frame::bulk("slave"),
+            Frame::Bulk(host.into_bytes()),
+            Frame::Integer(i64::from(port)),
+            Frame::bulk(up.state().name()),
+            Frame::Integer(offset),
+        ]));
+    }
+    let replicas = ctx
+        .server
+        .repl
+        .replicas()
+        .iter()
+        .map(|r| {
+            let ip = r
+                .addr
+                .rsplit_once(':')
+                .map_or(r.addr.as_str(), |(ip, _)| ip);
+            Frame::Array(vec![
+                Frame::Bulk(ip.as_bytes().to_vec()),
+                Frame::Bulk(r.repl_port.load(Ordering::Relaxed).to_string().into_bytes()),
+                Frame::Bulk(r.repl_ack.load(Ordering::Relaxed).to_string().into_bytes()),
+            ])
+        })
+        .collect();
+    Ok(Frame::Array(vec![
+        Frame::bulk("master"),
+        Frame::Integer(ctx.server.repl.offset() as i64),
+        Frame::Array(replicas),
+    ]))
+}
 
 fn sync(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     full_sync(ctx, false)

@@ -327,3 +327,125 @@ fn redis_server_replicates_from_ferrokey() {
         .unwrap();
     assert!((90..=100).contains(&ttl), "TTL on the replica: {ttl}");
 }
+
+/// Polls `check` until it holds (bounded: fails rather than hangs).
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..1000 {
+        if check() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// A Ferrokey replica follows a Ferrokey master and a redis-server
+/// master: the snapshot, then the stream (scripts and expiries included),
+/// is read-only meanwhile, and is writable again after REPLICAOF NO ONE.
+#[test]
+fn replicaof_follows_a_master() {
+    let mut masters = vec![Server::ferrokey()];
+    // redis-server's diskless sync waits 5 s for more replicas: disable.
+    masters.extend(Server::redis_with(&["--repl-diskless-sync-delay", "0"]));
+    for master in masters {
+        let name = master.kind.name();
+        let replica = Server::ferrokey();
+        let mut m = master.connect();
+        let mut r = replica.connect();
+        m.cmd(&["SET", "before", "1"]);
+        m.cmd(&["RPUSH", "list", "a", "b"]);
+        r.cmd(&["SET", "local", "gone after the sync"]);
+        let port = master.port.to_string();
+        assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &port]).raw, b"+OK\r\n");
+        assert_eq!(
+            r.cmd(&["REPLICAOF", "127.0.0.1", &port]).raw,
+            b"+OK Already connected to specified master\r\n"
+        );
+        eventually("the snapshot", || {
+            r.cmd(&["GET", "before"]).frame == Frame::Bulk(b"1".to_vec())
+        });
+        assert_eq!(
+            r.cmd(&["EXISTS", "local"]).frame,
+            Frame::Integer(0),
+            "{name}"
+        );
+        m.cmd(&["INCR", "counter"]);
+        m.cmd(&["EVAL", "redis.call('set', 'scripted', 'yes')", "0"]);
+        m.cmd(&["SET", "ttl", "v", "EX", "1000"]);
+        m.cmd(&["LPOP", "list"]);
+        eventually("the stream", || {
+            r.cmd(&["GET", "ttl"]).frame == Frame::Bulk(b"v".to_vec())
+        });
+        assert_eq!(
+            r.cmd(&["MGET", "counter", "scripted"]).frame,
+            Frame::Array(vec![
+                Frame::Bulk(b"1".to_vec()),
+                Frame::Bulk(b"yes".to_vec())
+            ]),
+            "{name}"
+        );
+        assert_eq!(
+            r.cmd(&["LRANGE", "list", "0", "-1"]).frame,
+            Frame::Array(vec![Frame::Bulk(b"b".to_vec())])
+        );
+        assert!(
+            matches!(r.cmd(&["TTL", "ttl"]).frame, Frame::Integer(t) if t > 990),
+            "{name}"
+        );
+        assert_eq!(
+            r.cmd(&["SET", "x", "1"]).raw,
+            b"-READONLY You can't write against a read only replica.\r\n"
+        );
+        let Frame::Array(role) = r.cmd(&["ROLE"]).frame else {
+            panic!("ROLE is an array");
+        };
+        assert_eq!(role[0], Frame::Bulk(b"slave".to_vec()));
+        assert_eq!(role[3], Frame::Bulk(b"connected".to_vec()));
+        let info = r.cmd(&["INFO", "replication"]).text();
+        assert!(
+            info.contains("role:slave") && info.contains("master_link_status:up"),
+            "{info}"
+        );
+        // The master hears the replica's acknowledgements.
+        eventually("an ACK", || {
+            m.cmd(&["INFO", "replication"]).text().contains("slave0:")
+        });
+        assert_eq!(r.cmd(&["REPLICAOF", "NO", "ONE"]).raw, b"+OK\r\n");
+        assert_eq!(r.cmd(&["SET", "x", "1"]).raw, b"+OK\r\n");
+        m.cmd(&["SET", "after", "1"]);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert_eq!(
+            r.cmd(&["EXISTS", "after"]).frame,
+            Frame::Integer(0),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn replica_refusals_as_redis() {
+    crate::harness::diff(&[
+        &["ROLE"],
+        &["REPLICAOF", "NO", "ONE"],
+        &["SLAVEOF", "no", "one"],
+        &["REPLICAOF", "127.0.0.1", "99999"],
+        &["REPLICAOF", "127.0.0.1", "x"],
+        &["REPLICAOF", "127.0.0.1"],
+        &["SET", "k", "v"],
+        // A master nobody listens on: the link stays down.
+        &["REPLICAOF", "127.0.0.1", "1"],
+        &["SET", "k", "v2"],
+        &["GET", "k"],
+        &["CONFIG", "SET", "replica-serve-stale-data", "no"],
+        &["GET", "k"],
+        &["~type", "INFO", "server"],
+        &["MULTI"],
+        &["GET", "k"],
+        &["EXEC"],
+        &["CONFIG", "SET", "replica-serve-stale-data", "yes"],
+        &["CONFIG", "SET", "replica-read-only", "no"],
+        &["SET", "k", "v3"],
+        &["REPLICAOF", "NO", "ONE"],
+        &["GET", "k"],
+    ]);
+}
