@@ -202,6 +202,9 @@ pub struct Waiter {
     done: AtomicBool,
     /// The reply, once served.
     slot: Mutex<Option<Frame>>,
+    /// The command line, for the slow log once the wait ends in a reply
+    /// (set by the dispatcher after the command parked).
+    pub argv: Mutex<Vec<Vec<u8>>>,
 }
 
 impl Waiter {
@@ -339,6 +342,7 @@ pub fn block_or_run(ctx: &mut Ctx<'_>, keys: &[&[u8]], op: Op, deadline_ms: u64)
         op,
         deadline_ms,
         done: AtomicBool::new(false),
+        argv: Mutex::new(Vec::new()),
         slot: Mutex::new(None),
     });
     for (k, h) in &unique {
@@ -461,6 +465,7 @@ fn serve_key(server: &Server, db: usize, key: &[u8], now_us: u64) {
         // as the pop it came to); the serving thread holds the gate.
         let unit = crate::propagate::open_unit(server);
         let call = unit.then(crate::propagate::begin_call);
+        let started = std::time::Instant::now();
         let attempt = w.op.attempt(&mut ctx, &mut locked, &keys);
         if let Some(call) = call {
             crate::propagate::end_call(call, w.db, &[w.name.as_bytes()], true);
@@ -482,6 +487,14 @@ fn serve_key(server: &Server, db: usize, key: &[u8], now_us: u64) {
             }
         };
         drop(locked);
+        // A served blocking command reaches the slow log now, as its
+        // original command line, as Redis logs it once unblocked.
+        let argv = std::mem::take(&mut *w.argv.lock());
+        if !argv.is_empty() {
+            let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+            let took = started.elapsed().as_micros() as u64;
+            server.slowlog_push(&client, &refs, took, now_ms);
+        }
         *slot = Some(reply);
         w.done.store(true, Ordering::Release);
         drop(slot);

@@ -1021,6 +1021,9 @@ pub fn execute_inner(
         return Frame::simple("QUEUED");
     }
     let start = Instant::now();
+    // DEBUG SLEEP sleeps after the command, with the gate held: its time
+    // counts as the command's, as Redis's sleeping command takes it.
+    let slept_before = client.sleep_ms;
     let reply = {
         let mut ctx = Ctx {
             server,
@@ -1087,11 +1090,15 @@ pub fn execute_inner(
         crate::pubsub::feed_monitors(server, client.db, addr, args, now_us);
     }
     let c = &server.counters[id];
-    let took_us = start.elapsed().as_micros() as u64;
+    let took_us =
+        start.elapsed().as_micros() as u64 + client.sleep_ms.saturating_sub(slept_before) * 1000;
     c.calls.fetch_add(1, Ordering::Relaxed);
     c.usec.fetch_add(took_us, Ordering::Relaxed);
-    if !spec.has(flags::SKIP_SLOWLOG) && client.blocked.is_none() {
-        server.slowlog_push(client, args, took_us, now_ms);
+    if !spec.has(flags::SKIP_SLOWLOG) {
+        match &client.blocked {
+            None => server.slowlog_push(client, args, took_us, now_ms),
+            Some(w) => *w.argv.lock() = args.iter().map(|a| a.to_vec()).collect(),
+        }
     }
     if reply.is_error() {
         c.failed.fetch_add(1, Ordering::Relaxed);

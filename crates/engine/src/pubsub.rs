@@ -237,6 +237,8 @@ fn redacted(args: &[&[u8]], j: usize) -> bool {
                 is(name, "masterauth") || is(name, "requirepass") || is(name, "masteruser")
             }
         }
+        // ACL SETUSER: the user name and every rule (passwords among them).
+        a if is(a, "acl") => args.len() > 1 && is(args[1], "setuser") && j >= 2,
         a if is(a, "migrate") => (1..j).any(|i| {
             (is(args[i], "auth") && j == i + 1)
                 || (is(args[i], "auth2") && (j == i + 1 || j == i + 2))

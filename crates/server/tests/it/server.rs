@@ -728,3 +728,41 @@ fn cluster_commands_answer_that_cluster_support_is_disabled() {
         &["COMMAND", "GETKEYS", "CLUSTER", "KEYSLOT", "x"],
     ]);
 }
+
+#[test]
+fn slowlog_times_sleeps_redacts_acl_rules_and_logs_served_blocking_commands() {
+    use ferrokey_resp::Frame;
+    for s in crate::harness::servers() {
+        let mut c = s.connect();
+        c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "100000"]);
+        c.cmd(&["SLOWLOG", "RESET"]);
+        c.cmd(&["DEBUG", "SLEEP", "0.2"]);
+        assert_eq!(c.cmd(&["SLOWLOG", "LEN"]).frame, Frame::Integer(1));
+        c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+        c.cmd(&["SLOWLOG", "RESET"]);
+        c.cmd(&["acl", "setuser", "u", "on", ">secret"]);
+        let Frame::Array(entries) = c.cmd(&["SLOWLOG", "GET", "1"]).frame else {
+            panic!("SLOWLOG GET is an array");
+        };
+        let Frame::Array(entry) = &entries[0] else {
+            panic!("an entry is an array");
+        };
+        let args: Vec<Frame> = ["acl", "setuser", "(redacted)", "(redacted)", "(redacted)"]
+            .iter()
+            .map(|a| Frame::Bulk(a.as_bytes().to_vec()))
+            .collect();
+        assert_eq!(entry[3], Frame::Array(args), "{}", s.kind.name());
+        // A blocked BLPOP is logged once served, as sent.
+        c.cmd(&["SLOWLOG", "RESET"]);
+        let mut blocked = s.connect();
+        blocked.send(&["BLPOP", "bl", "0"]);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let logged = |c: &mut crate::harness::Conn| {
+            c.cmd(&["SLOWLOG", "GET"]).text().matches("BLPOP").count()
+        };
+        assert_eq!(logged(&mut c), 0, "{}", s.kind.name());
+        c.cmd(&["LPUSH", "bl", "x"]);
+        blocked.read();
+        assert_eq!(logged(&mut c), 1, "{}", s.kind.name());
+    }
+}
