@@ -21,6 +21,9 @@ use sha2::{Digest, Sha256};
 use crate::command::{flags, table, CommandSpec, ACL_ORDER};
 use crate::config::glob_match;
 
+/// ACL SETUSER's complaint about a `#` or `!` digest.
+const BAD_HASH: &str = "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters";
+
 /// Read permission on a key pattern.
 const READ: u8 = 1;
 /// Write permission on a key pattern.
@@ -207,9 +210,7 @@ impl User {
                 self.nopass = false;
             }
             b'#' => {
-                let digest = parse_digest(&rule[1..]).ok_or(
-                    "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters",
-                )?;
+                let digest = parse_digest(&rule[1..]).ok_or(BAD_HASH)?;
                 if !self.passwords.contains(&digest) {
                     self.passwords.push(digest);
                 }
@@ -219,9 +220,7 @@ impl User {
                 let digest: [u8; 32] = if rule[0] == b'<' {
                     Sha256::digest(&rule[1..]).into()
                 } else {
-                    parse_digest(&rule[1..]).ok_or(
-                        "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters",
-                    )?
+                    parse_digest(&rule[1..]).ok_or(BAD_HASH)?
                 };
                 let before = self.passwords.len();
                 self.passwords.retain(|p| *p != digest);

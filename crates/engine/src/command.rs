@@ -885,6 +885,10 @@ fn busy_now(server: &Server) -> Option<CmdError> {
     if crate::script::suspended_here() {
         return Some(server.scripting.run.busy_reply());
     }
+    // No script running (the usual case): no need for the config lock.
+    if !server.scripting.run.running.load(Ordering::Acquire) {
+        return None;
+    }
     let threshold = server.config.read().busy_reply_threshold_ms();
     server.scripting.run.busy_error(threshold)
 }
