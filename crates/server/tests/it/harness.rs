@@ -292,6 +292,13 @@ impl Conn {
         self.stream.write_all(bytes).expect("write to server");
     }
 
+    /// Writes what the server accepts, for a peer that may close the
+    /// connection part way (a client being evicted or killed); the error is
+    /// for the caller to ignore or check.
+    pub fn try_send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
     pub fn send<A: AsRef<[u8]>>(&mut self, args: &[A]) {
         let b = encode_cmd(args);
         self.send_raw(&b);
