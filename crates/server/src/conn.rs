@@ -172,8 +172,8 @@ async fn run(
                     let script = ferrokey_engine::script::runs_script(client, &argv);
                     if script && plain(client) {
                         wait_pause(server, &argv).await;
-                        let (commands, total) = script_batch(&buf, consumed, argv, client, &limits);
-                        let bytes = crate::scripts::run_batch(client, commands).await;
+                        let (batch, total) = script_batch(&buf, consumed, args, client, &limits);
+                        let bytes = crate::scripts::run_batch(client, batch).await;
                         out.extend_from_slice(&bytes);
                         buf.advance(total);
                         continue;
@@ -427,31 +427,41 @@ fn plain(client: &Client) -> bool {
 fn script_batch(
     buf: &[u8],
     consumed: usize,
-    first: Vec<&[u8]>,
+    first: &[std::ops::Range<usize>],
     client: &Client,
     limits: &Limits,
-) -> (Vec<Vec<Vec<u8>>>, usize) {
-    let mut commands = vec![first.iter().map(|a| a.to_vec()).collect::<Vec<_>>()];
+) -> (crate::scripts::Batch, usize) {
+    let mut args: Vec<std::ops::Range<usize>> = first.to_vec();
+    let mut ends = vec![args.len()];
     let mut total = consumed;
     let mut ahead = RequestDecoder::new();
-    while commands.len() < crate::scripts::BATCH_MAX {
+    while ends.len() < crate::scripts::BATCH_MAX {
         let rest = &buf[total..];
         let next = match ahead.decode(rest, limits) {
             Ok(Some(r)) => r,
             _ => break,
         };
-        let Request::Args { args, .. } = &next else {
+        let Request::Args {
+            args: next_args, ..
+        } = &next
+        else {
             break;
         };
-        let argv: Vec<&[u8]> = args.iter().map(|r| &rest[r.clone()]).collect();
+        let argv: Vec<&[u8]> = next_args.iter().map(|r| &rest[r.clone()]).collect();
         if !ferrokey_engine::script::runs_script(client, &argv) {
             break;
         }
-        commands.push(argv.iter().map(|a| a.to_vec()).collect());
+        args.extend(next_args.iter().map(|r| r.start + total..r.end + total));
+        ends.push(args.len());
         total += next.consumed();
         ahead = RequestDecoder::new();
     }
-    (commands, total)
+    let batch = crate::scripts::Batch {
+        data: buf[..total].to_vec(),
+        args,
+        ends,
+    };
+    (batch, total)
 }
 
 /// Waits out CLIENT PAUSE for `argv`.

@@ -70,12 +70,20 @@ fn pause() {
     YIELDER.with(|c| c.set(y));
 }
 
+/// Pipelined script commands, as read: one copy of their bytes, every
+/// argument's range in it, and where each command's arguments end.
+#[derive(Debug)]
+pub struct Batch {
+    pub data: Vec<u8>,
+    pub args: Vec<std::ops::Range<usize>>,
+    pub ends: Vec<usize>,
+}
+
 /// Runs one command, surviving a panic in it.
-fn execute(server: &Server, client: &mut Client, args: &[Vec<u8>]) -> Frame {
-    let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+fn execute(server: &Server, client: &mut Client, refs: &[&[u8]]) -> Frame {
     // A bug in one command must not unwind through the coroutine.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        ferrokey_engine::execute(server, client, &refs, now_us())
+        ferrokey_engine::execute(server, client, refs, now_us())
     }))
     .unwrap_or_else(|_| Frame::Error("ERR internal error running the script".into()))
 }
@@ -152,7 +160,8 @@ pub async fn run(client: &mut Client, argv: &[&[u8]]) -> Frame {
     let mut owned = take(client);
     let args: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
     let (owned, reply) = drive(move |server| {
-        let reply = execute(server, &mut owned, &args);
+        let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+        let reply = execute(server, &mut owned, &refs);
         (owned, reply)
     })
     .await;
@@ -162,12 +171,21 @@ pub async fn run(client: &mut Client, argv: &[&[u8]]) -> Frame {
 
 /// Runs pipelined script commands for a plain connection (replies on, not
 /// in MULTI) on one coroutine; returns the bytes to write.
-pub async fn run_batch(client: &mut Client, commands: Vec<Vec<Vec<u8>>>) -> Vec<u8> {
+pub async fn run_batch(client: &mut Client, batch: Batch) -> Vec<u8> {
     let mut owned = take(client);
     let (owned, out) = drive(move |server| {
         let mut out = Vec::new();
-        for args in &commands {
-            let reply = execute(server, &mut owned, args);
+        let mut refs: Vec<&[u8]> = Vec::new();
+        let mut start = 0;
+        for &end in &batch.ends {
+            refs.clear();
+            refs.extend(
+                batch.args[start..end]
+                    .iter()
+                    .map(|r| &batch.data[r.clone()]),
+            );
+            start = end;
+            let reply = execute(server, &mut owned, &refs);
             // As the connection writes one reply: messages queued before
             // it, the reply, then what the command sent to its own
             // connection.

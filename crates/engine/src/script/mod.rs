@@ -14,6 +14,7 @@
 
 pub mod functions;
 mod libs;
+mod rawcall;
 pub(crate) mod vm;
 
 use std::cell::RefCell;
@@ -29,7 +30,7 @@ use vm::raise;
 
 use crate::command::{execute_inner, flags, resolve, table, Ctx};
 use crate::error::{CmdError, CmdResult};
-use vm::{err_table, frame_to_lua, lua_arg, lua_to_frame, Rand48, Vm};
+use vm::{lua_arg, lua_to_frame, Rand48, Vm};
 
 /// Commands that run a script.
 pub const SCRIPT_COMMANDS: &[&str] = &[
@@ -163,37 +164,33 @@ impl Drop for CallGuard<'_> {
     }
 }
 
-/// Runs `f` on the state of the command whose script is running; `name`
-/// words the error outside a script run.
+/// The state of the command whose script is running, if one is.
 #[allow(unsafe_code)]
-fn with_call_state<R>(
-    run: &RunState,
-    name: &str,
-    f: impl FnOnce(&mut CallState<'_, '_>) -> mlua::Result<R>,
-) -> mlua::Result<R> {
+fn call_state<'r>(run: &'r RunState) -> Option<&'r RefCell<CallState<'r, 'r>>> {
     let p = run.call.load(Ordering::Acquire);
     if p.is_null() {
-        return Err(raise(&format!(
-            "ERR {name} is only available while a script runs"
-        )));
+        return None;
     }
     // SAFETY: `run` stores the address of its `RefCell<CallState>` before
     // the script starts and a `CallGuard` clears it before that cell goes
     // out of scope; Lua calls back on the thread that runs the script, so
     // the cell is alive and only reached through this shared reference.
-    let state = unsafe { &*(p as *const RefCell<CallState<'_, '_>>) };
-    f(&mut state.borrow_mut())
+    Some(unsafe { &*(p as *const RefCell<CallState<'r, 'r>>) })
 }
 
-/// `redis.call` (`raise_errors`) and `redis.pcall`: run a command for the
-/// script that is running.
-pub(crate) fn call_command(
+/// Runs `f` on the state of the command whose script is running; `name`
+/// words the error outside a script run.
+fn with_call_state<R>(
     run: &RunState,
-    lua: &Lua,
-    raise_errors: bool,
-    args: MultiValue,
-) -> mlua::Result<Value> {
-    with_call_state(run, "redis.call", |s| s.call(lua, raise_errors, args))
+    name: &str,
+    f: impl FnOnce(&mut CallState<'_, '_>) -> mlua::Result<R>,
+) -> mlua::Result<R> {
+    match call_state(run) {
+        Some(cell) => f(&mut cell.borrow_mut()),
+        None => Err(raise(&format!(
+            "ERR {name} is only available while a script runs"
+        ))),
+    }
 }
 
 /// `redis.acl_check_cmd(...)`: whether the script's user may run the
@@ -634,6 +631,18 @@ struct CallState<'a, 'c> {
     readonly: bool,
     allow_oom: bool,
     run: &'a RunState,
+    /// Outcomes of `redis.call` being pushed onto the Lua stack (see
+    /// `rawcall`). Boxed so each stays put while the list changes.
+    #[allow(clippy::vec_box)]
+    parked: Vec<Box<CallOut>>,
+}
+
+/// What a `redis.call` gave: the command's reply, or an error the call
+/// raises (`redis.call`) or returns as `{err=...}` (`redis.pcall`), with
+/// whether the error statistics already count it.
+pub(crate) enum CallOut {
+    Reply(Frame),
+    Fail(String, bool),
 }
 
 /// A Lua number as `lua_tonumber` reads it (numeric strings included).
@@ -682,46 +691,17 @@ impl CallState<'_, '_> {
         Ok(Value::Boolean(ok))
     }
 
-    fn call(&mut self, lua: &Lua, raise_errors: bool, args: MultiValue) -> mlua::Result<Value> {
-        let rest: Vec<Value> = args.into_iter().collect();
-        let fail = |text: &str| -> mlua::Result<Value> {
-            if raise_errors {
-                Err(raise(text))
-            } else {
-                Ok(Value::Table(err_table(lua, text)?))
-            }
-        };
-        if rest.is_empty() {
-            return fail("ERR Please specify at least one argument for this redis lib call");
-        }
-        let mut argv = Vec::with_capacity(rest.len());
-        for v in &rest {
-            match lua_arg(v) {
-                Some(a) => argv.push(a),
-                None => {
-                    return fail("ERR Lua redis lib command arguments must be strings or integers")
-                }
-            }
-        }
-        let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-        // An error already in the statistics: the reply of a command the
-        // script ran, or its refusal below (counted as Redis's scriptCall
-        // counts it).
-        let counted = |text: &str| -> mlua::Result<Value> {
-            if raise_errors {
-                Err(vm::raise_counted(text))
-            } else {
-                let t = err_table(lua, text)?;
-                t.raw_set(vm::IGNORE_STATS, true)?;
-                Ok(Value::Table(t))
-            }
-        };
+    /// Runs a command for the script (phase 2 of `rawcall`: plain Rust,
+    /// no Lua calls).
+    fn dispatch(&mut self, refs: &[&[u8]]) -> CallOut {
         let server = self.ctx.server;
-        let refuse = |id: Option<usize>, text: &str| -> mlua::Result<Value> {
+        // Refusals count as Redis's scriptCall counts them, so the error
+        // the script then raises or returns is not counted again.
+        let refuse = |id: Option<usize>, text: &str| -> CallOut {
             crate::command::count_script_refusal(server, id, text);
-            counted(text)
+            CallOut::Fail(text.to_string(), true)
         };
-        let (id, spec) = match resolve(&refs) {
+        let (id, spec) = match resolve(refs) {
             Ok(id) => (id, table().entries[id].spec),
             Err(CmdError::Arity(_)) => {
                 return refuse(
@@ -731,25 +711,18 @@ impl CallState<'_, '_> {
             }
             Err(_) => return refuse(None, "ERR Unknown Redis command called from script"),
         };
-        let id = Some(id);
-        if spec.has(flags::NOSCRIPT)
-            && !self
-                .ctx
-                .server
-                .scripting
-                .allow_noscript
-                .load(Ordering::Relaxed)
-        {
-            return refuse(id, "ERR This Redis command is not allowed from script");
+        if spec.has(flags::NOSCRIPT) && !server.scripting.allow_noscript.load(Ordering::Relaxed) {
+            return refuse(
+                Some(id),
+                "ERR This Redis command is not allowed from script",
+            );
         }
-        if let Some(i) = id {
-            if let Err(msg) = crate::cmd::acl::check(server, self.ctx.client, i, &refs) {
-                return refuse(id, &format!("ERR ACL failure in script: {msg}"));
-            }
+        if let Err(msg) = crate::cmd::acl::check(server, self.ctx.client, id, refs) {
+            return refuse(Some(id), &format!("ERR ACL failure in script: {msg}"));
         }
         if self.readonly && spec.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
             return refuse(
-                id,
+                Some(id),
                 "ERR Write commands are not allowed from read-only scripts.",
             );
         }
@@ -761,21 +734,21 @@ impl CallState<'_, '_> {
             && !self.ctx.client.obey
             && !self.run.dirty.load(Ordering::Relaxed)
         {
-            return refuse(id, crate::error::OOM);
+            return refuse(Some(id), crate::error::OOM);
         }
         if spec.has(flags::WRITE) {
             if !self.ctx.client.obey && !server.enough_good_replicas(self.ctx.now_us / 1000) {
-                return refuse(id, crate::error::NOREPLICAS);
+                return refuse(Some(id), crate::error::NOREPLICAS);
             }
             self.run.dirty.store(true, Ordering::Relaxed);
         }
         let c = &mut *self.ctx;
         c.client.resp = self.run.resp.load(Ordering::Relaxed);
-        let reply = execute_inner(c.server, c.client, &refs, c.now_us, true);
-        if let Frame::Error(text) = &reply {
-            return counted(text);
+        // The command's own error is in the statistics already.
+        match execute_inner(c.server, c.client, refs, c.now_us, true) {
+            Frame::Error(text) => CallOut::Fail(text.into_owned(), true),
+            reply => CallOut::Reply(reply),
         }
-        frame_to_lua(lua, reply, c.client.resp)
     }
 }
 
@@ -899,6 +872,7 @@ fn run(ctx: &mut Ctx<'_>, vm: &mut Vm, func: &Function, a: RunArgs<'_>) -> CmdRe
         readonly,
         allow_oom,
         run: &run_state,
+        parked: Vec::new(),
     });
     run_state.call.store(
         &state as *const RefCell<CallState<'_, '_>> as *mut (),
@@ -906,15 +880,8 @@ fn run(ctx: &mut Ctx<'_>, vm: &mut Vm, func: &Function, a: RunArgs<'_>) -> CmdRe
     );
     let guard = CallGuard(&run_state);
     let result = (|| -> mlua::Result<(Frame, bool)> {
-        let keys_t = vm::string_array(&vm.lua, keys)?;
-        let args_t = vm::string_array(&vm.lua, argv)?;
-        let out = if is_eval {
-            vm.globals.raw_set("KEYS", keys_t)?;
-            vm.globals.raw_set("ARGV", args_t)?;
-            vm::invoke(vm, func, None)?
-        } else {
-            vm::invoke(vm, func, Some((keys_t, args_t)))?
-        };
+        let results = rawcall::start(vm, func, keys, argv, is_eval)?;
+        let out = vm::invoke_results(vm, results)?;
         let resp = run_state.resp.load(Ordering::Relaxed);
         // A script failing with (or returning) an error its commands got
         // does not count it again.

@@ -26,19 +26,12 @@ pub(crate) const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 /// Rust errors as userdata, which the error handler and `pcall` turn back
 /// into what Redis gives.
 #[derive(Debug)]
-pub(crate) struct ScriptError(pub String, pub Counted);
+pub(crate) struct ScriptError(pub String);
 
-/// Whether an error is already in the error statistics: the error a
-/// command called by the script replied, or the refusal of such a command
-/// (Redis marks both `ignore_error_stats_update`, so the script's own
-/// error reply does not count them twice).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Counted {
-    No,
-    Yes,
-}
-
-/// The field Redis sets in an error table that is already counted.
+/// The field Redis sets in an error table whose error is already in the
+/// error statistics: the error a command called by the script replied, or
+/// the refusal of such a command, so the script's own error reply does not
+/// count it twice. `redis.call` raises such tables (see `rawcall`).
 pub(crate) const IGNORE_STATS: &str = "ignore_error_stats_update";
 
 impl std::fmt::Display for ScriptError {
@@ -51,12 +44,7 @@ impl std::error::Error for ScriptError {}
 
 /// Raises `text` as Redis raises an error table.
 pub(crate) fn raise(text: &str) -> mlua::Error {
-    mlua::Error::external(ScriptError(text.to_string(), Counted::No))
-}
-
-/// Raises an error already counted in the error statistics.
-pub(crate) fn raise_counted(text: &str) -> mlua::Error {
-    mlua::Error::external(ScriptError(text.to_string(), Counted::Yes))
+    mlua::Error::external(ScriptError(text.to_string()))
 }
 
 /// The innermost cause of an mlua error.
@@ -77,16 +65,6 @@ fn redis_text(e: &mlua::Error) -> String {
         },
         mlua::Error::RuntimeError(m) => format!("ERR {m}"),
         other => format!("ERR {other}"),
-    }
-}
-
-/// Whether an error raised from Rust is already counted.
-fn counted(e: &mlua::Error) -> bool {
-    match root(e) {
-        mlua::Error::ExternalError(x) => x
-            .downcast_ref::<ScriptError>()
-            .is_some_and(|s| s.1 == Counted::Yes),
-        _ => false,
     }
 }
 
@@ -126,6 +104,8 @@ pub(crate) struct Vm {
     pub missing: Function,
     /// `protect(t)`: a read-only proxy of `t`.
     pub protect: Function,
+    /// Starts a run: KEYS and ARGV, then `invoke` (see `rawcall`).
+    pub start: Function,
     /// Runs since the last incremental GC step.
     pub runs: u32,
 }
@@ -209,7 +189,9 @@ pub(crate) fn new_vm(run: &Arc<RunState>, rand: &Arc<Rand48>) -> mlua::Result<Vm
             Ok(VmState::Continue)
         },
     )?;
+    let start = super::rawcall::start_function(&lua, &globals, &invoke, &handler)?;
     Ok(Vm {
+        start,
         lua,
         globals,
         redis,
@@ -294,13 +276,7 @@ fn install_math(lua: &Lua, globals: &Table, rand: &Arc<Rand48>) -> mlua::Result<
 fn redis_table(lua: &Lua, run: &Arc<RunState>) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     for (name, raise_errors) in [("call", true), ("pcall", false)] {
-        let r = run.clone();
-        t.raw_set(
-            name,
-            lua.create_function(move |lua, args: MultiValue| {
-                super::call_command(&r, lua, raise_errors, args)
-            })?,
-        )?;
+        t.raw_set(name, super::rawcall::call_function(lua, run, raise_errors)?)?;
     }
     let r = run.clone();
     t.raw_set(
@@ -443,13 +419,7 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
             t.raw_set("err", lua.create_string(text)?)?;
             t
         }
-        Value::Error(e) => {
-            let t = err_table(lua, &redis_text(&e))?;
-            if counted(&e) {
-                t.raw_set(IGNORE_STATS, true)?;
-            }
-            t
-        }
+        Value::Error(e) => err_table(lua, &redis_text(&e))?,
         other => {
             let text = other
                 .to_string()
@@ -513,120 +483,10 @@ pub(crate) fn lua_arg(v: &Value) -> Option<Vec<u8>> {
     }
 }
 
-fn double_text(d: f64) -> Vec<u8> {
+pub(crate) fn double_text(d: f64) -> Vec<u8> {
     let mut out = Vec::new();
     ferrokey_resp::format_double(d, &mut out);
     out
-}
-
-/// A reply as the script sees it, in the script's protocol version.
-pub(crate) fn frame_to_lua(lua: &Lua, f: Frame, resp: u8) -> mlua::Result<Value> {
-    let v3 = resp >= 3;
-    Ok(match f {
-        Frame::Simple(s) => {
-            let t = lua.create_table()?;
-            t.raw_set("ok", lua.create_string(s.as_bytes())?)?;
-            Value::Table(t)
-        }
-        Frame::Error(s) => Value::Table(err_table(lua, &s)?),
-        Frame::Integer(i) => Value::Number(i as f64),
-        Frame::Bulk(b) => Value::String(lua.create_string(&b)?),
-        Frame::Null | Frame::NullArray => {
-            if v3 {
-                Value::Nil
-            } else {
-                Value::Boolean(false)
-            }
-        }
-        Frame::Array(items) | Frame::Push(items) | Frame::Many(items) => {
-            array_to_lua(lua, items, resp)?
-        }
-        Frame::Set(items) => {
-            if v3 {
-                let set = lua.create_table()?;
-                for it in items {
-                    let k = frame_to_lua(lua, it, resp)?;
-                    set.raw_set(k, true)?;
-                }
-                let t = lua.create_table()?;
-                t.raw_set("set", set)?;
-                Value::Table(t)
-            } else {
-                array_to_lua(lua, items, resp)?
-            }
-        }
-        Frame::Map(pairs) => {
-            if v3 {
-                let map = lua.create_table()?;
-                for (k, v) in pairs {
-                    let k = frame_to_lua(lua, k, resp)?;
-                    let v = frame_to_lua(lua, v, resp)?;
-                    map.raw_set(k, v)?;
-                }
-                let t = lua.create_table()?;
-                t.raw_set("map", map)?;
-                Value::Table(t)
-            } else {
-                let flat = pairs.into_iter().flat_map(|(k, v)| [k, v]).collect();
-                array_to_lua(lua, flat, resp)?
-            }
-        }
-        Frame::Double(d) => {
-            if v3 {
-                let t = lua.create_table()?;
-                t.raw_set("double", d)?;
-                Value::Table(t)
-            } else {
-                Value::String(lua.create_string(double_text(d))?)
-            }
-        }
-        Frame::DoubleText(text) => {
-            if v3 {
-                let t = lua.create_table()?;
-                t.raw_set("double", text.parse::<f64>().unwrap_or(0.0))?;
-                Value::Table(t)
-            } else {
-                Value::String(lua.create_string(text)?)
-            }
-        }
-        Frame::Boolean(b) => {
-            if v3 {
-                Value::Boolean(b)
-            } else {
-                Value::Number(if b { 1.0 } else { 0.0 })
-            }
-        }
-        Frame::BigNumber(n) => {
-            if v3 {
-                let t = lua.create_table()?;
-                t.raw_set("big_number", n)?;
-                Value::Table(t)
-            } else {
-                Value::String(lua.create_string(n)?)
-            }
-        }
-        Frame::Verbatim(text) => {
-            if v3 {
-                let inner = lua.create_table()?;
-                inner.raw_set("format", "txt")?;
-                inner.raw_set("string", lua.create_string(&text)?)?;
-                let t = lua.create_table()?;
-                t.raw_set("verbatim_string", inner)?;
-                Value::Table(t)
-            } else {
-                Value::String(lua.create_string(&text)?)
-            }
-        }
-        Frame::Attribute(_, reply) => frame_to_lua(lua, *reply, resp)?,
-    })
-}
-
-fn array_to_lua(lua: &Lua, items: Vec<Frame>, resp: u8) -> mlua::Result<Value> {
-    let t = lua.create_table_with_capacity(items.len(), 0)?;
-    for (i, it) in items.into_iter().enumerate() {
-        t.raw_set(i + 1, frame_to_lua(lua, it, resp)?)?;
-    }
-    Ok(Value::Table(t))
 }
 
 /// A script's return value as a reply; `resp` is the script's protocol
@@ -737,6 +597,11 @@ pub(crate) fn invoke(
         None => vm.invoke.call((f.clone(), vm.handler.clone()))?,
         Some((k, a)) => vm.invoke.call((f.clone(), vm.handler.clone(), k, a))?,
     };
+    invoke_results(vm, results)
+}
+
+/// What `invoke` returned: the first result, or the error table.
+pub(crate) fn invoke_results(vm: &Vm, results: MultiValue) -> mlua::Result<Result<Value, Table>> {
     let mut it = results.into_iter();
     let ok = matches!(it.next(), Some(Value::Boolean(true)));
     let v = it.next().unwrap_or(Value::Nil);
@@ -753,15 +618,6 @@ pub(crate) fn invoke(
             }
         }
     }
-}
-
-/// A Lua array of byte strings.
-pub(crate) fn string_array(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
-    let t = lua.create_table_with_capacity(items.len(), 0)?;
-    for (i, it) in items.iter().enumerate() {
-        t.raw_set(i + 1, lua.create_string(it)?)?;
-    }
-    Ok(t)
 }
 
 #[cfg(test)]

@@ -360,6 +360,40 @@ fn busy_script_kill_and_shutdown_nosave_on(threads: &str) {
     assert!(eventually(|| !s.alive()));
 }
 
+/// `redis.call` pushes replies straight onto Lua's stack; a garbage
+/// collection during that push may run a `__gc` metamethod (Redis 7.2
+/// keeps `newproxy`) that itself calls `redis.call`, or raises. Both must
+/// leave the server and the outer reply intact. (Redis 7.0, the oracle
+/// here, has no `newproxy`, so this runs on Ferrokey alone.)
+#[test]
+fn collector_callbacks_during_a_call_are_safe() {
+    let s = Server::ferrokey();
+    let mut c = s.connect();
+    let reentrant = "for i = 1, 200 do redis.call('rpush', 'l', i) end
+        for i = 1, 2000 do
+            local p = newproxy(true)
+            getmetatable(p).__gc = function() redis.call('incr', 'gc') end
+        end
+        local n = 0
+        for i = 1, 300 do n = n + #redis.call('lrange', 'l', 0, -1) end
+        collectgarbage()
+        return n";
+    assert_eq!(c.cmd(&["EVAL", reentrant, "0"]).text(), ":60000\r\n");
+    assert_eq!(c.cmd(&["GET", "gc"]).text(), "$4\r\n2000\r\n");
+    let raising = "for i = 1, 2000 do
+            local p = newproxy(true)
+            getmetatable(p).__gc = function() error('boom') end
+        end
+        local n = 0
+        for i = 1, 300 do n = n + #redis.call('lrange', 'l', 0, -1) end
+        return n";
+    let r = c.cmd(&["EVAL", raising, "0"]);
+    assert!(r.text().starts_with("-ERR user_script:"), "{}", r.text());
+    assert!(r.text().contains("boom"), "{}", r.text());
+    assert_eq!(c.cmd(&["LLEN", "l"]).text(), ":200\r\n");
+    assert_eq!(c.cmd(&["PING"]).text(), "+PONG\r\n");
+}
+
 #[test]
 fn script_sees_undeclared_keys_atomically() {
     let s = Server::ferrokey();
