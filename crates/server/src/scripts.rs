@@ -155,25 +155,50 @@ async fn drive<R: 'static>(f: impl FnOnce(&Server) -> R + 'static) -> R {
     }
 }
 
+/// The connection's client, reached from its script's coroutine.
+///
+/// The coroutine's closure must be `'static`, so it holds the client by
+/// address rather than by borrow (moving the client out and back cost a
+/// stand-in client and several copies of it per script command).
+struct ClientPtr(*mut Client);
+
+impl ClientPtr {
+    /// The client.
+    ///
+    /// # Safety
+    /// Only while the coroutine runs: it runs only inside [`drive`], whose
+    /// caller holds the `&mut Client` the pointer came from for as long as
+    /// `drive`'s future lives, and a dropped `drive` future finishes the
+    /// coroutine in its drop, still inside that borrow. Nothing else
+    /// reaches the client meanwhile.
+    #[allow(unsafe_code)]
+    unsafe fn get(&self) -> &mut Client {
+        &mut *self.0
+    }
+}
+
 /// Runs `argv` for `client`, a command that runs a script.
 pub async fn run(client: &mut Client, argv: &[&[u8]]) -> Frame {
-    let mut owned = take(client);
+    let ptr = ClientPtr(client);
     let args: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
-    let (owned, reply) = drive(move |server| {
+    drive(move |server| {
+        // SAFETY: see `ClientPtr::get`.
+        #[allow(unsafe_code)]
+        let client = unsafe { ptr.get() };
         let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-        let reply = execute(server, &mut owned, &refs);
-        (owned, reply)
+        execute(server, client, &refs)
     })
-    .await;
-    *client = owned;
-    reply
+    .await
 }
 
 /// Runs pipelined script commands for a plain connection (replies on, not
 /// in MULTI) on one coroutine; returns the bytes to write.
 pub async fn run_batch(client: &mut Client, batch: Batch) -> Vec<u8> {
-    let mut owned = take(client);
-    let (owned, out) = drive(move |server| {
+    let ptr = ClientPtr(client);
+    drive(move |server| {
+        // SAFETY: see `ClientPtr::get`.
+        #[allow(unsafe_code)]
+        let client = unsafe { ptr.get() };
         let mut out = Vec::new();
         let mut refs: Vec<&[u8]> = Vec::new();
         let mut start = 0;
@@ -185,28 +210,20 @@ pub async fn run_batch(client: &mut Client, batch: Batch) -> Vec<u8> {
                     .map(|r| &batch.data[r.clone()]),
             );
             start = end;
-            let reply = execute(server, &mut owned, &refs);
+            let reply = execute(server, client, &refs);
             // As the connection writes one reply: messages queued before
             // it, the reply, then what the command sent to its own
             // connection.
-            let handle = owned.handle.clone();
+            let handle = &client.handle;
             if !handle.outbox.is_empty() {
                 handle.outbox.drain_into(&mut out);
             }
-            ferrokey_resp::encode(&reply, owned.resp, &mut out);
+            ferrokey_resp::encode(&reply, client.resp, &mut out);
             if !handle.late.is_empty() {
                 handle.late.drain_into(&mut out);
             }
         }
-        (owned, out)
+        out
     })
-    .await;
-    *client = owned;
-    out
-}
-
-/// Moves the client out for the coroutine, leaving a stand-in.
-fn take(client: &mut Client) -> Client {
-    let placeholder = Client::new(client.handle.clone(), client.authenticated);
-    std::mem::replace(client, placeholder)
+    .await
 }
