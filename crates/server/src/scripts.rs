@@ -172,7 +172,7 @@ impl ClientPtr {
     /// coroutine in its drop, still inside that borrow. Nothing else
     /// reaches the client meanwhile.
     #[allow(unsafe_code)]
-    unsafe fn get(&self) -> &mut Client {
+    unsafe fn get<'a>(self) -> &'a mut Client {
         &mut *self.0
     }
 }
