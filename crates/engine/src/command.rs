@@ -851,6 +851,15 @@ enum Gate<G> {
     Busy(CmdError),
 }
 
+/// How a command holds the gate while it runs.
+enum Held<R, W> {
+    /// Not at all: the caller holds it, the loader does, or a busy script
+    /// lets the command run beside it.
+    Nothing,
+    Shared(R),
+    Exclusive(W),
+}
+
 /// Waits until `try_take` gets the gate, or until a running script passes
 /// the busy threshold.
 fn wait_gate<G>(server: &Server, spec: &CommandSpec, try_take: impl Fn() -> Option<G>) -> Gate<G> {
@@ -1058,25 +1067,32 @@ pub fn execute_inner(
             }
             r
         };
-        let result = if gate_held || loading {
+        // The gate is taken first and the handler has one call site (one
+        // copy of it in the code, not one per way of taking the gate).
+        let held = if gate_held || loading {
             // While loading, the loader holds the gate: what may run then
             // (INFO, CONFIG, ...) runs beside it.
-            run(&mut ctx)
+            Ok(Held::Nothing)
         } else if spec.has(flags::EXCLUSIVE) {
             match wait_gate(server, spec, || server.gate.try_write_for(GATE_POLL)) {
                 Gate::Busy(e) => Err(e),
-                Gate::Bypass => run(&mut ctx),
-                Gate::Free(_gate) => run(&mut ctx),
+                Gate::Bypass => Ok(Held::Nothing),
+                Gate::Free(g) => Ok(Held::Exclusive(g)),
             }
         } else {
             match server.gate.try_read() {
-                Some(_gate) => run(&mut ctx),
+                Some(g) => Ok(Held::Shared(g)),
                 None => match wait_gate(server, spec, || server.gate.try_read_for(GATE_POLL)) {
                     Gate::Busy(e) => Err(e),
-                    Gate::Bypass => run(&mut ctx),
-                    Gate::Free(_gate) => run(&mut ctx),
+                    Gate::Bypass => Ok(Held::Nothing),
+                    Gate::Free(g) => Ok(Held::Shared(g)),
                 },
             }
+        };
+        let result = match held {
+            // The guard, if any, is released once the handler returns.
+            Ok(_held) => run(&mut ctx),
+            Err(e) => Err(e),
         };
         result.unwrap_or_else(|e| e.to_frame())
     };
