@@ -217,6 +217,16 @@ async fn run(
             );
             return End::QueryBufferLimit;
         }
+        if !out.is_empty() {
+            // The worker's other ready connections run their requests
+            // before this reply is written, so replies leave in one burst
+            // per turn of the loop, as Redis writes all its replies just
+            // before it sleeps. A client that reads many connections (a
+            // pool, a benchmark) is then woken once per burst rather than
+            // once per reply: written one by one, replies woke
+            // redis-benchmark twelve times as often as Redis's did.
+            tokio::task::yield_now().await;
+        }
         if !handle.outbox.is_empty() {
             handle.outbox.drain_into(&mut out);
         }
