@@ -1915,7 +1915,8 @@ fn command_list(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 _ => glob_match(v, e.full_name.as_bytes(), true),
             },
         };
-        if keep && (e.parent.is_none() || filter.is_some()) {
+        // Subcommands are listed too (`client|list`), filtered or not.
+        if keep {
             out.push(Frame::Bulk(e.full_name.clone().into_bytes()));
         }
     }
@@ -2068,6 +2069,11 @@ pub fn keys_with_flags(
                 .iter()
                 .find(|ks| ks.covers(p, args.len()))
                 .map_or(&[][..], |ks| ks.flags);
+            // SORT's STORE destination is found by its own search (Redis's
+            // second key spec, of unknown begin search): overwritten.
+            if spec.name == "sort" && p != 1 {
+                flags = &["OW", "UPDATE"];
+            }
             // VARIABLE_FLAGS: SET only reads the old value with GET.
             if flags.contains(&"VARIABLE_FLAGS") && spec.name == "set" {
                 flags = if args[3..].iter().any(|a| is(a, "get")) {
