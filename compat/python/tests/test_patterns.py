@@ -98,8 +98,10 @@ def test_invalidation_scan_match_and_delete(r, pfx):
         if cursor == 0:
             break
     assert deleted == 600 and rounds > 1
-    # scan_iter + KEYS
-    assert len(list(r.scan_iter(match=f"{pfx}user:8:*", count=50))) == 100
+    # scan_iter + KEYS. SCAN may return a key more than once while the
+    # keyspace is being resized (Redis shrinks it after the deletes above),
+    # so the check counts distinct keys.
+    assert len(set(r.scan_iter(match=f"{pfx}user:8:*", count=50))) == 100
     assert len(r.keys(f"{pfx}user:8:*")) == 100
     assert r.delete(*r.keys(f"{pfx}user:8:*")) == 100
     assert r.keys(f"{pfx}user:*") == []
