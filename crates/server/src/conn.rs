@@ -173,8 +173,8 @@ async fn run(
                     if script && plain(client) {
                         wait_pause(server, &argv).await;
                         let (batch, total) = script_batch(&buf, consumed, args, client, &limits);
-                        let bytes = crate::scripts::run_batch(client, batch).await;
-                        out.extend_from_slice(&bytes);
+                        out = crate::scripts::run_batch(client, batch, std::mem::take(&mut out))
+                            .await;
                         buf.advance(total);
                         continue;
                     }

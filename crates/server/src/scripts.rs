@@ -192,14 +192,14 @@ pub async fn run(client: &mut Client, argv: &[&[u8]]) -> Frame {
 }
 
 /// Runs pipelined script commands for a plain connection (replies on, not
-/// in MULTI) on one coroutine; returns the bytes to write.
-pub async fn run_batch(client: &mut Client, batch: Batch) -> Vec<u8> {
+/// in MULTI) on one coroutine; appends their replies to `out` (the
+/// connection's output buffer, handed over and back) and returns it.
+pub async fn run_batch(client: &mut Client, batch: Batch, mut out: Vec<u8>) -> Vec<u8> {
     let ptr = ClientPtr(client);
     drive(move |server| {
         // SAFETY: see `ClientPtr::get`.
         #[allow(unsafe_code)]
         let client = unsafe { ptr.get() };
-        let mut out = Vec::new();
         let mut refs: Vec<&[u8]> = Vec::new();
         let mut start = 0;
         for &end in &batch.ends {

@@ -31,7 +31,7 @@ use ferrokey_resp::Frame;
 use mlua::ffi::{self, lua_State};
 use mlua::{Function, LightUserData, Lua, MultiValue, Table};
 
-use super::vm::{double_text, IGNORE_STATS};
+use super::vm::{double_text, number_arg, IGNORE_STATS};
 use super::{CallOut, RunState};
 
 /// Keeps the run state alive as long as the Lua state whose C closures
@@ -95,17 +95,6 @@ unsafe fn read_args<'s>(l: *mut lua_State) -> Result<Vec<std::borrow::Cow<'s, [u
         }
     }
     Ok(out)
-}
-
-/// A number as a command argument: an integer when it is one (and not
-/// huge), otherwise as Redis prints a double.
-pub(crate) fn number_arg(n: f64) -> Vec<u8> {
-    const LIMIT: f64 = (i64::MAX / 2) as f64;
-    if n.fract() == 0.0 && n.abs() <= LIMIT {
-        (n as i64).to_string().into_bytes()
-    } else {
-        double_text(n)
-    }
 }
 
 /// Text a call gets when no script is running (library code calling
@@ -218,7 +207,8 @@ unsafe fn push_err_table(l: *mut lua_State, text: &[u8], counted: bool) {
 const PUSH_DEPTH_MAX: usize = 1000;
 
 /// Pushes a reply as the script sees it (one value), as
-/// [`frame_to_lua`](super::vm::frame_to_lua) converts it.
+/// Redis's `redisProtocolToLuaType` converts it (RESP3 types as tables
+/// under `redis.setresp(3)`, lowered to RESP2 shapes otherwise).
 unsafe fn push_frame(l: *mut lua_State, f: &Frame, v3: bool, depth: usize) {
     if depth > PUSH_DEPTH_MAX || ffi::lua_checkstack(l, 4) == 0 {
         ffi::lua_pushnil(l);

@@ -467,19 +467,23 @@ pub(crate) fn compile(vm: &Vm, body: &[u8], name: &str) -> Result<Function, Stri
 /// A command argument from a Lua value: strings as they are, numbers as
 /// Redis prints them (integers when exact), anything else refused.
 pub(crate) fn lua_arg(v: &Value) -> Option<Vec<u8>> {
-    const LIMIT: f64 = (i64::MAX / 2) as f64;
     match v {
         Value::String(s) => Some(s.as_bytes().to_vec()),
-        Value::Integer(i) if (*i as f64).abs() <= LIMIT => Some(i.to_string().into_bytes()),
-        Value::Integer(i) => Some(double_text(*i as f64)),
-        Value::Number(n) => {
-            if n.fract() == 0.0 && n.abs() <= LIMIT {
-                Some((*n as i64).to_string().into_bytes())
-            } else {
-                Some(double_text(*n))
-            }
-        }
+        // Lua 5.1 numbers are doubles, so an Integer converts back exactly.
+        Value::Integer(i) => Some(number_arg(*i as f64)),
+        Value::Number(n) => Some(number_arg(*n)),
         _ => None,
+    }
+}
+
+/// A number as a command argument: an integer when it is one (and not
+/// huge), otherwise as Redis prints a double.
+pub(crate) fn number_arg(n: f64) -> Vec<u8> {
+    const LIMIT: f64 = (i64::MAX / 2) as f64;
+    if n.fract() == 0.0 && n.abs() <= LIMIT {
+        (n as i64).to_string().into_bytes()
+    } else {
+        double_text(n)
     }
 }
 
