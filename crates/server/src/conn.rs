@@ -18,8 +18,11 @@ use ferrokey_engine::client::{
 use ferrokey_engine::cmd::connection::paused_until;
 use ferrokey_engine::Server;
 use ferrokey_resp::{encode, Frame, Limits, Request, RequestDecoder};
+use std::pin::Pin;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 
 use crate::clock::now_us;
@@ -43,7 +46,7 @@ enum End {
 }
 
 /// Serves one accepted connection until it closes.
-pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Arc<Notify>) {
+pub async fn serve(server: Arc<Server>, mut stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let keepalive_s = server.config.read().tcp_keepalive_s();
     if keepalive_s > 0 {
@@ -97,15 +100,7 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Arc<Not
     }
     let auth_required = server.tunables.auth_required.load(Ordering::Relaxed);
     let mut client = Client::new(handle.clone(), !auth_required);
-    let end = run(
-        &server,
-        &mut stream,
-        &mut client,
-        &handle,
-        &notify,
-        &shutdown,
-    )
-    .await;
+    let end = run(&server, &mut stream, &mut client, &handle, &notify).await;
     crate::verbose!("Client id={} addr={} closed ({:?})", handle.id, peer, end);
     *handle.waker.lock() = None;
     ferrokey_engine::blocking::finish(&server, &mut client);
@@ -134,8 +129,11 @@ async fn run(
     client: &mut Client,
     handle: &Arc<ClientHandle>,
     notify: &Notify,
-    shutdown: &Notify,
 ) -> End {
+    // The wake-up from other clients (a kill, a message, an unblock) is
+    // one future kept across the loop and renewed only when it fires:
+    // making one per read would queue and unqueue a waiter every turn.
+    let mut woken = std::pin::pin!(notify.notified());
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut decoder = RequestDecoder::new();
@@ -242,7 +240,7 @@ async fn run(
             // Replies on their way count as output buffer memory (CLIENT
             // LIST omem, client eviction) until written.
             handle.omem.store(out.len(), Ordering::Relaxed);
-            let written = write_out(stream, &out, handle, notify).await;
+            let written = write_out(stream, &out, handle, notify, woken.as_mut()).await;
             handle.omem.store(0, Ordering::Relaxed);
             if let Err(e) = written {
                 ferrokey_engine::blocking::finish(server, client);
@@ -269,8 +267,16 @@ async fn run(
             return End::Killed;
         }
         if let Some(send) = blocked {
-            let waited =
-                wait_unblocked(server, stream, &mut buf, client, handle, notify, shutdown).await;
+            let waited = wait_unblocked(
+                server,
+                stream,
+                &mut buf,
+                client,
+                handle,
+                notify,
+                woken.as_mut(),
+            )
+            .await;
             ferrokey_engine::blocking::finish(server, client);
             match waited {
                 Ok(reply) => {
@@ -321,13 +327,13 @@ async fn run(
                 Some(Ok(n)) => n,
                 Some(Err(_)) => return End::Io,
             },
-            _ = notify.notified() => {
+            _ = woken.as_mut() => {
+                woken.set(notify.notified());
                 if handle.is_killed() {
                     return End::Killed;
                 }
                 continue;
             }
-            _ = shutdown.notified() => return End::Closed,
         };
         read_full = n >= room;
         count_read(server, n);
@@ -337,20 +343,29 @@ async fn run(
 /// Writes `out` to the socket, giving up when the client is killed
 /// meanwhile (a subscriber over its output buffer limit that stopped
 /// reading would otherwise hold its task in the write forever).
-async fn write_out(
+async fn write_out<'n>(
     stream: &mut TcpStream,
     out: &[u8],
     handle: &ClientHandle,
-    notify: &Notify,
+    notify: &'n Notify,
+    mut woken: Pin<&mut Notified<'n>>,
 ) -> Result<(), End> {
-    let mut pos = 0;
+    // Most replies fit the socket's buffer: written at once, they need no
+    // wait for readiness.
+    let mut pos = match stream.try_write(out) {
+        Ok(0) => return Err(End::Io),
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+        Err(_) => return Err(End::Io),
+    };
     while pos < out.len() {
         tokio::select! {
             r = stream.write(&out[pos..]) => match r {
                 Ok(0) | Err(_) => return Err(End::Io),
                 Ok(n) => pos += n,
             },
-            _ = notify.notified() => {
+            _ = woken.as_mut() => {
+                woken.set(notify.notified());
                 if handle.is_killed() {
                     return Err(End::Killed);
                 }
@@ -371,14 +386,14 @@ fn count_read(server: &Server, n: usize) {
 /// Waits until the client's blocking command is served, times out, is
 /// unblocked by CLIENT UNBLOCK, or the connection ends. Bytes that arrive
 /// meanwhile are kept in `buf` for later.
-async fn wait_unblocked(
+async fn wait_unblocked<'n>(
     server: &Arc<Server>,
     stream: &mut TcpStream,
     buf: &mut BytesMut,
     client: &mut Client,
     handle: &Arc<ClientHandle>,
-    notify: &Notify,
-    shutdown: &Notify,
+    notify: &'n Notify,
+    mut woken: Pin<&mut Notified<'n>>,
 ) -> Result<Frame, End> {
     let Some(w) = client.blocked.clone() else {
         return Ok(Frame::Null);
@@ -412,14 +427,13 @@ async fn wait_unblocked(
         };
         buf.reserve(READ_CHUNK);
         tokio::select! {
-            _ = notify.notified() => {}
+            _ = woken.as_mut() => woken.set(notify.notified()),
             _ = sleep => {}
             r = stream.read_buf(buf) => match r {
                 Ok(0) => return Err(End::Closed),
                 Ok(n) => count_read(server, n),
                 Err(_) => return Err(End::Io),
             },
-            _ = shutdown.notified() => return Err(End::Closed),
         }
     }
 }

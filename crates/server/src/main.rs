@@ -23,7 +23,7 @@ use ferrokey_engine::cmd::connection::{FERROKEY_VERSION, REDIS_VERSION};
 use ferrokey_engine::config::Config;
 use ferrokey_engine::Server;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 
 #[global_allocator]
 static ALLOC: alloc::Counting = alloc::Counting;
@@ -272,13 +272,11 @@ fn main() {
 
     // Worker threads: each runs its own event loop and the connections
     // handed to it.
-    let shutdown = Arc::new(Notify::new());
     let mut senders = Vec::new();
     for i in 0..threads {
         let (tx, mut rx) = mpsc::unbounded_channel::<std::net::TcpStream>();
         senders.push(tx);
         let server = server.clone();
-        let shutdown = shutdown.clone();
         std::thread::Builder::new()
             .name(format!("ferrokey-w{i}"))
             .spawn(move || {
@@ -293,11 +291,7 @@ fn main() {
                         let Ok(stream) = tokio::net::TcpStream::from_std(std_stream) else {
                             continue;
                         };
-                        tokio::task::spawn_local(conn::serve(
-                            server.clone(),
-                            stream,
-                            shutdown.clone(),
-                        ));
+                        tokio::task::spawn_local(conn::serve(server.clone(), stream));
                     }
                 });
             })

@@ -373,9 +373,16 @@ fn replicaof_follows_a_master() {
         m.cmd(&["EVAL", "redis.call('set', 'scripted', 'yes')", "0"]);
         m.cmd(&["SET", "ttl", "v", "EX", "1000"]);
         m.cmd(&["LPOP", "list"]);
+        // The LPOP is the stream's last write: once it is seen, so are
+        // the others.
         eventually("the stream", || {
-            r.cmd(&["GET", "ttl"]).frame == Frame::Bulk(b"v".to_vec())
+            r.cmd(&["LLEN", "list"]).frame == Frame::Integer(1)
         });
+        assert_eq!(
+            r.cmd(&["GET", "ttl"]).frame,
+            Frame::Bulk(b"v".to_vec()),
+            "{name}"
+        );
         assert_eq!(
             r.cmd(&["MGET", "counter", "scripted"]).frame,
             Frame::Array(vec![
