@@ -403,7 +403,9 @@ pub struct Entry {
 pub struct Table {
     /// Every command and subcommand; the index is the command's id.
     pub entries: Vec<Entry>,
-    by_name: HashMap<&'static [u8], usize, foldhash::fast::RandomState>,
+    /// Top-level commands by name: entry ids in an open-addressing table
+    /// a power of two long, at most a quarter full ([`NO_ENTRY`]: free).
+    by_name: Vec<u32>,
     subs: HashMap<(usize, &'static [u8]), usize, foldhash::fast::RandomState>,
 }
 
@@ -433,23 +435,52 @@ fn families() -> Vec<&'static [CommandSpec]> {
     ]
 }
 
+/// A free slot of [`Table::by_name`].
+const NO_ENTRY: u32 = u32::MAX;
+
+/// A hash of a command name that ignores ASCII case: every byte is read
+/// with its 0x20 bit set, which folds 'A'..'Z' onto 'a'..'z' (other bytes
+/// that it merges only cost a comparison). Eight bytes per multiply: the
+/// name is looked up once per command.
+fn name_hash(name: &[u8]) -> usize {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = (name.len() as u64).wrapping_mul(K);
+    for chunk in name.chunks(8) {
+        let mut w = [0u8; 8];
+        w[..chunk.len()].copy_from_slice(chunk);
+        h = (h ^ (u64::from_le_bytes(w) | 0x2020_2020_2020_2020)).wrapping_mul(K);
+    }
+    (h ^ (h >> 32)) as usize
+}
+
 impl Table {
     fn build() -> Table {
         let mut t = Table {
             entries: Vec::new(),
-            by_name: HashMap::default(),
+            by_name: Vec::new(),
             subs: HashMap::default(),
         };
+        let top: usize = families().iter().map(|f| f.len()).sum();
+        t.by_name = vec![NO_ENTRY; (top * 4).next_power_of_two()];
         for fam in families() {
             for spec in fam {
                 let id = t.entries.len();
+                assert!(
+                    t.lookup(spec.name.as_bytes()).is_none(),
+                    "command {} declared twice",
+                    spec.name
+                );
                 t.entries.push(Entry {
                     spec,
                     full_name: spec.name.to_string(),
                     parent: None,
                 });
-                let prev = t.by_name.insert(spec.name.as_bytes(), id);
-                assert!(prev.is_none(), "command {} declared twice", spec.name);
+                let mask = t.by_name.len() - 1;
+                let mut i = name_hash(spec.name.as_bytes()) & mask;
+                while t.by_name[i] != NO_ENTRY {
+                    i = (i + 1) & mask;
+                }
+                t.by_name[i] = id as u32;
                 for sub in spec.subcommands {
                     let sid = t.entries.len();
                     t.entries.push(Entry {
@@ -466,14 +497,25 @@ impl Table {
 
     /// Finds a top-level command by name, ignoring case.
     pub fn lookup(&self, name: &[u8]) -> Option<usize> {
-        let mut buf = [0u8; 32];
-        if name.len() > buf.len() {
-            return None;
+        let mask = self.by_name.len() - 1;
+        let mut i = name_hash(name) & mask;
+        // The table is at most a quarter full: a free slot ends the probe.
+        loop {
+            let id = self.by_name[i];
+            if id == NO_ENTRY {
+                return None;
+            }
+            let id = id as usize;
+            if self.entries[id]
+                .spec
+                .name
+                .as_bytes()
+                .eq_ignore_ascii_case(name)
+            {
+                return Some(id);
+            }
+            i = (i + 1) & mask;
         }
-        for (d, s) in buf.iter_mut().zip(name) {
-            *d = s.to_ascii_lowercase();
-        }
-        self.by_name.get(&buf[..name.len()]).copied()
     }
 
     /// Finds a subcommand of container `parent`, ignoring case.
@@ -1136,6 +1178,37 @@ pub fn execute_inner(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookup_ignores_case_and_knows_every_name() {
+        let t = table();
+        for (id, e) in t.top_level() {
+            assert_eq!(
+                t.lookup(e.spec.name.as_bytes()),
+                Some(id),
+                "{}",
+                e.spec.name
+            );
+            let upper = e.spec.name.to_ascii_uppercase();
+            assert_eq!(t.lookup(upper.as_bytes()), Some(id), "{upper}");
+        }
+        // Near misses: a trailing NUL or CR, bytes with the high bit set,
+        // prefixes and extensions.
+        assert!(t.lookup(b"get").is_some());
+        for other in [
+            &b"gEt\0"[..],
+            b"g\xc5t",
+            b"",
+            b"ge",
+            b"gett",
+            b"\xc7\xc5\xd4",
+            b"get\r",
+        ] {
+            assert_eq!(t.lookup(other), None, "{other:?}");
+        }
+        let long = vec![b'a'; 100_000];
+        assert_eq!(t.lookup(&long), None);
+    }
 
     #[test]
     fn table_is_tidy() {

@@ -89,6 +89,9 @@ pub struct RequestDecoder {
     args: Vec<Range<usize>>,
     /// Length of the bulk whose header was read, if its payload is pending.
     bulk_len: Option<usize>,
+    /// An argument list handed back by [`RequestDecoder::recycle`], reused
+    /// by the next request instead of a new allocation.
+    spare: Vec<Range<usize>>,
 }
 
 /// Finds the `\n` that ends an inline line beginning at `from`.
@@ -121,6 +124,23 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     };
     if digits.is_empty() || (digits[0] == b'0' && digits.len() > 1) {
         return None;
+    }
+    if digits.len() <= 18 {
+        // Eighteen digits cannot overflow: no checked arithmetic (this
+        // parses every header of every request).
+        let mut v: i64 = 0;
+        for &c in digits {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + i64::from(d);
+        }
+        return match (neg, v) {
+            (true, 0) => None,
+            (true, v) => Some(-v),
+            (false, v) => Some(v),
+        };
     }
     let mut v: i64 = 0;
     for &c in digits {
@@ -188,7 +208,10 @@ impl RequestDecoder {
             self.remaining = n;
             self.pos = nl + 1;
             // Preallocate modestly: the count is untrusted.
-            self.args = Vec::with_capacity((n as usize).min(1024));
+            let mut args = std::mem::take(&mut self.spare);
+            args.clear();
+            args.reserve((n as usize).min(1024));
+            self.args = args;
             self.bulk_len = None;
         }
         while self.remaining > 0 {
@@ -244,6 +267,14 @@ impl RequestDecoder {
         let args = std::mem::take(&mut self.args);
         self.reset();
         Ok(Some(Request::Args { args, consumed }))
+    }
+
+    /// Hands back the argument list of a request the caller is done with,
+    /// so that the next request reuses its allocation.
+    pub fn recycle(&mut self, args: Vec<Range<usize>>) {
+        if args.capacity() <= 1024 {
+            self.spare = args;
+        }
     }
 
     /// How many bytes the request in progress still needs at least, when a
@@ -458,11 +489,31 @@ mod tests {
         assert_eq!(parse_i64(b"-12"), Some(-12));
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        // The longest that takes the unchecked path, and the shortest that
+        // does not.
+        assert_eq!(
+            parse_i64(b"999999999999999999"),
+            Some(999_999_999_999_999_999)
+        );
+        assert_eq!(
+            parse_i64(b"-999999999999999999"),
+            Some(-999_999_999_999_999_999)
+        );
+        assert_eq!(
+            parse_i64(b"1000000000000000000"),
+            Some(1_000_000_000_000_000_000)
+        );
         for bad in [
             &b""[..],
             b"01",
             b"+1",
             b" 1",
+            b"1 ",
+            b"-",
+            b"--1",
+            b"1/",
+            b"1:",
+            b"12345678901234567a",
             b"9223372036854775808",
             b"-0",
             b"1a",

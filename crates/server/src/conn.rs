@@ -27,6 +27,9 @@ use tokio::sync::Notify;
 
 use crate::clock::now_us;
 
+/// A request's arguments: most requests have few, and need no allocation.
+type Argv<'a> = smallvec::SmallVec<[&'a [u8]; 8]>;
+
 /// Bytes read per syscall at least.
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -166,10 +169,11 @@ async fn run(
                     // CLIENT LIST shows the running command in qbuf, as
                     // Redis's query buffer still holds it.
                     handle.qbuf.store(buf.len(), Ordering::Relaxed);
-                    let argv: Vec<&[u8]> = args.iter().map(|r| &buf[r.clone()]).collect();
+                    let argv: Argv<'_> = args.iter().map(|r| &buf[r.clone()]).collect();
                     let script = ferrokey_engine::script::runs_script(client, &argv);
                     if script && plain(client) {
                         wait_pause(server, &argv).await;
+                        drop(argv);
                         let (batch, total) = script_batch(&buf, consumed, args, client, &limits);
                         out = crate::scripts::run_batch(client, batch, std::mem::take(&mut out))
                             .await;
@@ -179,11 +183,14 @@ async fn run(
                     run_command(server, client, &argv, &mut out, script).await
                 }
                 Request::Inline { args, .. } => {
-                    let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+                    let argv: Argv<'_> = args.iter().map(|a| a.as_slice()).collect();
                     let script = ferrokey_engine::script::runs_script(client, &argv);
                     run_command(server, client, &argv, &mut out, script).await
                 }
             };
+            if let Request::Args { args, .. } = req {
+                decoder.recycle(args);
+            }
             buf.advance(consumed);
             if client.blocked.is_some() {
                 blocked = Some(send);
@@ -488,10 +495,15 @@ fn script_batch(
     (batch, total)
 }
 
-/// Waits out CLIENT PAUSE for `argv`.
-async fn wait_pause(server: &Arc<Server>, argv: &[&[u8]]) {
-    while let Some(until) = paused_until(server, argv, now_us() / 1000) {
-        let wait = until.saturating_sub(now_us() / 1000).max(1);
+/// Waits out CLIENT PAUSE for `argv`; returns the time it may run at,
+/// in microseconds (one clock read when nothing is paused).
+async fn wait_pause(server: &Arc<Server>, argv: &[&[u8]]) -> u64 {
+    loop {
+        let now = now_us();
+        let Some(until) = paused_until(server, argv, now / 1000) else {
+            return now;
+        };
+        let wait = until.saturating_sub(now / 1000).max(1);
         tokio::time::sleep(Duration::from_millis(wait.min(100))).await;
     }
 }
@@ -507,12 +519,12 @@ async fn run_command(
     out: &mut Vec<u8>,
     script: bool,
 ) -> bool {
-    wait_pause(server, argv).await;
+    let now = wait_pause(server, argv).await;
     let before = client.reply_mode;
     let reply = if script {
         crate::scripts::run(client, argv).await
     } else {
-        ferrokey_engine::execute(server, client, argv, now_us())
+        ferrokey_engine::execute(server, client, argv, now)
     };
     let send = match (before, client.reply_mode) {
         (_, ReplyMode::Off) => false,
