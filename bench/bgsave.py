@@ -71,7 +71,7 @@ def one(kind, requests):
             pid = server_pid(srv)
             base_rss = rss_kb(pid)
             extra = ["-t", "set", "-r", "1000000"]
-            alone = benchmark(srv.port, "set", 16, 1, requests, extra)
+            alone = benchmark(srv, "set", 16, 1, requests, extra)
             peak = [base_rss]
             saves = [0]
             stop = threading.Event()
@@ -96,7 +96,7 @@ def one(kind, requests):
             threads = [threading.Thread(target=saver), threading.Thread(target=sampler)]
             for t in threads:
                 t.start()
-            during = benchmark(srv.port, "set", 16, 1, requests, extra)
+            during = benchmark(srv, "set", 16, 1, requests, extra)
             stop.set()
             for t in threads:
                 t.join()
