@@ -455,13 +455,12 @@ fn name_hash(name: &[u8]) -> usize {
 
 impl Table {
     fn build() -> Table {
+        let top: usize = families().iter().map(|f| f.len()).sum();
         let mut t = Table {
             entries: Vec::new(),
-            by_name: Vec::new(),
+            by_name: vec![NO_ENTRY; (top * 4).next_power_of_two()],
             subs: HashMap::default(),
         };
-        let top: usize = families().iter().map(|f| f.len()).sum();
-        t.by_name = vec![NO_ENTRY; (top * 4).next_power_of_two()];
         for fam in families() {
             for spec in fam {
                 let id = t.entries.len();
@@ -475,6 +474,7 @@ impl Table {
                     full_name: spec.name.to_string(),
                     parent: None,
                 });
+                // The probe `lookup` walks, to its first free slot.
                 let mask = t.by_name.len() - 1;
                 let mut i = name_hash(spec.name.as_bytes()) & mask;
                 while t.by_name[i] != NO_ENTRY {

@@ -21,7 +21,6 @@ use ferrokey_resp::{encode, Frame, Limits, Request, RequestDecoder};
 use std::pin::Pin;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
 use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 
