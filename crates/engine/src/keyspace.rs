@@ -101,22 +101,30 @@ pub struct Shard {
     table: HashTable<Slot>,
     /// The keys with a TTL.
     ttl: TtlList,
-    /// Keys some client WATCHes: how many watchers, and an epoch bumped on
-    /// every change to the key, which EXEC compares with the epoch seen at
-    /// WATCH time. Empty unless someone watches, so writes pay one check.
-    watched: HashMap<Box<[u8]>, Watched>,
-    /// Clients blocked on keys of this shard, per key in the order they
-    /// blocked. Like the watch table it belongs to the database index and
-    /// stays put on SWAPDB.
-    blocked: HashMap<Box<[u8]>, VecDeque<Arc<Waiter>>>,
+    /// The keys clients WATCH or wait on; `None` while there are none, so
+    /// that writes pay one check, and an idle shard stays small (a server
+    /// has 16 x 256 shards before it holds a key).
+    waits: Option<Box<Waits>>,
     /// Where changes to keys are reported (blocked clients, client-side
-    /// caching), and this shard's database index; `None` in stand-alone
-    /// shards (unit tests).
-    signals: Option<(Arc<Hooks>, usize)>,
+    /// caching); `None` in stand-alone shards (unit tests).
+    signals: Option<Arc<DbHooks>>,
     /// While a snapshot has not yet written this shard: the version, as of
     /// the snapshot's instant, of every key changed since (`None`: the
     /// key did not exist). See `crate::snapshot`.
     cow: Option<Box<Kept>>,
+}
+
+/// The keys of a shard that clients watch or wait on. Like the rest of a
+/// shard's bookkeeping they belong to the database index and stay put on
+/// SWAPDB.
+#[derive(Debug, Default)]
+struct Waits {
+    /// Keys some client WATCHes: how many watchers, and an epoch bumped on
+    /// every change to the key, which EXEC compares with the epoch seen at
+    /// WATCH time.
+    watched: HashMap<Box<[u8]>, Watched>,
+    /// Clients blocked on keys, per key in the order they blocked.
+    blocked: HashMap<Box<[u8]>, VecDeque<Arc<Waiter>>>,
 }
 
 /// The keys of a shard that have a TTL: the hash of each, in no order. A
@@ -130,11 +138,23 @@ struct TtlList {
     hashes: Vec<u64>,
     /// Where the active expiry cycle goes on.
     cursor: usize,
-    /// Sum of the deadlines, for INFO's avg_ttl.
-    deadline_sum: u128,
+    /// Sum of the deadlines, for INFO's avg_ttl: a `u128` kept as two
+    /// halves, low first, so that it does not make every shard 16-aligned.
+    deadline_sum: [u64; 2],
 }
 
 impl TtlList {
+    /// Sum of the deadlines.
+    fn deadline_sum(&self) -> u128 {
+        u128::from(self.deadline_sum[0]) | (u128::from(self.deadline_sum[1]) << 64)
+    }
+
+    /// Changes the sum of the deadlines: one deadline in, another out.
+    fn adjust_sum(&mut self, added: u64, removed: u64) {
+        let sum = self.deadline_sum() + u128::from(added) - u128::from(removed);
+        self.deadline_sum = [sum as u64, (sum >> 64) as u64];
+    }
+
     /// Adds a key with hash `h` (deadline 0: none); returns the deadline
     /// and position its slot records.
     fn add(&mut self, deadline: u64, h: u64) -> Option<(u64, u32)> {
@@ -143,7 +163,7 @@ impl TtlList {
         }
         let pos = u32::try_from(self.hashes.len()).unwrap_or_else(|_| panic!("too many keys"));
         self.hashes.push(h);
-        self.deadline_sum += u128::from(deadline);
+        self.adjust_sum(deadline, 0);
         Some((deadline, pos))
     }
 
@@ -159,7 +179,7 @@ impl TtlList {
     fn remove_at(&mut self, table: &mut HashTable<Slot>, pos: u32, deadline: u64) {
         let p = pos as usize;
         let last = self.hashes.len() - 1;
-        self.deadline_sum -= u128::from(deadline);
+        self.adjust_sum(0, deadline);
         self.hashes.swap_remove(p);
         if p != last {
             let moved = self.hashes[p];
@@ -192,7 +212,7 @@ pub struct Saved {
 
 /// What a shard tells about changed keys: clients blocked on them and
 /// clients caching them.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Hooks {
     /// Blocked clients.
     pub blocking: Arc<BlockState>,
@@ -200,6 +220,13 @@ pub struct Hooks {
     pub tracking: Arc<Tracking>,
     /// Connected clients (to find tracking clients by id).
     pub clients: Arc<Registry>,
+}
+
+/// A database's [`Hooks`] and its index, shared by its shards.
+#[derive(Debug)]
+struct DbHooks {
+    hooks: Hooks,
+    db: usize,
 }
 
 /// Watch bookkeeping for one key.
@@ -390,8 +417,7 @@ impl Shard {
             }
             (Some(pos), d) => {
                 e.set_expiry(Some((d, pos)));
-                self.ttl.deadline_sum -= u128::from(old.unwrap_or(0));
-                self.ttl.deadline_sum += u128::from(d);
+                self.ttl.adjust_sum(d, old.unwrap_or(0));
             }
             (None, 0) => {}
             (None, d) => {
@@ -502,19 +528,17 @@ impl Shard {
         let old = std::mem::take(&mut self.table);
         self.ttl = TtlList::default();
         // XREADGROUP waiters learn that their stream is gone.
-        for k in self.blocked.keys() {
-            self.signal(k);
-        }
+        self.signal_blocked();
         Detached(old)
     }
 
     /// Bumps the epoch of every watched key that is live here or, when
     /// given, in `other` (the data about to replace this shard's).
     fn touch_live_watched(&mut self, hasher: &KeyHasher, now_ms: u64, other: Option<&Shard>) {
-        if self.watched.is_empty() {
+        let Some(waits) = &self.waits else {
             return;
-        }
-        let live: Vec<Box<[u8]>> = self
+        };
+        let live: Vec<Box<[u8]>> = waits
             .watched
             .keys()
             .filter(|k| {
@@ -532,7 +556,9 @@ impl Shard {
     /// Whether some client WATCHes `key`.
     #[inline]
     pub fn is_watched(&self, key: &[u8]) -> bool {
-        !self.watched.is_empty() && self.watched.contains_key(key)
+        self.waits
+            .as_ref()
+            .is_some_and(|w| w.watched.contains_key(key))
     }
 
     /// Records a modification of `key` for WATCH, and marks it ready for
@@ -540,20 +566,45 @@ impl Shard {
     #[inline]
     pub fn touch(&mut self, key: &[u8]) {
         crate::propagate::order();
-        if !self.watched.is_empty() {
-            if let Some(w) = self.watched.get_mut(key) {
+        if let Some(waits) = self.waits.as_mut() {
+            if let Some(w) = waits.watched.get_mut(key) {
                 w.epoch += 1;
             }
-        }
-        if !self.blocked.is_empty() && self.blocked.contains_key(key) {
-            self.signal(key);
+            if waits.blocked.contains_key(key) {
+                self.signal(key);
+            }
         }
         self.invalidate(key);
     }
 
     fn signal(&self, key: &[u8]) {
-        if let Some((hooks, db)) = &self.signals {
-            hooks.blocking.signal(*db, key);
+        if let Some(s) = &self.signals {
+            s.hooks.blocking.signal(s.db, key);
+        }
+    }
+
+    /// Marks every key that clients wait on as ready.
+    fn signal_blocked(&self) {
+        if let Some(waits) = &self.waits {
+            for k in waits.blocked.keys() {
+                self.signal(k);
+            }
+        }
+    }
+
+    /// The watch and wait tables, made when first needed.
+    fn waits_mut(&mut self) -> &mut Waits {
+        self.waits.get_or_insert_with(Box::default)
+    }
+
+    /// Drops the watch and wait tables once both are empty.
+    fn tidy_waits(&mut self) {
+        if self
+            .waits
+            .as_ref()
+            .is_some_and(|w| w.watched.is_empty() && w.blocked.is_empty())
+        {
+            self.waits = None;
         }
     }
 
@@ -571,13 +622,13 @@ impl Shard {
             || self
                 .signals
                 .as_ref()
-                .is_some_and(|(hooks, _)| hooks.tracking.active())
+                .is_some_and(|s| s.hooks.tracking.active())
     }
 
     /// Queues a waiter on `key`; returns whether it is the key's first
     /// waiter, and its first waiter that wakes when the key is deleted.
     pub fn block(&mut self, key: &[u8], w: Arc<Waiter>) -> (bool, bool) {
-        let q = self.blocked.entry(key.into()).or_default();
+        let q = self.waits_mut().blocked.entry(key.into()).or_default();
         let first_nokey = w.on_nokey() && !q.iter().any(|x| x.on_nokey());
         q.push_back(w);
         (q.len() == 1, first_nokey)
@@ -587,14 +638,18 @@ impl Shard {
     /// became empty, and whether its last waiter that wakes when the key
     /// is deleted left.
     pub fn unblock(&mut self, key: &[u8], w: &Arc<Waiter>) -> (bool, bool) {
-        let Some(q) = self.blocked.get_mut(key) else {
+        let Some(waits) = self.waits.as_mut() else {
+            return (false, false);
+        };
+        let Some(q) = waits.blocked.get_mut(key) else {
             return (false, false);
         };
         let before = q.len();
         q.retain(|x| !Arc::ptr_eq(x, w));
         let last_nokey = q.len() < before && w.on_nokey() && !q.iter().any(|x| x.on_nokey());
         if q.is_empty() {
-            self.blocked.remove(key);
+            waits.blocked.remove(key);
+            self.tidy_waits();
             return (true, last_nokey);
         }
         (false, last_nokey)
@@ -603,31 +658,39 @@ impl Shard {
     /// The waiters on `key` that are still waiting, in the order they
     /// blocked.
     pub fn waiters(&self, key: &[u8]) -> Vec<Arc<Waiter>> {
-        self.blocked.get(key).map_or_else(Vec::new, |q| {
+        let q = self.waits.as_ref().and_then(|w| w.blocked.get(key));
+        q.map_or_else(Vec::new, |q| {
             q.iter().filter(|w| !w.is_done()).cloned().collect()
         })
     }
 
     /// Starts watching `key`; returns its current epoch.
     pub fn watch(&mut self, key: &[u8]) -> u64 {
-        let w = self.watched.entry(key.into()).or_default();
+        let w = self.waits_mut().watched.entry(key.into()).or_default();
         w.watchers += 1;
         w.epoch
     }
 
     /// Stops one watcher of `key`.
     pub fn unwatch(&mut self, key: &[u8]) {
-        if let Some(w) = self.watched.get_mut(key) {
+        let Some(waits) = self.waits.as_mut() else {
+            return;
+        };
+        if let Some(w) = waits.watched.get_mut(key) {
             w.watchers -= 1;
             if w.watchers == 0 {
-                self.watched.remove(key);
+                waits.watched.remove(key);
+                self.tidy_waits();
             }
         }
     }
 
     /// The current epoch of a watched key.
     pub fn watch_epoch(&self, key: &[u8]) -> u64 {
-        self.watched.get(key).map_or(0, |w| w.epoch)
+        self.waits
+            .as_ref()
+            .and_then(|w| w.watched.get(key))
+            .map_or(0, |w| w.epoch)
     }
 
     /// Swaps the data (not the watch table, which belongs to the database
@@ -640,11 +703,8 @@ impl Shard {
         std::mem::swap(&mut self.ttl, &mut other.ttl);
         // Clients blocked on a key that changed may be served (or, for
         // XREADGROUP, told that their stream is gone).
-        for s in [&*self, &*other] {
-            for k in s.blocked.keys() {
-                s.signal(k);
-            }
-        }
+        self.signal_blocked();
+        other.signal_blocked();
     }
 
     /// Sum of the TTLs left on volatile keys and their count, for INFO's
@@ -652,7 +712,7 @@ impl Shard {
     pub fn ttl_sum(&self, now_ms: u64) -> (u128, usize) {
         let n = self.ttl.hashes.len();
         let now = u128::from(now_ms) * n as u128;
-        (self.ttl.deadline_sum.saturating_sub(now), n)
+        (self.ttl.deadline_sum().saturating_sub(now), n)
     }
 
     /// Picks the `n`-th entry in table order.
@@ -664,10 +724,10 @@ impl Shard {
 /// Tells clients caching `key` that it changed; a function on the field so
 /// that it can run while the table is borrowed.
 #[inline]
-fn invalidate_in(signals: &Option<(Arc<Hooks>, usize)>, key: &[u8]) {
-    if let Some((hooks, _)) = signals {
-        if hooks.tracking.active() {
-            hooks.tracking.invalidate(&hooks.clients, key);
+fn invalidate_in(signals: &Option<Arc<DbHooks>>, key: &[u8]) {
+    if let Some(s) = signals {
+        if s.hooks.tracking.active() {
+            s.hooks.tracking.invalidate(&s.hooks.clients, key);
         }
     }
 }
@@ -704,12 +764,16 @@ impl Default for Db {
 
 impl Db {
     /// Database `index`, whose shards report changed keys to `hooks`.
-    pub fn new(index: usize, hooks: &Arc<Hooks>) -> Self {
+    pub fn new(index: usize, hooks: &Hooks) -> Self {
+        let signals = Arc::new(DbHooks {
+            hooks: hooks.clone(),
+            db: index,
+        });
         Db {
             shards: (0..SHARDS)
                 .map(|_| {
                     Mutex::new(Shard {
-                        signals: Some((hooks.clone(), index)),
+                        signals: Some(signals.clone()),
                         ..Shard::default()
                     })
                 })
@@ -801,6 +865,13 @@ mod tests {
     use super::*;
     use crate::value::Str;
 
+    #[test]
+    fn an_idle_shard_stays_small() {
+        // A server holds 16 x 256 shards before its first key; what each
+        // costs shows in every `used_memory`.
+        assert!(std::mem::size_of::<Mutex<Shard>>() <= 112);
+    }
+
     fn v(s: &str) -> Value {
         Value::Str(Str::from_bytes(s.as_bytes()))
     }
@@ -882,7 +953,7 @@ mod tests {
             }
         }
         assert!(seen.iter().all(|&x| x));
-        assert_eq!(s.ttl.deadline_sum, sum);
+        assert_eq!(s.ttl.deadline_sum(), sum);
     }
 
     #[test]

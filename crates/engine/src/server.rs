@@ -387,11 +387,11 @@ impl Server {
         let blocking = std::sync::Arc::new(crate::blocking::BlockState::default());
         let tracking = std::sync::Arc::new(crate::tracking::Tracking::default());
         let clients = std::sync::Arc::new(Registry::default());
-        let hooks = std::sync::Arc::new(crate::keyspace::Hooks {
+        let hooks = crate::keyspace::Hooks {
             blocking: blocking.clone(),
             tracking: tracking.clone(),
             clients: clients.clone(),
-        });
+        };
         let server = Server {
             dbs: (0..config.databases())
                 .map(|i| Db::new(i, &hooks))
