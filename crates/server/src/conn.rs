@@ -229,7 +229,7 @@ async fn run(
             // pool, a benchmark) is then woken once per burst rather than
             // once per reply: written one by one, replies woke
             // redis-benchmark twelve times as often as Redis's did.
-            tokio::task::yield_now().await;
+            requeue().await;
         }
         if !handle.outbox.is_empty() {
             handle.outbox.drain_into(&mut out);
@@ -442,6 +442,25 @@ async fn wait_unblocked<'n>(
             },
         }
     }
+}
+
+/// Puts the task at the back of its worker's queue: it runs again once
+/// every task ready before it has had its turn. Unlike
+/// `tokio::task::yield_now`, which waits for the worker's next poll of its
+/// sockets, this does not let connections that became readable meanwhile
+/// run first, so a turn's replies leave together, right after the turn's
+/// requests ran, rather than interleaved with the next requests.
+async fn requeue() {
+    let mut queued = false;
+    std::future::poll_fn(|cx| {
+        if queued {
+            return std::task::Poll::Ready(());
+        }
+        queued = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await;
 }
 
 /// Whether the connection is plain enough for its pipelined scripts to run
