@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 /// Where the link to the master is, as ROLE names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +60,8 @@ pub struct Upstream {
     replica: AtomicBool,
     /// Bumped on every change of target, so a link to the old one stops.
     generation: AtomicU64,
+    /// Signalled on every change of target, for the idle link to wake.
+    changed: Condvar,
     state: AtomicU8,
     /// Bytes of the master's stream applied (the replication offset).
     pub offset: AtomicU64,
@@ -102,7 +104,20 @@ impl Upstream {
         *t = target;
         self.state.store(state as u8, Ordering::Release);
         self.generation.fetch_add(1, Ordering::AcqRel);
+        self.changed.notify_all();
         true
+    }
+
+    /// Waits until the target changes from the one of `generation`, or
+    /// `timeout` passes.
+    pub fn wait_change(&self, generation: u64, timeout: std::time::Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut t = self.target.lock();
+        while self.generation() == generation {
+            if self.changed.wait_until(&mut t, deadline).timed_out() {
+                break;
+            }
+        }
     }
 
     /// The link's state.

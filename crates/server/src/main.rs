@@ -327,7 +327,10 @@ fn main() {
         notice!("Running mode=standalone, port={port}, threads={threads}.");
         notice!("Ready to accept connections tcp");
         let cron_server = server.clone();
-        tokio::spawn(async move { cron(cron_server).await });
+        std::thread::Builder::new()
+            .name("ferrokey-cron".into())
+            .spawn(move || cron(&cron_server))
+            .unwrap_or_else(|e| fatal(&format!("spawning the cron thread: {e}")));
         replica::spawn(server.clone(), port);
         // A shutdown whose final save fails keeps the server running.
         loop {
@@ -337,52 +340,47 @@ fn main() {
     });
 }
 
-/// Periodic work, `hz` times a second: active expiry and statistics.
-async fn cron(server: Arc<Server>) {
+/// Periodic work, `hz` times a second: active expiry and statistics. A
+/// thread of its own, asleep between ticks: run as a task handing its work
+/// to tokio's blocking pool, each tick cost three thread wake-ups on the
+/// core a worker runs on.
+fn cron(server: &Server) {
     let mut last_second = 0;
     loop {
         let hz = server.tunables.hz.load(Ordering::Relaxed).clamp(1, 500);
-        tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
+        std::thread::sleep(Duration::from_millis(1000 / hz));
         let now_ms = clock::now_us() / 1000;
         if server.cron_paused.load(Ordering::Relaxed) {
             continue;
         }
         // Repeat while the budget was used up: many keys are due.
-        let s = server.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            for _ in 0..10 {
-                let (seen, removed) = s.active_expire_cycle(now_ms, EXPIRE_BUDGET_PER_TICK);
-                if seen < EXPIRE_BUDGET_PER_TICK || removed * 10 <= seen {
-                    break;
-                }
+        for _ in 0..10 {
+            let (seen, removed) = server.active_expire_cycle(now_ms, EXPIRE_BUDGET_PER_TICK);
+            if seen < EXPIRE_BUDGET_PER_TICK || removed * 10 <= seen {
+                break;
             }
-            // Clients over `maxmemory-clients` by their output (a client
-            // not reading its replies grows nothing a read would see).
-            ferrokey_engine::evict::evict_clients(&s, now_ms);
-            if s.tracking.active() {
-                let max = s.tunables.tracking_max_keys.load(Ordering::Relaxed);
-                s.tracking.limit(&s.clients, max);
+        }
+        // Clients over `maxmemory-clients` by their output (a client not
+        // reading its replies grows nothing a read would see).
+        ferrokey_engine::evict::evict_clients(server, now_ms);
+        if server.tracking.active() {
+            let max = server.tunables.tracking_max_keys.load(Ordering::Relaxed);
+            server.tracking.limit(&server.clients, max);
+        }
+        // Memory over maxmemory with no command arriving (CONFIG SET
+        // lowered it, a big value was written): evict in bounded runs.
+        for _ in 0..EVICTION_RUNS_PER_TICK {
+            if ferrokey_engine::evict::perform(server, now_ms)
+                != ferrokey_engine::evict::Outcome::Running
+            {
+                break;
             }
-            // Memory over maxmemory with no command arriving (CONFIG SET
-            // lowered it, a big value was written): evict in bounded runs.
-            for _ in 0..EVICTION_RUNS_PER_TICK {
-                if ferrokey_engine::evict::perform(&s, now_ms)
-                    != ferrokey_engine::evict::Outcome::Running
-                {
-                    break;
-                }
-            }
-        })
-        .await;
+        }
         // `appendfsync everysec`, and the automatic AOF rewrite.
         if now_ms / 1000 != last_second {
             last_second = now_ms / 1000;
-            let s = server.clone();
-            let _ = tokio::task::spawn_blocking(move || {
-                ferrokey_engine::aof::every_second(&s, now_ms);
-                ferrokey_engine::snapshot::every_second(&s, now_ms);
-            })
-            .await;
+            ferrokey_engine::aof::every_second(server, now_ms);
+            ferrokey_engine::snapshot::every_second(server, now_ms);
         }
         let processed = server
             .stats

@@ -20,6 +20,10 @@ use crate::clock::now_us;
 
 /// How often the link checks for a new target while it waits on reads.
 const POLL: Duration = Duration::from_millis(100);
+/// How long the link waits before it connects again after a failure.
+const RETRY_WAIT: Duration = Duration::from_secs(1);
+/// The longest the link sleeps without a master before it looks again.
+const IDLE_WAIT: Duration = Duration::from_secs(60);
 
 /// Starts the link thread; `port` is the one this server listens on
 /// (REPLCONF listening-port).
@@ -36,7 +40,9 @@ fn run(server: &Server, port: u16) {
     loop {
         let generation = server.upstream.generation();
         let Some((host, master_port)) = server.upstream.target() else {
-            std::thread::sleep(POLL);
+            // Asleep until REPLICAOF (no polling: the thread shares its
+            // core with a worker).
+            server.upstream.wait_change(generation, IDLE_WAIT);
             continue;
         };
         crate::notice!("Connecting to MASTER {host}:{master_port}");
@@ -53,12 +59,7 @@ fn run(server: &Server, port: u16) {
         if server.upstream.generation() == generation {
             server.upstream.set_state(generation, LinkState::Connect);
             // Retry after a second, unless the target changes meanwhile.
-            for _ in 0..10 {
-                if server.upstream.generation() != generation {
-                    break;
-                }
-                std::thread::sleep(POLL);
-            }
+            server.upstream.wait_change(generation, RETRY_WAIT);
         }
     }
 }
