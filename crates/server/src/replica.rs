@@ -84,12 +84,8 @@ impl Link<'_> {
     }
 
     fn send(&mut self, parts: &[&[u8]]) -> Result<(), String> {
-        let mut out = format!("*{}\r\n", parts.len()).into_bytes();
-        for p in parts {
-            out.extend_from_slice(format!("${}\r\n", p.len()).as_bytes());
-            out.extend_from_slice(p);
-            out.extend_from_slice(b"\r\n");
-        }
+        let mut out = Vec::new();
+        ferrokey_engine::propagate::encode_argv(&mut out, parts);
         self.stream()?
             .write_all(&out)
             .map_err(|e| format!("writing to MASTER: {e}"))

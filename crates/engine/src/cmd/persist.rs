@@ -161,15 +161,6 @@ pub fn migrate_get_keys(args: &[&[u8]]) -> Vec<usize> {
     }
 }
 
-fn bulk(out: &mut Vec<u8>, parts: &[&[u8]]) {
-    out.extend_from_slice(format!("*{}\r\n", parts.len()).as_bytes());
-    for p in parts {
-        out.extend_from_slice(format!("${}\r\n", p.len()).as_bytes());
-        out.extend_from_slice(p);
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
 /// MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE]
 /// [AUTH password | AUTH2 username password] [KEYS key [key ...]]: sends
 /// each key that exists as a RESTORE to the other server, and deletes the
@@ -229,18 +220,18 @@ fn migrate(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let mut request = Vec::new();
     if let Some((user, pass)) = auth {
         match user {
-            Some(u) => bulk(&mut request, &[b"AUTH", u, pass]),
-            None => bulk(&mut request, &[b"AUTH", pass]),
+            Some(u) => crate::propagate::encode_argv(&mut request, &[b"AUTH", u, pass]),
+            None => crate::propagate::encode_argv(&mut request, &[b"AUTH", pass]),
         }
     }
-    bulk(&mut request, &[b"SELECT", dbid.to_string().as_bytes()]);
+    crate::propagate::encode_argv(&mut request, &[b"SELECT", dbid.to_string().as_bytes()]);
     for (k, ttl, payload) in &found {
         let ttl = ttl.to_string();
         let mut parts: Vec<&[u8]> = vec![b"RESTORE", k, ttl.as_bytes(), payload];
         if replace {
             parts.push(b"REPLACE");
         }
-        bulk(&mut request, &parts);
+        crate::propagate::encode_argv(&mut request, &parts);
     }
     let header = usize::from(auth.is_some()) + 1;
     let connect_err = || CmdError::msg("IOERR error or timeout connecting to the client");
