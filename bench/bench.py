@@ -174,8 +174,14 @@ def throughput(rounds, requests):
                             n = requests * (PIPELINED_SCALE if scaled else 1)
                             res[name].append(
                                 benchmark(srv, test, size, pipeline, n, extra))
+                    # Each round runs the two servers back to back, so the
+                    # ratio within a round is spared the host's slower spells
+                    # that a ratio of medians taken across rounds is not.
+                    paired = [f[0] / r[0] for f, r in zip(res["ferrokey"], res["redis"])
+                              if f and r and r[0]]
                     rows.append((test, size, pipeline,
-                                 median_row(res["ferrokey"]), median_row(res["redis"])))
+                                 median_row(res["ferrokey"]), median_row(res["redis"]),
+                                 paired))
                     print(f"  {test} d={size} P={pipeline}: {rows[-1][3]} vs {rows[-1][4]}",
                           flush=True)
     finally:
@@ -440,18 +446,23 @@ def report(args, tp, mem, ev, sc):
              "time, so most of those ratios sit within the machine's run-to-run noise "
              "of 1.00. "
              "LRANGE_100's CPU figure includes redis-benchmark's LPUSH run that "
-             "fills the list before it.\n")
+             "fills the list before it. "
+             "The ratio is the median of the rounds' own ratios: each round runs the "
+             "two servers back to back, so a slow spell of the host weighs on both "
+             "sides of it; the range is the lowest and the highest of those ratios.\n")
     o.append("| test | value bytes | pipeline | Ferrokey ops/s | Redis ops/s | ratio | "
-             "Ferrokey p50 ms | Redis p50 ms | Ferrokey p99 ms | Redis p99 ms | "
+             "ratio range | Ferrokey p50 ms | Redis p50 ms | Ferrokey p99 ms | Redis p99 ms | "
              "Ferrokey CPU us/req | Redis CPU us/req |")
-    o.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for test, size, pipe, f, r in tp:
+    o.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for test, size, pipe, f, r, paired in tp:
         fr = f or (None, None, None, None)
         rr = r or (None, None, None, None)
         cell = lambda v: "n/a" if v is None else (f"{v:.0f}" if v > 100 else f"{v:.3f}")
         cpu = lambda v: "n/a" if v is None else f"{v:.2f}"
+        ratio = f"{statistics.median(paired):.2f}" if paired else "n/a"
+        spread = f"{min(paired):.2f}-{max(paired):.2f}" if paired else "n/a"
         o.append(f"| {test} | {size} | {pipe} | {cell(fr[0])} | {cell(rr[0])} | "
-                 f"{fmt_ratio(fr[0], rr[0])} | {cell(fr[1])} | {cell(rr[1])} | "
+                 f"{ratio} | {spread} | {cell(fr[1])} | {cell(rr[1])} | "
                  f"{cell(fr[2])} | {cell(rr[2])} | {cpu(fr[3])} | {cpu(rr[3])} |")
     o.append(report_memory(mem))
     if ev:
