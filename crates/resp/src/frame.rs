@@ -30,6 +30,10 @@ pub enum Frame {
     NullArray,
     /// `*N`
     Array(Vec<Frame>),
+    /// `*N` of bulk strings, kept in one buffer (LRANGE's reply): the same
+    /// bytes on the wire as an `Array` of `Bulk`s, without an allocation
+    /// per element.
+    Bulks(Bulks),
     /// `%N` in RESP3; a flat array of 2N elements in RESP2.
     Map(Vec<(Frame, Frame)>),
     /// `~N` in RESP3; an array in RESP2.
@@ -53,6 +57,52 @@ pub enum Frame {
     /// Several replies written back to back, for commands that answer more
     /// than once (SUBSCRIBE to several channels). Not a wire type.
     Many(Vec<Frame>),
+}
+
+/// Bulk strings back to back in one buffer, with where each ends.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Bulks {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Bulks {
+    /// Room for `n` strings of `bytes` bytes in all.
+    pub fn with_capacity(n: usize, bytes: usize) -> Bulks {
+        Bulks {
+            data: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(n),
+        }
+    }
+
+    /// Appends a string.
+    pub fn push(&mut self, b: &[u8]) {
+        self.data.extend_from_slice(b);
+        self.ends.push(self.data.len());
+    }
+
+    /// Number of strings.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The strings, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        (0..self.ends.len()).map(move |i| {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            &self.data[start..self.ends[i]]
+        })
+    }
+
+    /// The same reply as an `Array` of `Bulk`s.
+    pub fn to_frames(&self) -> Vec<Frame> {
+        self.iter().map(Frame::bulk).collect()
+    }
 }
 
 impl Frame {
@@ -152,6 +202,12 @@ pub fn encode(frame: &Frame, resp: u8, out: &mut Vec<u8>) {
             write_len(out, b'*', items.len());
             for it in items {
                 encode(it, resp, out);
+            }
+        }
+        Frame::Bulks(b) => {
+            write_len(out, b'*', b.len());
+            for it in b.iter() {
+                write_bulk(out, it);
             }
         }
         Frame::Map(pairs) => {
@@ -400,6 +456,24 @@ mod tests {
         assert_eq!(enc(&Frame::Double(1.5), 2), "$3\r\n1.5\r\n");
         assert_eq!(enc(&Frame::Double(1.5), 3), ",1.5\r\n");
         assert_eq!(enc(&Frame::Boolean(true), 2), ":1\r\n");
+    }
+
+    proptest! {
+        #[test]
+        fn bulks_encode_as_an_array_of_bulks(
+            items in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..20), 0..12),
+            v in 2u8..=3,
+        ) {
+            let mut b = Bulks::with_capacity(items.len(), 0);
+            items.iter().for_each(|i| b.push(i));
+            prop_assert_eq!(b.len(), items.len());
+            prop_assert_eq!(b.to_frames(), items.iter().map(Frame::bulk).collect::<Vec<_>>());
+            let array = Frame::Array(b.to_frames());
+            let (mut x, mut y) = (Vec::new(), Vec::new());
+            encode(&Frame::Bulks(b), v, &mut x);
+            encode(&array, v, &mut y);
+            prop_assert_eq!(x, y);
+        }
     }
 
     fn arb_frame() -> impl Strategy<Value = Frame> {

@@ -15,7 +15,7 @@ mod frame;
 mod request;
 
 pub use dtoa::{format_double, format_double_g17};
-pub use frame::{decode, encode, write_bulk, write_int, DecodeError, Frame, DEPTH_MAX};
+pub use frame::{decode, encode, write_bulk, write_int, Bulks, DecodeError, Frame, DEPTH_MAX};
 pub use request::{
     parse_i64, split_args, Limits, ProtocolError, Request, RequestDecoder, INLINE_LEN_MAX,
     MULTIBULK_LEN_MAX, UNAUTH_BULK_LEN_MAX, UNAUTH_MULTIBULK_LEN_MAX,

@@ -1,7 +1,7 @@
 //! List commands, including the blocking BLPOP family (the waiting itself
 //! lives in `crate::blocking`).
 
-use ferrokey_resp::Frame;
+use ferrokey_resp::{Bulks, Frame};
 
 use super::{dirty, is, lookup_read, lookup_write, parse_int};
 use super::{notify, NOTIFY_GENERIC, NOTIFY_LIST};
@@ -334,10 +334,14 @@ fn lrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(Frame::Array(Vec::new()));
     };
     let l = as_list(e)?;
-    Ok(Frame::Array(match clamp_range(start, end, l.len()) {
-        None => Vec::new(),
-        Some((s, e)) => l.range(s, e).map(Frame::bulk).collect(),
-    }))
+    let mut reply = Bulks::default();
+    if let Some((s, e)) = clamp_range(start, end, l.len()) {
+        // Sized first: one allocation for all the elements' bytes.
+        let bytes = l.range(s, e).map(<[u8]>::len).sum();
+        reply = Bulks::with_capacity(e - s + 1, bytes);
+        l.range(s, e).for_each(|x| reply.push(x));
+    }
+    Ok(Frame::Bulks(reply))
 }
 
 fn lindex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
@@ -875,6 +879,9 @@ pub(crate) mod tests {
             Frame::Array(v) | Frame::Set(v) | Frame::Push(v) => {
                 v.iter().for_each(|x| flatten(x, out))
             }
+            Frame::Bulks(b) => b
+                .iter()
+                .for_each(|x| out.push(String::from_utf8_lossy(x).into_owned())),
             Frame::Map(m) => m.iter().for_each(|(k, v)| {
                 flatten(k, out);
                 flatten(v, out);

@@ -233,6 +233,7 @@ unsafe fn push_frame(l: *mut lua_State, f: &Frame, v3: bool, depth: usize) {
         Frame::Array(items) | Frame::Push(items) | Frame::Many(items) => {
             push_array(l, items.iter(), items.len(), v3, depth)
         }
+        Frame::Bulks(b) => push_strings(l, b.iter()),
         Frame::Set(items) => {
             if v3 {
                 ffi::lua_createtable(l, 0, 1);
@@ -411,8 +412,8 @@ unsafe extern "C-unwind" fn start_run(l: *mut lua_State) -> c_int {
     ffi::lua_pushvalue(l, ffi::lua_upvalueindex(2));
     ffi::lua_pushvalue(l, 2);
     ffi::lua_pushvalue(l, ffi::lua_upvalueindex(3));
-    push_strings(l, a.keys);
-    push_strings(l, a.argv);
+    push_strings(l, a.keys.iter().copied());
+    push_strings(l, a.argv.iter().copied());
     let nargs = if a.as_globals {
         let globals = ffi::lua_upvalueindex(1);
         push_bytes(l, b"ARGV");
@@ -430,9 +431,9 @@ unsafe extern "C-unwind" fn start_run(l: *mut lua_State) -> c_int {
 }
 
 /// Pushes a Lua array of byte strings.
-unsafe fn push_strings(l: *mut lua_State, items: &[&[u8]]) {
+unsafe fn push_strings<'a>(l: *mut lua_State, items: impl ExactSizeIterator<Item = &'a [u8]>) {
     ffi::lua_createtable(l, items.len().min(i32::MAX as usize) as c_int, 0);
-    for (i, it) in items.iter().enumerate() {
+    for (i, it) in items.enumerate() {
         push_bytes(l, it);
         ffi::lua_rawseti(l, -2, (i + 1) as ffi::lua_Integer);
     }
