@@ -98,11 +98,6 @@ impl Bulks {
             &self.data[start..self.ends[i]]
         })
     }
-
-    /// The same reply as an `Array` of `Bulk`s.
-    pub fn to_frames(&self) -> Vec<Frame> {
-        self.iter().map(Frame::bulk).collect()
-    }
 }
 
 impl Frame {
@@ -467,8 +462,9 @@ mod tests {
             let mut b = Bulks::with_capacity(items.len(), 0);
             items.iter().for_each(|i| b.push(i));
             prop_assert_eq!(b.len(), items.len());
-            prop_assert_eq!(b.to_frames(), items.iter().map(Frame::bulk).collect::<Vec<_>>());
-            let array = Frame::Array(b.to_frames());
+            let frames: Vec<Frame> = items.iter().map(Frame::bulk).collect();
+            prop_assert_eq!(b.iter().map(Frame::bulk).collect::<Vec<_>>(), frames.clone());
+            let array = Frame::Array(frames);
             let (mut x, mut y) = (Vec::new(), Vec::new());
             encode(&Frame::Bulks(b), v, &mut x);
             encode(&array, v, &mut y);

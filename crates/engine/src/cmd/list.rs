@@ -334,13 +334,13 @@ fn lrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(Frame::Array(Vec::new()));
     };
     let l = as_list(e)?;
-    let mut reply = Bulks::default();
-    if let Some((s, e)) = clamp_range(start, end, l.len()) {
-        // Sized first: one allocation for all the elements' bytes.
-        let bytes = l.range(s, e).map(<[u8]>::len).sum();
-        reply = Bulks::with_capacity(e - s + 1, bytes);
-        l.range(s, e).for_each(|x| reply.push(x));
-    }
+    let Some((s, e)) = clamp_range(start, end, l.len()) else {
+        return Ok(Frame::Array(Vec::new()));
+    };
+    // Sized first: one allocation for all the elements' bytes.
+    let bytes = l.range(s, e).map(<[u8]>::len).sum();
+    let mut reply = Bulks::with_capacity(e - s + 1, bytes);
+    l.range(s, e).for_each(|x| reply.push(x));
     Ok(Frame::Bulks(reply))
 }
 
