@@ -156,8 +156,12 @@ def throughput(rounds, requests):
                         # XADD's fields are fixed: one row per pipeline.
                         continue
                     res = {"ferrokey": [], "redis": []}
-                    for _ in range(rounds):
-                        for name, srv in (("ferrokey", fk), ("redis", rd)):
+                    for rnd in range(rounds):
+                        # Who runs first alternates, so that a host that
+                        # slows down or speeds up over a row's rounds
+                        # favours neither server.
+                        order = (("ferrokey", fk), ("redis", rd))
+                        for name, srv in (order if rnd % 2 == 0 else order[::-1]):
                             extra = None
                             if kind == "script":
                                 if not shas[name]:
@@ -416,6 +420,37 @@ def report_memory(mem):
     return "\n".join(o)
 
 
+def report_behind(tp):
+    """The rows where Ferrokey is behind Redis on throughput or p99, with
+    what each server spent per request and how busy it kept its core."""
+    o = ["\n### Rows behind Redis\n"]
+    o.append("Core busy is CPU per request times requests per second: under 100% the "
+             "server waited for the client part of the run, so the client (or the "
+             "host) set the pace. CPU difference is Ferrokey's CPU per request "
+             "against Redis's.\n")
+    o.append("| test | value bytes | pipeline | behind on | ratio (range) | Ferrokey p99 ms | "
+             "Redis p99 ms | CPU difference | Ferrokey core busy | Redis core busy |")
+    o.append("|---|---|---|---|---|---|---|---|---|---|")
+    count = 0
+    for test, size, pipe, f, r, paired in tp:
+        if not (f and r and paired):
+            continue
+        ratio = statistics.median(paired)
+        behind = [what for what, yes in (("throughput", round(ratio, 2) < 1.00),
+                                         ("p99", f[2] > r[2])) if yes]
+        if not behind:
+            continue
+        count += 1
+        diff = (f[3] / r[3] - 1) * 100 if r[3] else 0
+        busy = lambda row: f"{row[0] * row[3] / 1e4:.0f}%"
+        o.append(f"| {test} | {size} | {pipe} | {' and '.join(behind)} | {ratio:.2f} "
+                 f"({min(paired):.2f}-{max(paired):.2f}) | {f[2]:.3f} | {r[2]:.3f} | "
+                 f"{diff:+.0f}% | {busy(f)} | {busy(r)} |")
+    if not count:
+        o.append("| none | | | | | | | | | |")
+    return "\n".join(o)
+
+
 def report(args, tp, mem, ev, sc):
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
@@ -464,6 +499,7 @@ def report(args, tp, mem, ev, sc):
         o.append(f"| {test} | {size} | {pipe} | {cell(fr[0])} | {cell(rr[0])} | "
                  f"{ratio} | {spread} | {cell(fr[1])} | {cell(rr[1])} | "
                  f"{cell(fr[2])} | {cell(rr[2])} | {cpu(fr[3])} | {cpu(rr[3])} |")
+    o.append(report_behind(tp))
     o.append(report_memory(mem))
     if ev:
         o.append(report_eviction(ev))

@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
-use std::time::Instant;
 
 use ferrokey_resp::Frame;
 
@@ -1075,7 +1074,7 @@ pub fn execute_inner(
         }
         return Frame::simple("QUEUED");
     }
-    let start = Instant::now();
+    let start = crate::clock::monotonic_us();
     // DEBUG SLEEP sleeps after the command, with the gate held: its time
     // counts as the command's, as Redis's sleeping command takes it.
     let slept_before = client.sleep_ms;
@@ -1152,8 +1151,8 @@ pub fn execute_inner(
         crate::pubsub::feed_monitors(server, client.db, addr, args, now_us);
     }
     let c = &server.counters[id];
-    let took_us =
-        start.elapsed().as_micros() as u64 + client.sleep_ms.saturating_sub(slept_before) * 1000;
+    let took_us = crate::clock::monotonic_us().saturating_sub(start)
+        + client.sleep_ms.saturating_sub(slept_before) * 1000;
     c.calls.fetch_add(1, Ordering::Relaxed);
     c.usec.fetch_add(took_us, Ordering::Relaxed);
     if !spec.has(flags::SKIP_SLOWLOG) {

@@ -318,11 +318,6 @@ pub struct Evictor {
     over_total_us: AtomicU64,
 }
 
-fn monotonic_us() -> u64 {
-    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    EPOCH.get_or_init(Instant::now).elapsed().as_micros() as u64 + 1
-}
-
 impl Evictor {
     /// INFO's `total_eviction_exceeded_time` and
     /// `current_eviction_exceeded_time`, in ms.
@@ -331,7 +326,7 @@ impl Evictor {
         let current = if since == 0 {
             0
         } else {
-            monotonic_us().saturating_sub(since)
+            crate::clock::monotonic_us().saturating_sub(since)
         };
         let total = self.over_total_us.load(Ordering::Relaxed) + current;
         (total / 1000, current / 1000)
@@ -341,13 +336,15 @@ impl Evictor {
         let since = self.over_since_us.load(Ordering::Relaxed);
         if outcome == Outcome::Ok {
             if since != 0 && self.over_since_us.swap(0, Ordering::Relaxed) == since {
-                self.over_total_us
-                    .fetch_add(monotonic_us().saturating_sub(since), Ordering::Relaxed);
+                self.over_total_us.fetch_add(
+                    crate::clock::monotonic_us().saturating_sub(since),
+                    Ordering::Relaxed,
+                );
             }
         } else if since == 0 {
             let _ = self.over_since_us.compare_exchange(
                 0,
-                monotonic_us(),
+                crate::clock::monotonic_us(),
                 Ordering::Relaxed,
                 Ordering::Relaxed,
             );

@@ -7,6 +7,7 @@
 //! hand-over.
 
 use std::any::Any;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::Arc;
@@ -19,46 +20,39 @@ use crate::value::Value;
 pub const EFFORT_MAX: usize = 64;
 
 thread_local! {
-    /// Big values a command's lookups found expired, kept for the end of
-    /// the command (`Some` while a command runs on this thread): the shard
-    /// that removed them has no way to the server's freeing thread, and
-    /// freeing after the command also keeps the work out of the shard lock.
-    static EXPIRED: std::cell::RefCell<Option<Vec<Value>>> = const { std::cell::RefCell::new(None) };
+    /// Whether a command runs on this thread (commands nest in scripts).
+    static IN_COMMAND: Cell<bool> = const { Cell::new(false) };
+    /// Big values the running command's lookups found expired, kept for
+    /// the end of the command: the shard that removed them has no way to
+    /// the server's freeing thread, and freeing after the command also
+    /// keeps the work out of the shard lock.
+    static EXPIRED: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A value a lookup found expired: kept for [`end_command`] when it is big
 /// and a command runs on this thread; otherwise freed now.
 pub fn expired(value: Value) {
-    if value.free_effort() <= EFFORT_MAX {
+    if value.free_effort() <= EFFORT_MAX || !IN_COMMAND.get() {
         return;
     }
-    EXPIRED.with(|e| {
-        if let Some(list) = e.borrow_mut().as_mut() {
-            list.push(value);
-        }
-    });
+    EXPIRED.with(|e| e.borrow_mut().push(value));
 }
 
 /// Starts collecting expired values for this thread's command; returns
 /// whether an outer command already was (commands nest in scripts).
 pub fn begin_command() -> bool {
-    EXPIRED.with(|e| {
-        let mut e = e.borrow_mut();
-        let outer = e.is_some();
-        if !outer {
-            *e = Some(Vec::new());
-        }
-        outer
-    })
+    IN_COMMAND.replace(true)
 }
 
 /// Frees what the command collected: in the background under
 /// `lazyfree-lazy-expire` (`lazy`), else here, outside any shard lock.
 pub fn end_command(lf: &LazyFree, lazy: bool) {
-    let Some(list) = EXPIRED.with(|e| e.borrow_mut().take()) else {
-        return;
-    };
-    for v in list {
+    IN_COMMAND.set(false);
+    let list = EXPIRED.with(|e| {
+        let mut e = e.borrow_mut();
+        (!e.is_empty()).then(|| std::mem::take(&mut *e))
+    });
+    for v in list.into_iter().flatten() {
         lf.free(v, lazy);
     }
 }

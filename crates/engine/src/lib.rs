@@ -7,6 +7,7 @@ pub mod aof;
 pub mod blocking;
 pub mod cfloat;
 pub mod client;
+pub mod clock;
 pub mod cmd;
 pub mod command;
 pub mod config;

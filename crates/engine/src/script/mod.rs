@@ -20,8 +20,7 @@ pub(crate) mod vm;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::sync::Arc;
 
 use ferrokey_resp::Frame;
 use mlua::{Function, Lua, MultiValue, Table, Value};
@@ -264,8 +263,7 @@ pub struct RunInfo {
 }
 
 pub(crate) fn monotonic_ms() -> u64 {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64
+    crate::clock::monotonic_us() / 1000
 }
 
 impl RunState {
