@@ -1,22 +1,28 @@
-//! The monotonic clock that times commands and scripts.
+//! Reading the system's clocks. The engine reads only the monotonic one
+//! (to time commands and scripts); the wall clock is read by the server,
+//! which passes the time to the engine as an argument.
 
-/// Microseconds on the system's monotonic clock (since boot on Linux):
-/// never 0, never goes back. Read straight from `clock_gettime`, since
-/// it is read twice for every command: `Instant` adds checked `Duration`
-/// arithmetic that cost more than the read itself.
+/// Microseconds on `clock` (`CLOCK_REALTIME`, `CLOCK_MONOTONIC`), read
+/// straight from `clock_gettime`: none of the checked `Duration`
+/// arithmetic of `Instant` and `SystemTime`, which cost more than the
+/// read itself. `None` if the clock cannot be read or is before 1970.
 #[cfg(unix)]
 #[allow(unsafe_code)]
-pub fn monotonic_us() -> u64 {
+pub fn read_us(clock: libc::clockid_t) -> Option<u64> {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: `ts` is a valid, writable timespec for the call.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    if rc != 0 {
-        return fallback_us();
-    }
-    (ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1_000).max(1)
+    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
+    (rc == 0 && ts.tv_sec >= 0).then(|| ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1_000)
+}
+
+/// Microseconds on the system's monotonic clock (since boot on Linux):
+/// never 0, never goes back. Read twice for every command.
+#[cfg(unix)]
+pub fn monotonic_us() -> u64 {
+    read_us(libc::CLOCK_MONOTONIC).map_or_else(fallback_us, |us| us.max(1))
 }
 
 /// Microseconds on the system's monotonic clock: never 0, never goes back.

@@ -1,22 +1,11 @@
 //! The wall clock, read only here: the engine receives the time as an
 //! argument.
 
-/// Microseconds since the Unix epoch.
+/// Microseconds since the Unix epoch (0 if the clock cannot be read). Read
+/// once per command.
 #[cfg(unix)]
-#[allow(unsafe_code)]
 pub fn now_us() -> u64 {
-    // Read once per command: straight from clock_gettime, without the
-    // checked Duration arithmetic of SystemTime (a tenth of a GET's cost).
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec for the call.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
-    if rc != 0 || ts.tv_sec < 0 {
-        return 0;
-    }
-    ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1_000
+    ferrokey_engine::clock::read_us(libc::CLOCK_REALTIME).unwrap_or(0)
 }
 
 /// Microseconds since the Unix epoch.
