@@ -159,7 +159,7 @@ impl FunctionEngine {
             .store(monotonic_ms() + LOAD_TIMEOUT_MS, Ordering::Relaxed);
         let outcome = (|| {
             vm.env_meta.raw_set("__index", api.clone())?;
-            let out = vm::invoke(vm, &func, None);
+            let out = vm::invoke(vm, &func);
             vm.env_meta.raw_set("__index", vm.globals.clone())?;
             out
         })();

@@ -138,14 +138,10 @@ setmetatable_(G, { __index = missing })
 local P, PM = protect(G)
 rawset_(G, '_G', P)
 
--- Runs `f` under the error handler, passing FCALL's keys and arguments.
-local function invoke(f, handler, keys, args)
-    if keys == nil then
-        return xpcall_(f, handler)
-    end
-    return xpcall_(function()
-        return f(keys, args)
-    end, handler)
+-- Runs `f` under the error handler (a library's body at FUNCTION LOAD;
+-- scripts and functions start from Rust, see rawcall.rs).
+local function invoke(f, handler)
+    return xpcall_(f, handler)
 end
 
 return P, invoke, PM, missing, protect

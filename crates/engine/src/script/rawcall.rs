@@ -368,25 +368,25 @@ struct StartArgs<'a> {
     as_globals: bool,
 }
 
-/// The C function that starts a run, as a closure over the real globals,
-/// `invoke` and the error handler.
+/// The C function that starts a run, as a closure over the real globals
+/// and the error handler.
 pub(crate) fn start_function(
     lua: &Lua,
     globals: &Table,
-    invoke: &Function,
     handler: &Function,
 ) -> mlua::Result<Function> {
-    // SAFETY: pushes three values and a C closure over them; the closure
+    // SAFETY: pushes two values and a C closure over them; the closure
     // owns nothing a `longjmp` could skip.
     unsafe {
-        lua.exec_raw((globals.clone(), invoke.clone(), handler.clone()), |l| {
-            ffi::lua_pushcclosure(l, start_run, 3);
+        lua.exec_raw((globals.clone(), handler.clone()), |l| {
+            ffi::lua_pushcclosure(l, start_run, 2);
         })
     }
 }
 
 /// Sets KEYS and ARGV in the globals (EVAL) or passes them (FCALL), and
-/// calls `invoke(f, handler[, keys, args])`; returns its results.
+/// calls `f` under the error handler; returns what `xpcall` would: `true`
+/// and `f`'s results, or `false` and the handler's error.
 pub(crate) fn start(
     vm: &super::vm::Vm,
     f: &Function,
@@ -403,15 +403,18 @@ pub(crate) fn start(
     vm.start.call((LightUserData(ptr), f.clone()))
 }
 
-/// `start(args, f)`, upvalues (globals, invoke, handler).
+/// `start(args, f)`, upvalues (globals, handler). Calls `f` with
+/// `lua_pcall` and the handler, as Redis does (and as `xpcall` does
+/// inside, without a Lua frame around it).
 unsafe extern "C-unwind" fn start_run(l: *mut lua_State) -> c_int {
     // SAFETY: argument 1 is the address of the `StartArgs` that `start`
     // keeps alive for the whole call; this frame owns nothing, so a Lua
     // error raised below (by an allocation) skips no destructor.
     let a = &*(ffi::lua_touserdata(l, 1) as *const StartArgs<'_>);
+    // Stack: 1 args, 2 f, 3 handler, 4 f (called), then its arguments.
+    const HANDLER: c_int = 3;
     ffi::lua_pushvalue(l, ffi::lua_upvalueindex(2));
     ffi::lua_pushvalue(l, 2);
-    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(3));
     push_strings(l, a.keys.iter().copied());
     push_strings(l, a.argv.iter().copied());
     let nargs = if a.as_globals {
@@ -422,11 +425,15 @@ unsafe extern "C-unwind" fn start_run(l: *mut lua_State) -> c_int {
         push_bytes(l, b"KEYS");
         ffi::lua_insert(l, -2);
         ffi::lua_rawset(l, globals);
-        2
+        0
     } else {
-        4
+        2
     };
-    ffi::lua_call(l, nargs, ffi::LUA_MULTRET);
+    let status = ffi::lua_pcall(l, nargs, ffi::LUA_MULTRET, HANDLER);
+    // The handler's slot takes the status, ahead of the results (or of
+    // the error).
+    ffi::lua_pushboolean(l, c_int::from(status == 0));
+    ffi::lua_replace(l, HANDLER);
     ffi::lua_gettop(l) - 2
 }
 

@@ -94,7 +94,8 @@ pub(crate) struct Vm {
     pub redis: Table,
     /// Redis's error handler.
     pub handler: Function,
-    /// `invoke(f, handler, keys, args)` runs `f` under the handler.
+    /// `invoke(f, handler)` runs `f` under the handler (FUNCTION LOAD's
+    /// library body; scripts start through `start`).
     pub invoke: Function,
     /// The globals scripts see.
     pub env: Table,
@@ -104,7 +105,8 @@ pub(crate) struct Vm {
     pub missing: Function,
     /// `protect(t)`: a read-only proxy of `t`.
     pub protect: Function,
-    /// Starts a run: KEYS and ARGV, then `invoke` (see `rawcall`).
+    /// Starts a run: KEYS and ARGV, then the script under the handler
+    /// (see `rawcall`).
     pub start: Function,
     /// Runs since the last incremental GC step.
     pub runs: u32,
@@ -189,7 +191,7 @@ pub(crate) fn new_vm(run: &Arc<RunState>, rand: &Arc<Rand48>) -> mlua::Result<Vm
             Ok(VmState::Continue)
         },
     )?;
-    let start = super::rawcall::start_function(&lua, &globals, &invoke, &handler)?;
+    let start = super::rawcall::start_function(&lua, &globals, &handler)?;
     Ok(Vm {
         start,
         lua,
@@ -590,21 +592,15 @@ fn table_to_frame(t: &Table, resp: u8, depth: usize) -> Frame {
     Frame::Array(items)
 }
 
-/// Calls `f` (no arguments) or `f(keys, args)` under the error handler;
-/// returns the first result or the error table.
-pub(crate) fn invoke(
-    vm: &Vm,
-    f: &Function,
-    keys_args: Option<(Table, Table)>,
-) -> mlua::Result<Result<Value, Table>> {
-    let results: MultiValue = match keys_args {
-        None => vm.invoke.call((f.clone(), vm.handler.clone()))?,
-        Some((k, a)) => vm.invoke.call((f.clone(), vm.handler.clone(), k, a))?,
-    };
+/// Calls `f` (no arguments) under the error handler; returns the first
+/// result or the error table.
+pub(crate) fn invoke(vm: &Vm, f: &Function) -> mlua::Result<Result<Value, Table>> {
+    let results: MultiValue = vm.invoke.call((f.clone(), vm.handler.clone()))?;
     invoke_results(vm, results)
 }
 
-/// What `invoke` returned: the first result, or the error table.
+/// What `invoke` or `rawcall::start` returned (`xpcall`'s results): the
+/// first result, or the error table.
 pub(crate) fn invoke_results(vm: &Vm, results: MultiValue) -> mlua::Result<Result<Value, Table>> {
     let mut it = results.into_iter();
     let ok = matches!(it.next(), Some(Value::Boolean(true)));
