@@ -81,6 +81,12 @@ impl Bulks {
         self.ends.push(self.data.len());
     }
 
+    /// Appends a double as text, as a RESP2 reply gives it.
+    pub fn push_double(&mut self, d: f64) {
+        crate::dtoa::format_double(d, &mut self.data);
+        self.ends.push(self.data.len());
+    }
+
     /// Number of strings.
     pub fn len(&self) -> usize {
         self.ends.len()
@@ -468,6 +474,24 @@ mod tests {
             let (mut x, mut y) = (Vec::new(), Vec::new());
             encode(&Frame::Bulks(b), v, &mut x);
             encode(&array, v, &mut y);
+            prop_assert_eq!(x, y);
+        }
+
+        #[test]
+        fn a_pushed_double_encodes_as_a_resp2_double(
+            pairs in proptest::collection::vec(("[a-z]{0,8}", any::<f64>()), 0..8),
+        ) {
+            let mut b = Bulks::default();
+            let mut frames = Vec::new();
+            for (m, d) in &pairs {
+                b.push(m.as_bytes());
+                b.push_double(*d);
+                frames.push(Frame::bulk(m));
+                frames.push(Frame::Double(*d));
+            }
+            let (mut x, mut y) = (Vec::new(), Vec::new());
+            encode(&Frame::Bulks(b), 2, &mut x);
+            encode(&Frame::Array(frames), 2, &mut y);
             prop_assert_eq!(x, y);
         }
     }

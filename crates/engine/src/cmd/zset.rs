@@ -1,6 +1,6 @@
 //! Sorted set commands. (ZMPOP and the blocking BZPOP* come later.)
 
-use ferrokey_resp::Frame;
+use ferrokey_resp::{Bulks, Frame};
 
 use super::hash::{push_pair, scan_reply};
 use super::keys::parse_cursor;
@@ -620,7 +620,7 @@ fn window(
     rev: bool,
     offset: i64,
     limit: i64,
-) -> Vec<(f64, Vec<u8>)> {
+) -> Vec<(f64, &[u8])> {
     if offset < 0 || start >= end {
         return Vec::new();
     }
@@ -636,28 +636,40 @@ fn window(
     } else {
         (start + off, start + off + take)
     };
-    let mut v: Vec<(f64, Vec<u8>)> = z
-        .range(a, b)
-        .into_iter()
-        .map(|(s, m)| (s, m.to_vec()))
-        .collect();
+    let mut v = z.range(a, b);
     if rev {
         v.reverse();
     }
     v
 }
 
-/// Replies with members, and scores when asked (pairs in RESP3).
-fn reply_entries(resp3: bool, v: Vec<(f64, Vec<u8>)>, with_scores: bool) -> Frame {
-    let mut out = Vec::with_capacity(v.len() * if with_scores && !resp3 { 2 } else { 1 });
-    for (s, m) in v {
+/// Replies with members, and scores when asked: strings in one buffer
+/// (scores as text, as RESP2 sends them), or member and double pairs in
+/// RESP3.
+fn reply_entries<M>(resp3: bool, v: Vec<(f64, M)>, with_scores: bool) -> Frame
+where
+    M: AsRef<[u8]> + Into<Vec<u8>>,
+{
+    if with_scores && resp3 {
+        let pairs = v
+            .into_iter()
+            .map(|(s, m)| Frame::Array(vec![Frame::Bulk(m.into()), Frame::Double(s)]));
+        return Frame::Array(pairs.collect());
+    }
+    let members: usize = v.iter().map(|(_, m)| m.as_ref().len()).sum();
+    let mut out = if with_scores {
+        // A score's text is rarely longer than 8 bytes.
+        Bulks::with_capacity(v.len() * 2, members + v.len() * 8)
+    } else {
+        Bulks::with_capacity(v.len(), members)
+    };
+    for (s, m) in &v {
+        out.push(m.as_ref());
         if with_scores {
-            push_pair(&mut out, resp3, Frame::Bulk(m), Frame::Double(s));
-        } else {
-            out.push(Frame::Bulk(m));
+            out.push_double(*s);
         }
     }
-    Frame::Array(out)
+    Frame::Bulks(out)
 }
 
 /// Stores entries at `dst` (deleting it when empty); returns the count.
@@ -755,8 +767,15 @@ fn zrange_generic(
     };
     let (offset, count) = limit.unwrap_or((0, -1));
     let key = args[src];
-    let compute = |z: &ZSet| -> Vec<(f64, Vec<u8>)> {
-        match &range {
+    /// The entries the range selects.
+    fn entries<'z>(
+        z: &'z ZSet,
+        range: &R,
+        rev: bool,
+        offset: i64,
+        count: i64,
+    ) -> Vec<(f64, &'z [u8])> {
+        match range {
             R::Rank(s, e) => match clamp_range(*s, *e, z.len()) {
                 None => Vec::new(),
                 Some((s, e)) => {
@@ -776,7 +795,7 @@ fn zrange_generic(
                 let all = z.range(0, z.len());
                 r.pack_walk(z, rev, offset, count)
                     .into_iter()
-                    .filter_map(|i| all.get(i).map(|&(s, m)| (s, m.to_vec())))
+                    .filter_map(|i| all.get(i).copied())
                     .collect()
             }
             R::Lex(r) => {
@@ -784,12 +803,16 @@ fn zrange_generic(
                 window(z, a, b, rev, offset, count)
             }
         }
-    };
+    }
     match store {
         None => {
             let resp3 = ctx.client.resp >= 3;
             read_zset(ctx, key, Frame::Array(Vec::new()), |z| {
-                Ok(reply_entries(resp3, compute(z), with_scores))
+                Ok(reply_entries(
+                    resp3,
+                    entries(z, &range, rev, offset, count),
+                    with_scores,
+                ))
             })
         }
         Some(dst) => {
@@ -798,7 +821,10 @@ fn zrange_generic(
             // The source is read as ZRANGE reads it (a miss is announced).
             let v = match lookup_read(ctx, locked.shard(hs), hs, key) {
                 None => Vec::new(),
-                Some(e) => compute(as_zset(e)?),
+                Some(e) => entries(as_zset(e)?, &range, rev, offset, count)
+                    .into_iter()
+                    .map(|(s, m)| (s, m.to_vec()))
+                    .collect(),
             };
             Ok(Frame::Integer(store_entries(
                 ctx,
