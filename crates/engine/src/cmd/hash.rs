@@ -218,28 +218,30 @@ fn hmget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 fn hgetall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let resp3 = ctx.client.resp >= 3;
     read_hash(ctx, args[1], Frame::Map(Vec::new()), |hash| {
-        Ok(Frame::Map(
-            hash.iter()
-                .map(|(f, v)| (Frame::bulk(f), Frame::bulk(v)))
-                .collect(),
-        ))
+        Ok(if resp3 {
+            Frame::Map(
+                hash.iter()
+                    .map(|(f, v)| (Frame::bulk(f), Frame::bulk(v)))
+                    .collect(),
+            )
+        } else {
+            // RESP2 sends a map as its fields and values in turn.
+            Frame::Bulks(hash.iter().flat_map(|(f, v)| [f, v]).collect())
+        })
     })
 }
 
 fn hkeys(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     read_hash(ctx, args[1], Frame::Array(Vec::new()), |hash| {
-        Ok(Frame::Array(
-            hash.iter().map(|(f, _)| Frame::bulk(f)).collect(),
-        ))
+        Ok(Frame::Bulks(hash.iter().map(|(f, _)| f).collect()))
     })
 }
 
 fn hvals(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     read_hash(ctx, args[1], Frame::Array(Vec::new()), |hash| {
-        Ok(Frame::Array(
-            hash.iter().map(|(_, v)| Frame::bulk(v)).collect(),
-        ))
+        Ok(Frame::Bulks(hash.iter().map(|(_, v)| v).collect()))
     })
 }
 
@@ -449,7 +451,11 @@ mod tests {
             h.strs("hgetall h"),
             s(&["a", "3", "b", "2", "c", "4", "d", "5"])
         );
+        // A map in RESP3; its fields and values in turn in RESP2.
+        assert!(matches!(h.run("hgetall h"), Frame::Bulks(_)));
+        h.client.resp = 3;
         assert!(matches!(h.run("hgetall h"), Frame::Map(_)));
+        h.client.resp = 2;
         assert_eq!(h.strs("hmget h a zz d"), s(&["3", "(nil)", "5"]));
         assert_eq!(h.strs("hmget nokey a b"), s(&["(nil)", "(nil)"]));
         assert_eq!(h.int("hsetnx h a 9"), 0);

@@ -1,7 +1,7 @@
 //! Generic key commands: existence, deletion, renaming, copying, iteration,
 //! introspection and expiry.
 
-use ferrokey_resp::Frame;
+use ferrokey_resp::{Bulks, Frame};
 use rand::Rng;
 
 use super::{
@@ -443,7 +443,7 @@ fn randomkey(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
 fn keys(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let pat = args[1];
     let all = pat == b"*";
-    let mut out = Vec::new();
+    let mut out = Bulks::default();
     let db = ctx.db();
     for i in 0..SHARDS {
         let s = db.lock(i);
@@ -452,11 +452,11 @@ fn keys(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 continue;
             }
             if all || glob_match(pat, e.key(), false) {
-                out.push(Frame::Bulk(e.key().to_vec()));
+                out.push(e.key());
             }
         }
     }
-    Ok(Frame::Array(out))
+    Ok(Frame::Bulks(out))
 }
 
 /// Parses a SCAN cursor as Redis does with `strtoul`: decimal digits with

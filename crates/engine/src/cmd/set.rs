@@ -174,10 +174,14 @@ fn read_set(
 }
 
 fn smembers(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let resp3 = ctx.client.resp >= 3;
     read_set(ctx, args[1], Frame::Set(Vec::new()), |set| {
-        Ok(Frame::Set(
-            set.iter().map(|m| Frame::Bulk(m.into_owned())).collect(),
-        ))
+        Ok(if resp3 {
+            Frame::Set(set.iter().map(|m| Frame::Bulk(m.into_owned())).collect())
+        } else {
+            // RESP2 sends a set as an array.
+            Frame::Bulks(set.iter().collect())
+        })
     })
 }
 
@@ -658,7 +662,11 @@ mod tests {
         assert_eq!(h.int("sadd s 3 1 2 1"), 3);
         assert_eq!(h.enc("s"), "intset");
         assert_eq!(h.strs("smembers s"), s(&["1", "2", "3"]));
+        // A set in RESP3, an array in RESP2.
+        assert!(matches!(h.run("smembers s"), Frame::Bulks(_)));
+        h.client.resp = 3;
         assert!(matches!(h.run("smembers s"), Frame::Set(_)));
+        h.client.resp = 2;
         assert_eq!(h.int("sismember s 2"), 1);
         assert_eq!(h.strs("smismember s 1 9 3"), s(&["1", "0", "1"]));
         assert_eq!(h.strs("smismember nokey 1"), s(&["0"]));
