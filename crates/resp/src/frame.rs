@@ -87,6 +87,12 @@ impl Bulks {
         self.ends.push(self.data.len());
     }
 
+    /// Appends an integer as decimal text.
+    pub fn push_int(&mut self, v: i64) {
+        write_int(&mut self.data, v);
+        self.ends.push(self.data.len());
+    }
+
     /// Number of strings.
     pub fn len(&self) -> usize {
         self.ends.len()
@@ -103,6 +109,23 @@ impl Bulks {
             let start = if i == 0 { 0 } else { self.ends[i - 1] };
             &self.data[start..self.ends[i]]
         })
+    }
+}
+
+impl Bulks {
+    /// The strings `items()` yields, sized by a first pass over them so the
+    /// buffer is allocated once (for iterators that are cheap to run twice).
+    pub fn sized<I, T>(items: impl Fn() -> I) -> Bulks
+    where
+        I: Iterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        let (n, bytes) = items().fold((0, 0), |(n, b), it| (n + 1, b + it.as_ref().len()));
+        let mut b = Bulks::with_capacity(n, bytes);
+        for it in items() {
+            b.push(it.as_ref());
+        }
+        b
     }
 }
 
@@ -488,7 +511,7 @@ mod tests {
         }
 
         #[test]
-        fn a_pushed_double_encodes_as_a_resp2_double(
+        fn pushed_numbers_encode_as_their_text(
             pairs in proptest::collection::vec(("[a-z]{0,8}", any::<f64>()), 0..8),
         ) {
             let mut b = Bulks::default();
@@ -496,8 +519,10 @@ mod tests {
             for (m, d) in &pairs {
                 b.push(m.as_bytes());
                 b.push_double(*d);
+                b.push_int(*d as i64);
                 frames.push(Frame::bulk(m));
                 frames.push(Frame::Double(*d));
+                frames.push(Frame::bulk((*d as i64).to_string()));
             }
             let (mut x, mut y) = (Vec::new(), Vec::new());
             encode(&Frame::Bulks(b), 2, &mut x);

@@ -1,6 +1,6 @@
 //! Hash commands.
 
-use ferrokey_resp::Frame;
+use ferrokey_resp::{Bulks, Frame};
 
 use super::keys::parse_cursor;
 use super::{dirty, is, lookup_write, parse_int};
@@ -228,20 +228,20 @@ fn hgetall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             )
         } else {
             // RESP2 sends a map as its fields and values in turn.
-            Frame::Bulks(hash.iter().flat_map(|(f, v)| [f, v]).collect())
+            Frame::Bulks(Bulks::sized(|| hash.iter().flat_map(|(f, v)| [f, v])))
         })
     })
 }
 
 fn hkeys(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     read_hash(ctx, args[1], Frame::Array(Vec::new()), |hash| {
-        Ok(Frame::Bulks(hash.iter().map(|(f, _)| f).collect()))
+        Ok(Frame::Bulks(Bulks::sized(|| hash.iter().map(|(f, _)| f))))
     })
 }
 
 fn hvals(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     read_hash(ctx, args[1], Frame::Array(Vec::new()), |hash| {
-        Ok(Frame::Bulks(hash.iter().map(|(_, v)| v).collect()))
+        Ok(Frame::Bulks(Bulks::sized(|| hash.iter().map(|(_, v)| v))))
     })
 }
 

@@ -1,6 +1,6 @@
 //! Set commands.
 
-use ferrokey_resp::Frame;
+use ferrokey_resp::{Bulks, Frame};
 
 use super::hash::scan_reply;
 use super::keys::parse_cursor;
@@ -180,7 +180,14 @@ fn smembers(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             Frame::Set(set.iter().map(|m| Frame::Bulk(m.into_owned())).collect())
         } else {
             // RESP2 sends a set as an array.
-            Frame::Bulks(set.iter().collect())
+            Frame::Bulks(match set {
+                Set::Int(v) => {
+                    let mut b = Bulks::with_capacity(v.len(), v.len() * 4);
+                    v.iter().for_each(|&i| b.push_int(i));
+                    b
+                }
+                _ => Bulks::sized(|| set.iter()),
+            })
         })
     })
 }
