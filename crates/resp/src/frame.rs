@@ -129,17 +129,6 @@ impl Bulks {
     }
 }
 
-impl<T: AsRef<[u8]>> FromIterator<T> for Bulks {
-    fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Bulks {
-        let items = items.into_iter();
-        let mut b = Bulks::with_capacity(items.size_hint().0, 0);
-        for it in items {
-            b.push(it.as_ref());
-        }
-        b
-    }
-}
-
 impl Frame {
     /// `+OK`, the most common reply.
     pub const fn ok() -> Frame {
@@ -499,7 +488,7 @@ mod tests {
             items in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..20), 0..12),
             v in 2u8..=3,
         ) {
-            let b: Bulks = items.iter().collect();
+            let b = Bulks::sized(|| items.iter());
             prop_assert_eq!(b.len(), items.len());
             let frames: Vec<Frame> = items.iter().map(Frame::bulk).collect();
             prop_assert_eq!(b.iter().map(Frame::bulk).collect::<Vec<_>>(), frames.clone());
